@@ -1,8 +1,8 @@
 """Exceptions raised by gazertc.
 
-    GazertcError
-    ├── ModelFileError      a model file is missing, unreadable or fails its checksum
-    └── InputError          an image, video or argument that the pipeline cannot use
+GazertcError
+├── ModelFileError      a model file is missing, unreadable or fails its checksum
+└── InputError          an image, video or argument that the pipeline cannot use
 """
 
 from __future__ import annotations

@@ -20,11 +20,20 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 PointPx = tuple[float, float]
 """An image point ``(x_px, y_px)``."""
 
 Vector3 = tuple[float, float, float]
 """A 3D vector ``(x, y, z)`` in the camera frame."""
+
+BgrImage = npt.NDArray[np.uint8]
+"""A colour frame, ``(height, width, 3)``, OpenCV's BGR channel order."""
+
+GreyImage = npt.NDArray[np.uint8]
+"""A single-channel frame, ``(height, width)``."""
 
 
 class EyeSide(StrEnum):
@@ -184,16 +193,15 @@ class GazeSample:
     gaze: GazeDirection | None = None
     blinking: bool = False
     blink_events: tuple[BlinkEvent, ...] = ()
-    quality: FrameQuality = field(
-        default_factory=lambda: FrameQuality(None, None, None, ())
-    )
+    quality: FrameQuality = field(default_factory=lambda: FrameQuality(None, None, None, ()))
 
     def eye(self, side: EyeSide) -> EyeObservation | None:
         return self.right_eye if side is EyeSide.RIGHT else self.left_eye
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: tuples become lists, enums their string values."""
-        return _jsonable(asdict(self))
+        as_dict: dict[str, Any] = _jsonable(asdict(self))
+        return as_dict
 
 
 def _jsonable(value: Any) -> Any:

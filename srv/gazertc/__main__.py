@@ -1,0 +1,3 @@
+from gazertc.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,185 @@
+"""The ``gazertc`` command: argument parsing only; the work happens in the package."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from gazertc import models
+from gazertc.errors import GazertcError, InputError
+from gazertc.vision.headpose import CameraIntrinsics
+from gazertc.vision.tracker import GazeTracker, PipelineModels, estimate
+from gazertc.vision.types import BgrImage, GazeSample
+
+__all__ = ["main"]
+
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
+)
+
+
+def _frames(path: Path) -> Iterator[tuple[BgrImage, int]]:
+    """Frames of a video file with their time from the start of the video, in ns.
+
+    Raises:
+        InputError: the file cannot be opened as a video or holds no frame.
+    """
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise InputError(f"{path}: not a readable image or video")
+    fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
+    index = 0
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            position_ms = capture.get(cv2.CAP_PROP_POS_MSEC)
+            if position_ms <= 0.0 and index > 0 and fps > 0.0:
+                position_ms = 1000.0 * index / fps
+            yield np.asarray(frame, np.uint8), round(position_ms * 1e6)
+            index += 1
+    finally:
+        capture.release()
+    if index == 0:
+        raise InputError(f"{path}: no frame could be decoded")
+
+
+def _describe(sample: GazeSample) -> str:
+    head = f"frame {sample.frame_index:5d}"
+    if not sample.face_found:
+        return f"{head}  no face found"
+    parts = [head, f"{sample.tracking.value:8s}"]
+    if sample.head_pose is not None:
+        pose = sample.head_pose
+        parts.append(f"head yaw {pose.yaw_deg:+6.1f} pitch {pose.pitch_deg:+6.1f} deg")
+    if sample.gaze is not None:
+        parts.append(
+            f"gaze yaw {sample.gaze.yaw_deg:+6.1f} pitch {sample.gaze.pitch_deg:+6.1f} deg"
+        )
+    else:
+        parts.append("gaze unknown (eyes closed)")
+    if sample.blinking:
+        parts.append("blinking")
+    if sample.quality.flags:
+        parts.append("advice: " + ", ".join(flag.value for flag in sample.quality.flags))
+    return "  ".join(parts)
+
+
+def _process(args: argparse.Namespace) -> int:
+    path: Path = args.path
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give an image or a video file")
+    intrinsics = None
+    if args.focal_px is not None:
+        intrinsics = _intrinsics_from(args.focal_px, path)
+    shared = PipelineModels()
+
+    def emit(sample: GazeSample) -> None:
+        line = json.dumps(sample.to_dict()) if args.json else _describe(sample)
+        print(line, flush=True)
+
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise InputError(f"{path}: not a readable image")
+        emit(
+            estimate(
+                np.asarray(image, np.uint8),
+                intrinsics=intrinsics,
+                models=shared,
+                timestamp_unix_ns=args.start_unix_ns,
+            )
+        )
+        return 0
+    tracker = GazeTracker(intrinsics=intrinsics, models=shared)
+    for frame, offset_ns in _frames(path):
+        emit(tracker.process(frame, args.start_unix_ns + offset_ns))
+    return 0
+
+
+def _intrinsics_from(focal_px: float, path: Path) -> CameraIntrinsics:
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if image is None:
+            raise InputError(f"{path}: not a readable image")
+        height, width = image.shape[:2]
+    else:
+        capture = cv2.VideoCapture(str(path))
+        width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        capture.release()
+        if width <= 0 or height <= 0:
+            raise InputError(f"{path}: not a readable video")
+    return CameraIntrinsics(focal_px, focal_px, width / 2.0, height / 2.0)
+
+
+def _models(args: argparse.Namespace) -> int:
+    return models.main([args.action])
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gazertc", description="Webcam gaze estimation: offline processing and the server."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    process = commands.add_parser(
+        "process",
+        help="print gaze samples for an image or a video file",
+        description="Run the pipeline on an image (one sample) or a video (one sample per frame).",
+    )
+    process.add_argument("path", type=Path, help="image or video file")
+    process.add_argument("--json", action="store_true", help="one JSON object per line")
+    process.add_argument(
+        "--start-unix-ns",
+        type=int,
+        default=0,
+        help="wall-clock time of the first frame; sample timestamps add the video time to it",
+    )
+    process.add_argument(
+        "--focal-px", type=float, default=None, help="camera focal length in pixels, if known"
+    )
+    process.set_defaults(handler=_process)
+
+    model_files = commands.add_parser("models", help="prepare or verify the model files")
+    model_files.add_argument("action", choices=["fetch", "check"])
+    model_files.set_defaults(handler=_models)
+
+    try:
+        from gazertc.server import cli as server_cli  # noqa: PLC0415  (aiortc is slow to import)
+    except ImportError:
+        server_cli = None
+    if server_cli is not None:
+        serve = commands.add_parser("serve", help="run the WebRTC gaze server")
+        server_cli.add_arguments(serve)
+        serve.set_defaults(handler=server_cli.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gazertc`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.handler(args))
+    except GazertcError as exc:
+        print(f"gazertc: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130

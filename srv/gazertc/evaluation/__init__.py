@@ -1,0 +1,1 @@
+"""Accuracy evaluation against annotated data: loaders, matching and error measures."""

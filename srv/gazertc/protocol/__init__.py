@@ -1,0 +1,328 @@
+"""The gazertc wire protocol: ``schema.json`` is the one source of truth; this module validates
+messages against it and builds the messages the server sends.
+
+Data-channel messages are JSON objects with ``"v": 1`` and a ``"type"``. The HTTP signalling
+bodies (``offer_request``, ``offer_answer``, ``health``) live in the same schema under ``$defs``.
+``docs/protocol.md`` walks through the flow with examples.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from enum import StrEnum
+from importlib import resources
+from typing import Any, Final
+
+import jsonschema
+import referencing
+
+from gazertc.errors import GazertcError
+
+PROTOCOL_VERSION: Final = 1
+
+SCHEMA_ID: Final = "urn:gazertc:protocol:v1"
+
+JsonObject = dict[str, Any]
+
+
+class OutputMode(StrEnum):
+    """What the server sends back to a client."""
+
+    JSON = "json"
+    """Samples on the data channel only; no video is encoded."""
+    VIDEO = "video"
+    """Annotated frames on the video track only."""
+    BOTH = "both"
+
+    @property
+    def sends_samples(self) -> bool:
+        return self is not OutputMode.VIDEO
+
+    @property
+    def sends_video(self) -> bool:
+        return self is not OutputMode.JSON
+
+
+class ErrorCode(StrEnum):
+    """The ``code`` of an ``error`` message (the schema's ``error_code``)."""
+
+    INVALID_JSON = "invalid_json"
+    INVALID_MESSAGE = "invalid_message"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    UNKNOWN_TYPE = "unknown_type"
+    UNEXPECTED_TYPE = "unexpected_type"
+    MESSAGE_TOO_LARGE = "message_too_large"
+    BINARY_NOT_SUPPORTED = "binary_not_supported"
+    VIDEO_UNAVAILABLE = "video_unavailable"
+    FRAME_TOO_LARGE = "frame_too_large"
+    PIPELINE_FAILED = "pipeline_failed"
+    IDLE_TIMEOUT = "idle_timeout"
+    INVALID_REQUEST = "invalid_request"
+    INVALID_SDP = "invalid_sdp"
+    BODY_TOO_LARGE = "body_too_large"
+    TOO_MANY_SESSIONS = "too_many_sessions"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    INTERNAL_ERROR = "internal_error"
+
+
+CLIENT_MESSAGE_TYPES: Final = frozenset({"hello", "config", "ping", "pong"})
+"""Types a client may send."""
+
+SERVER_MESSAGE_TYPES: Final = frozenset({"config", "sample", "status", "error", "ping", "pong"})
+"""Types a server sends."""
+
+MESSAGE_TYPES: Final = CLIENT_MESSAGE_TYPES | SERVER_MESSAGE_TYPES
+
+QUALITY_ADVICE: Final[Mapping[str, str]] = {
+    "too_dark": "Your face is too dark: add light in front of you.",
+    "too_bright": "Your face is over-exposed: reduce light on your face or a bright window behind"
+    " the camera.",
+    "low_contrast": "Low contrast on your face: use more even, frontal light.",
+    "too_far": "Move closer to the camera.",
+    "too_close": "Move back from the camera.",
+    "face_at_edge": "Centre your face in the camera view.",
+}
+"""Human-readable advice for each quality flag (keys are the schema's ``quality_flag`` values)."""
+
+
+class ProtocolError(GazertcError):
+    """A message or request body that breaks the protocol.
+
+    ``code`` is the :class:`ErrorCode` to send back; the message names the offending field.
+    """
+
+    def __init__(self, code: ErrorCode, message: str, *, ref_type: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.ref_type = ref_type
+
+
+@functools.cache
+def load_schema() -> JsonObject:
+    """The protocol's JSON Schema (draft 2020-12) as a dict, read once from the package."""
+    text = resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8")
+    schema: JsonObject = json.loads(text)
+    return schema
+
+
+def definition_names() -> tuple[str, ...]:
+    """Names of every definition in the schema's ``$defs``."""
+    return tuple(load_schema()["$defs"])
+
+
+@functools.cache
+def _validator(definition: str) -> jsonschema.protocols.Validator:
+    schema = load_schema()
+    if definition not in schema["$defs"]:
+        raise KeyError(f"the protocol schema has no definition {definition!r}")
+    registry: referencing.Registry[Any] = referencing.Registry().with_resource(
+        SCHEMA_ID, referencing.Resource.from_contents(schema)
+    )
+    return jsonschema.Draft202012Validator(
+        {"$ref": f"{SCHEMA_ID}#/$defs/{definition}"}, registry=registry
+    )
+
+
+_MAX_DETAIL_CHARS: Final = 200
+"""Error details quote the offending value; long arrays would drown the point."""
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    location = "/".join(str(part) for part in error.absolute_path)
+    detail = error.message
+    if len(detail) > _MAX_DETAIL_CHARS:
+        detail = detail[: _MAX_DETAIL_CHARS // 2] + " ... " + detail[-_MAX_DETAIL_CHARS // 2 :]
+    return f"{location or '(message)'}: {detail}"
+
+
+def validate(instance: Any, definition: str) -> None:
+    """Check ``instance`` against the schema definition named ``definition`` (e.g. ``"sample"``).
+
+    Raises:
+        ProtocolError: with code ``invalid_message``, naming the first offending field.
+        KeyError: ``definition`` is not in the schema.
+    """
+    error = jsonschema.exceptions.best_match(_validator(definition).iter_errors(instance))
+    if error is not None:
+        ref_type = instance.get("type") if isinstance(instance, dict) else None
+        raise ProtocolError(
+            ErrorCode.INVALID_MESSAGE,
+            f"invalid {definition}: {_describe(error)}",
+            ref_type=ref_type if isinstance(ref_type, str) else None,
+        )
+
+
+def validate_message(message: object) -> None:
+    """Check one data-channel message of any type, in either direction.
+
+    Raises:
+        ProtocolError: ``unsupported_version``, ``unknown_type`` or ``invalid_message``.
+    """
+    _check_envelope(message, MESSAGE_TYPES)
+    assert isinstance(message, dict)
+    validate(message, message["type"])
+
+
+def _check_envelope(message: object, allowed_types: frozenset[str]) -> None:
+    if not isinstance(message, dict):
+        raise ProtocolError(
+            ErrorCode.INVALID_MESSAGE,
+            f"a message must be a JSON object, got {type(message).__name__}",
+        )
+    message_type = message.get("type")
+    if not isinstance(message_type, str):
+        raise ProtocolError(ErrorCode.INVALID_MESSAGE, "a message needs a string 'type'")
+    version = message.get("v")
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError(
+            ErrorCode.UNSUPPORTED_VERSION,
+            f"protocol version {version!r} is not supported; this server speaks "
+            f'"v": {PROTOCOL_VERSION}',
+            ref_type=message_type,
+        )
+    if message_type not in MESSAGE_TYPES:
+        raise ProtocolError(
+            ErrorCode.UNKNOWN_TYPE,
+            f"unknown message type {message_type!r}; expected one of "
+            f"{', '.join(sorted(allowed_types))}",
+            ref_type=message_type,
+        )
+    if message_type not in allowed_types:
+        raise ProtocolError(
+            ErrorCode.UNEXPECTED_TYPE,
+            f"{message_type!r} messages are not accepted in this direction; expected one of "
+            f"{', '.join(sorted(allowed_types))}",
+            ref_type=message_type,
+        )
+
+
+def parse_client_message(data: str | bytes, *, max_bytes: int) -> JsonObject:
+    """Decode and validate one message a client sent on the data channel.
+
+    Args:
+        data: the data-channel payload; only text is accepted.
+        max_bytes: the largest accepted payload, in UTF-8 bytes.
+
+    Returns:
+        The message as a dict, valid against its schema definition.
+
+    Raises:
+        ProtocolError: ``binary_not_supported``, ``message_too_large``, ``invalid_json``,
+            ``unsupported_version``, ``unknown_type``, ``unexpected_type`` or
+            ``invalid_message``.
+    """
+    if isinstance(data, bytes):
+        raise ProtocolError(
+            ErrorCode.BINARY_NOT_SUPPORTED, "binary messages are not supported; send JSON text"
+        )
+    size_bytes = len(data.encode("utf-8"))
+    if size_bytes > max_bytes:
+        raise ProtocolError(
+            ErrorCode.MESSAGE_TOO_LARGE,
+            f"message of {size_bytes} bytes exceeds the limit of {max_bytes} bytes",
+        )
+    try:
+        message = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise ProtocolError(ErrorCode.INVALID_JSON, f"message is not valid JSON: {exc}") from exc
+    _check_envelope(message, CLIENT_MESSAGE_TYPES)
+    validate(message, message["type"])
+    parsed: JsonObject = message
+    return parsed
+
+
+def make_error(
+    code: ErrorCode, message: str, *, fatal: bool = False, ref_type: str | None = None
+) -> JsonObject:
+    """An ``error`` message (also the body of HTTP error responses)."""
+    error: JsonObject = {
+        "v": PROTOCOL_VERSION,
+        "type": "error",
+        "code": code.value,
+        "message": message,
+        "fatal": fatal,
+    }
+    if ref_type is not None:
+        error["ref_type"] = ref_type[:64]
+    return error
+
+
+def error_from(exc: ProtocolError, *, fatal: bool = False) -> JsonObject:
+    """The ``error`` message that reports ``exc``."""
+    return make_error(exc.code, exc.message, fatal=fatal, ref_type=exc.ref_type)
+
+
+def make_ping(ping_id: int, sent_unix_ns: int) -> JsonObject:
+    return {"v": PROTOCOL_VERSION, "type": "ping", "id": ping_id, "sent_unix_ns": sent_unix_ns}
+
+
+def make_pong(ping: Mapping[str, Any], received_unix_ns: int, sent_unix_ns: int) -> JsonObject:
+    """The answer to a validated ``ping`` message."""
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "pong",
+        "id": ping["id"],
+        "ping_sent_unix_ns": ping["sent_unix_ns"],
+        "received_unix_ns": received_unix_ns,
+        "sent_unix_ns": sent_unix_ns,
+    }
+
+
+def make_sample(
+    gaze_sample: Mapping[str, Any],
+    *,
+    frame_id: int,
+    pts_90khz: int,
+    received_unix_ns: int,
+    processed_unix_ns: int,
+    processing_ms: float,
+    stage_ms: Mapping[str, float] | None = None,
+) -> JsonObject:
+    """A ``sample`` message from a ``GazeSample.to_dict()`` and the frame's bookkeeping."""
+    message: JsonObject = {
+        "v": PROTOCOL_VERSION,
+        "type": "sample",
+        "frame_id": frame_id,
+        "pts_90khz": pts_90khz,
+        "received_unix_ns": received_unix_ns,
+        "processed_unix_ns": processed_unix_ns,
+        "processing_ms": round(processing_ms, 3),
+    }
+    if stage_ms is not None:
+        message["stage_ms"] = {name: round(value, 3) for name, value in stage_ms.items()}
+    message.update(gaze_sample)
+    return message
+
+
+def advice_for(quality_flags: list[str]) -> list[str]:
+    """Human-readable advice for quality flags, in the order given; unknown flags are skipped."""
+    return [QUALITY_ADVICE[flag] for flag in quality_flags if flag in QUALITY_ADVICE]
+
+
+__all__ = [
+    "CLIENT_MESSAGE_TYPES",
+    "MESSAGE_TYPES",
+    "PROTOCOL_VERSION",
+    "QUALITY_ADVICE",
+    "SCHEMA_ID",
+    "SERVER_MESSAGE_TYPES",
+    "ErrorCode",
+    "JsonObject",
+    "OutputMode",
+    "ProtocolError",
+    "advice_for",
+    "definition_names",
+    "error_from",
+    "load_schema",
+    "make_error",
+    "make_ping",
+    "make_pong",
+    "make_sample",
+    "parse_client_message",
+    "validate",
+    "validate_message",
+]

@@ -1,0 +1,393 @@
+"""The aiohttp application: signalling, health, and the built web app, all on one origin.
+
+Routes::
+
+    POST /offer    {"sdp", "type": "offer", "options"?} -> {"sdp", "type": "answer", "session_id"}
+    GET  /health   sessions, workers, event-loop lag (schema: health)
+    GET  /         the built web app (app/dist) when present
+
+Everything the server holds lives on the application (no module globals): the worker pool, the
+session registry, the media relay and the event-loop lag monitor. Errors are JSON ``error``
+messages (see the protocol schema) with a fitting HTTP status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import os
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from aiohttp import web
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.contrib.media import MediaRelay
+
+import gazertc
+from gazertc import protocol
+from gazertc.protocol import ErrorCode, JsonObject, OutputMode, ProtocolError
+from gazertc.server.pool import WorkerPool
+from gazertc.server.session import Session, SessionConfig, SessionLimits, SessionRegistry
+from gazertc.server.signalling import check_offer
+
+__all__ = [
+    "CONFIG_KEY",
+    "LAG_MONITOR_KEY",
+    "POOL_KEY",
+    "RELAY_KEY",
+    "SESSIONS_KEY",
+    "IceServer",
+    "LoopLagMonitor",
+    "ServerConfig",
+    "create_app",
+    "default_static_dir",
+]
+
+logger = logging.getLogger(__name__)
+
+HTTP_STATUS: Final[dict[ErrorCode, int]] = {
+    ErrorCode.INVALID_JSON: 400,
+    ErrorCode.INVALID_REQUEST: 400,
+    ErrorCode.INVALID_SDP: 400,
+    ErrorCode.VIDEO_UNAVAILABLE: 400,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.BODY_TOO_LARGE: 413,
+    ErrorCode.TOO_MANY_SESSIONS: 503,
+}
+RETRY_AFTER_S: Final = 10
+"""Suggested wait before retrying when the server is full."""
+
+_SET_DESCRIPTION_ERRORS: Final = (
+    ValueError,
+    AssertionError,
+    AttributeError,
+    IndexError,
+    KeyError,
+    TypeError,
+)
+"""What aiortc raises for offers it cannot apply (check_offer catches the common causes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IceServer:
+    """A STUN or TURN server offered to aiortc's ICE agent."""
+
+    urls: tuple[str, ...]
+    username: str | None = None
+    credential: str | None = None
+
+
+def default_static_dir() -> Path | None:
+    """``app/dist`` of a source checkout, when it has been built."""
+    candidate = Path(__file__).resolve().parents[3] / "app" / "dist"
+    return candidate if (candidate / "index.html").is_file() else None
+
+
+def _default_worker_count() -> int:
+    return len(os.sched_getaffinity(0)) or 1
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """Everything that configures a server (the ``serve`` command builds one from its flags).
+
+    Attributes:
+        host, port: where to listen.
+        cert_path, key_path: TLS certificate and key (PEM); both or neither. Browsers allow
+            camera access only on https or localhost.
+        static_dir: the built web app served at ``/``; ``None`` serves none.
+        worker_count: pipeline processes; defaults to the usable cores.
+        max_sessions: more concurrent sessions get HTTP 503.
+        ice_servers: STUN/TURN servers; none by default (host candidates only: LAN and
+            localhost work, and nothing waits on an unreachable STUN server).
+        max_body_bytes: largest accepted POST body (an SDP offer is 2-10 KB).
+        limits: per-session limits (data-channel message size, send buffer, idle timeout).
+        max_frame_pixels: larger video frames are refused with an error message.
+        default_output: output mode when the client's options do not choose one.
+        status_interval_ms: default period of status messages.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 3000
+    cert_path: Path | None = None
+    key_path: Path | None = None
+    static_dir: Path | None = field(default_factory=default_static_dir)
+    worker_count: int = field(default_factory=_default_worker_count)
+    max_sessions: int = 8
+    ice_servers: tuple[IceServer, ...] = ()
+    max_body_bytes: int = 64 * 1024
+    limits: SessionLimits = field(default_factory=SessionLimits)
+    max_frame_pixels: int = 1920 * 1080
+    default_output: OutputMode = OutputMode.JSON
+    status_interval_ms: int = 1000
+
+
+class LoopLagMonitor:
+    """Measures how late the event loop wakes for a periodic timer (its responsiveness).
+
+    Args:
+        interval_s: the timer's period.
+        window: how many recent measurements to keep (600 at 0.1 s: one minute).
+    """
+
+    def __init__(self, interval_s: float = 0.1, window: int = 600) -> None:
+        self.interval_s = interval_s
+        self._lags: deque[tuple[float, float]] = deque(maxlen=window)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(self.interval_s)
+            woke = time.perf_counter()
+            self._lags.append((woke, max(0.0, (woke - started - self.interval_s) * 1000.0)))
+
+    def snapshot(self, window_s: float | None = None) -> dict[str, float | None]:
+        """``p50``, ``p95`` and ``max`` lag in ms over the kept measurements, or over the last
+        ``window_s`` seconds of them (``None`` before any)."""
+        since = -math.inf if window_s is None else time.perf_counter() - window_s
+        ordered = sorted(lag_ms for woke, lag_ms in self._lags if woke >= since)
+        if not ordered:
+            return {"p50": None, "p95": None, "max": None}
+        last = len(ordered) - 1
+        return {
+            "p50": round(ordered[round(0.5 * last)], 3),
+            "p95": round(ordered[round(0.95 * last)], 3),
+            "max": round(ordered[-1], 3),
+        }
+
+
+CONFIG_KEY: Final = web.AppKey("config", ServerConfig)
+POOL_KEY: Final = web.AppKey("pool", WorkerPool)
+SESSIONS_KEY: Final = web.AppKey("sessions", SessionRegistry)
+LAG_MONITOR_KEY: Final = web.AppKey("lag_monitor", LoopLagMonitor)
+RELAY_KEY: Final = web.AppKey("relay", MediaRelay)
+
+
+class _ApiError(Exception):
+    """Raised by handlers; the middleware turns it into a JSON error response."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _error_response(code: ErrorCode, message: str) -> web.Response:
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if code is ErrorCode.TOO_MANY_SESSIONS else None
+    return web.json_response(
+        protocol.make_error(code, message, fatal=True),
+        status=HTTP_STATUS.get(code, 500),
+        headers=headers,
+    )
+
+
+_HTTP_ERROR_CODES: Final[dict[int, ErrorCode]] = {
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.BODY_TOO_LARGE,
+}
+
+
+@web.middleware
+async def _json_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except _ApiError as exc:
+        return _error_response(exc.code, exc.message)
+    except web.HTTPException as exc:
+        code = _HTTP_ERROR_CODES.get(exc.status)
+        if code is None:
+            raise
+        if code is ErrorCode.BODY_TOO_LARGE:
+            limit = request.app[CONFIG_KEY].max_body_bytes
+            return _error_response(code, f"request body exceeds the limit of {limit} bytes")
+        return _error_response(code, f"{request.method} {request.path}: {exc.reason}")
+
+
+MAX_LAG_WINDOW_S: Final = 60.0
+
+
+async def _health(request: web.Request) -> web.Response:
+    """Health and load; ``?lag_window_s=10`` limits the loop-lag figures to the last 10 s."""
+    app = request.app
+    window_s: float | None = None
+    if "lag_window_s" in request.query:
+        try:
+            window_s = float(request.query["lag_window_s"])
+        except ValueError:
+            window_s = math.nan
+        if not 0.0 < window_s <= MAX_LAG_WINDOW_S:
+            raise _ApiError(
+                ErrorCode.INVALID_REQUEST,
+                f"lag_window_s must be a number of seconds in (0, {MAX_LAG_WINDOW_S:g}]",
+            )
+    sessions = app[SESSIONS_KEY]
+    body: JsonObject = {
+        "status": "ok",
+        "version": gazertc.__version__,
+        "protocol_version": protocol.PROTOCOL_VERSION,
+        "sessions": len(sessions),
+        "max_sessions": sessions.max_sessions,
+        "workers": app[POOL_KEY].worker_count,
+        "loop_lag_ms": app[LAG_MONITOR_KEY].snapshot(window_s),
+    }
+    return web.json_response(body)
+
+
+def _too_many(sessions: SessionRegistry) -> _ApiError:
+    return _ApiError(
+        ErrorCode.TOO_MANY_SESSIONS,
+        f"the server is at its limit of {sessions.max_sessions} sessions; try again later",
+    )
+
+
+async def _read_offer(request: web.Request) -> JsonObject:
+    body = await request.read()
+    try:
+        offer = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _ApiError(ErrorCode.INVALID_JSON, f"the body is not valid JSON: {exc}") from exc
+    try:
+        protocol.validate(offer, "offer_request")
+    except ProtocolError as exc:
+        raise _ApiError(ErrorCode.INVALID_REQUEST, exc.message) from exc
+    parsed: JsonObject = offer
+    return parsed
+
+
+async def _offer(request: web.Request) -> web.Response:
+    app = request.app
+    config = app[CONFIG_KEY]
+    sessions = app[SESSIONS_KEY]
+    if sessions.full:
+        raise _too_many(sessions)
+    offer = await _read_offer(request)
+    try:
+        summary = check_offer(offer["sdp"])
+    except ProtocolError as exc:
+        raise _ApiError(exc.code, exc.message) from exc
+    session_config = SessionConfig(
+        output=config.default_output, status_interval_ms=config.status_interval_ms
+    ).updated(offer.get("options", {}))
+    if session_config.output.sends_video and not summary.video_receivable:
+        raise _ApiError(
+            ErrorCode.VIDEO_UNAVAILABLE,
+            f"output {session_config.output.value!r} sends annotated video back, but the "
+            "offer's video transceiver does not receive: offer it as sendrecv",
+        )
+    if sessions.full:  # re-check: other offers may have been accepted while this one was read
+        raise _too_many(sessions)
+    pc = RTCPeerConnection(
+        RTCConfiguration(
+            iceServers=[
+                RTCIceServer(list(server.urls), server.username, server.credential)
+                for server in config.ice_servers
+            ]
+        )
+    )
+    session = Session(
+        uuid.uuid4().hex,
+        pc,
+        pool=app[POOL_KEY],
+        relay=app[RELAY_KEY],
+        limits=config.limits,
+        config=session_config,
+        video_available=summary.video_receivable,
+        on_closed=sessions.remove,
+    )
+    sessions.add(session)
+    try:
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer"))
+        # Non-trickle: setLocalDescription returns once ICE gathering has completed.
+        await pc.setLocalDescription(await pc.createAnswer())
+    except _SET_DESCRIPTION_ERRORS as exc:
+        await session.close("offer could not be applied")
+        raise _ApiError(
+            ErrorCode.INVALID_SDP, f"the offer could not be applied ({type(exc).__name__}: {exc})"
+        ) from exc
+    logger.info("session %s started (%d live)", session.session_id, len(sessions))
+    answer: JsonObject = {
+        "sdp": pc.localDescription.sdp,
+        "type": pc.localDescription.type,
+        "session_id": session.session_id,
+    }
+    return web.json_response(answer)
+
+
+async def _no_app(_: web.Request) -> web.Response:
+    return web.Response(
+        text="gazertc server. The web app is not built (app/dist is missing); the API is at "
+        "POST /offer and GET /health.\n"
+    )
+
+
+def create_app(config: ServerConfig | None = None) -> web.Application:
+    """Build the server application. Workers start with the application and stop with it.
+
+    Args:
+        config: server settings; defaults when omitted.
+    """
+    config = config or ServerConfig()
+    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[_json_errors])
+    app[CONFIG_KEY] = config
+    app[POOL_KEY] = WorkerPool(config.worker_count, max_frame_pixels=config.max_frame_pixels)
+    app[SESSIONS_KEY] = SessionRegistry(config.max_sessions)
+    app[LAG_MONITOR_KEY] = LoopLagMonitor()
+    app[RELAY_KEY] = MediaRelay()
+    app.router.add_get("/health", _health)
+    app.router.add_post("/offer", _offer)
+    static_dir = config.static_dir
+    if static_dir is not None and (static_dir / "index.html").is_file():
+        index = static_dir / "index.html"
+
+        async def _index(_: web.Request) -> web.FileResponse:
+            return web.FileResponse(index)
+
+        app.router.add_get("/", _index)
+        app.router.add_static("/", static_dir)
+    else:
+        app.router.add_get("/", _no_app)
+    app.cleanup_ctx.append(_workers_and_monitor)
+    app.on_shutdown.append(_close_sessions)
+    return app
+
+
+async def _workers_and_monitor(app: web.Application) -> AsyncIterator[None]:
+    monitor = app[LAG_MONITOR_KEY]
+    pool = app[POOL_KEY]
+    await pool.start()
+    monitor.start()
+    logger.info("%d pipeline worker(s) ready", pool.worker_count)
+    yield
+    await monitor.stop()
+    await pool.close()
+
+
+async def _close_sessions(app: web.Application) -> None:
+    await app[SESSIONS_KEY].close_all("server shutting down")

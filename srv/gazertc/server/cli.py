@@ -1,0 +1,110 @@
+"""The ``gazertc serve`` command: flags in, a running server out (argument parsing only)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import ssl
+from pathlib import Path
+
+from gazertc.errors import InputError
+
+__all__ = ["add_arguments", "run"]
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``serve`` flags to ``parser``."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all)")
+    parser.add_argument("--port", type=int, default=3000, help="TCP port (default 3000)")
+    parser.add_argument("--cert", type=Path, default=None, help="TLS certificate (PEM) for https")
+    parser.add_argument("--key", type=Path, default=None, help="TLS private key (PEM) for https")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="pipeline worker processes (default: one per usable core)",
+    )
+    parser.add_argument(
+        "--max-sessions", type=int, default=8, help="concurrent sessions before HTTP 503"
+    )
+    parser.add_argument(
+        "--static-dir",
+        type=Path,
+        default=None,
+        help="built web app to serve at / (default: app/dist of a source checkout, if built)",
+    )
+    parser.add_argument(
+        "--stun",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="STUN server, e.g. stun:stun.example.org:3478 (repeatable; default none: host "
+        "candidates only)",
+    )
+    parser.add_argument("--turn", action="append", default=[], metavar="URL", help="TURN server")
+    parser.add_argument("--turn-username", default=None, help="username for the TURN servers")
+    parser.add_argument("--turn-credential", default=None, help="credential for the TURN servers")
+
+
+def _ssl_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise InputError("--cert and --key go together: give both for https, or neither")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise InputError(f"cannot load the TLS certificate {cert} and key {key}: {exc}") from exc
+    return context
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the server until interrupted; returns the exit status.
+
+    Raises:
+        InputError: inconsistent flags, an unreadable certificate, or a port in use.
+    """
+    from aiohttp import web  # noqa: PLC0415  (aiortc and aiohttp are slow to import)
+
+    from gazertc.server.app import IceServer, ServerConfig, create_app  # noqa: PLC0415
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
+    if args.max_sessions < 1:
+        raise InputError(f"--max-sessions must be at least 1, got {args.max_sessions}")
+    if (args.turn_username is None) != (args.turn_credential is None):
+        raise InputError("--turn-username and --turn-credential go together")
+    if args.static_dir is not None and not (args.static_dir / "index.html").is_file():
+        raise InputError(f"--static-dir {args.static_dir} has no index.html")
+    ssl_context = _ssl_context(args.cert, args.key)
+    ice_servers = [IceServer((url,)) for url in args.stun] + [
+        IceServer((url,), args.turn_username, args.turn_credential) for url in args.turn
+    ]
+    defaults = ServerConfig()
+    config = ServerConfig(
+        host=args.host,
+        port=args.port,
+        cert_path=args.cert,
+        key_path=args.key,
+        static_dir=args.static_dir or defaults.static_dir,
+        worker_count=args.workers or defaults.worker_count,
+        max_sessions=args.max_sessions,
+        ice_servers=tuple(ice_servers),
+    )
+    scheme = "https" if ssl_context else "http"
+    logger.warning("gazertc serving on %s://%s:%d", scheme, config.host, config.port)
+    try:
+        web.run_app(
+            create_app(config),
+            host=config.host,
+            port=config.port,
+            ssl_context=ssl_context,
+            print=None,
+            access_log=None,
+        )
+    except OSError as exc:
+        raise InputError(f"cannot listen on {config.host}:{config.port}: {exc}") from exc
+    return 0

@@ -1,0 +1,327 @@
+"""Where frames meet the pipeline: a client's video track in, samples and annotated frames out.
+
+Latest-frame semantics: the client's track is read through ``MediaRelay.subscribe(...,
+buffered=False)``, which keeps only the newest decoded frame. The pipeline takes a frame, waits
+for its result from the worker pool, then takes whatever frame is newest by then; frames that
+arrived in between are dropped, never queued, so latency stays bounded when the server is
+overloaded and the drop count says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Final
+
+import av
+from aiortc import RTCRtpReceiver
+from aiortc.contrib.media import MediaRelay
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtp import RtpPacket
+
+from gazertc.server.pool import FrameMeta, FrameRejectedError, ProcessedFrame, WorkerPool
+
+__all__ = [
+    "VIDEO_CLOCK_HZ",
+    "AnnotatedVideoTrack",
+    "CaptureClock",
+    "MarkerJitterBuffer",
+    "PipelineCounters",
+    "ReceiveStampTrack",
+    "ReceivedFrame",
+    "VideoPipeline",
+    "install_marker_jitter_buffer",
+]
+
+logger = logging.getLogger(__name__)
+
+VIDEO_CLOCK_HZ: Final = 90_000
+"""RTP video clock; aiortc hands decoded frames over with ``pts`` in these ticks."""
+
+NS_PER_S: Final = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedFrame:
+    """Stamped on each decoded frame (``frame.opaque``) as it leaves the decoder."""
+
+    frame_id: int
+    received_unix_ns: int
+
+
+class ReceiveStampTrack(MediaStreamTrack):
+    """Passes a track's frames through, numbering them and stamping their arrival time.
+
+    Numbering happens before the relay drops stale frames, so gaps in ``frame_id`` downstream
+    are exactly the frames dropped.
+    """
+
+    kind = "video"
+
+    def __init__(self, source: MediaStreamTrack) -> None:
+        super().__init__()
+        self._source = source
+        self.frames_received = 0
+        self.last_received_unix_ns: int | None = None
+
+    async def recv(self) -> av.VideoFrame:
+        frame = await self._source.recv()
+        if not isinstance(frame, av.VideoFrame):
+            raise MediaStreamError(f"expected video frames, got {type(frame).__name__}")
+        received_unix_ns = time.time_ns()
+        frame.opaque = ReceivedFrame(self.frames_received, received_unix_ns)
+        self.frames_received += 1
+        self.last_received_unix_ns = received_unix_ns
+        return frame
+
+
+class MarkerJitterBuffer(JitterBuffer):
+    """aiortc's video jitter buffer, completing a frame at its last packet.
+
+    aiortc 1.16 hands a video frame to the decoder only when the first packet of the *next*
+    frame arrives, which adds one frame interval (33 ms at 30 fps) to every frame's latency.
+    Senders mark the last packet of each video frame with the RTP marker bit, so a frame whose
+    packets are all present up to a marked one is complete. When the marked packet is lost, the
+    next frame's first packet completes the frame, as before.
+    """
+
+    def _remove_frame(self, sequence_number: int) -> JitterFrame | None:
+        origin = self._origin
+        if origin is None:
+            return None
+        packets: list[RtpPacket] = []
+        timestamp: int | None = None
+        for count in range(self._capacity):
+            packet = self._packets[(origin + count) % self._capacity]
+            if packet is None:
+                return None
+            if timestamp is None:
+                timestamp = packet.timestamp
+            elif packet.timestamp != timestamp:
+                return self._complete(packets, timestamp, count)
+            packets.append(packet)
+            if packet.marker:
+                return self._complete(packets, timestamp, count + 1)
+        return None
+
+    def _complete(self, packets: list[RtpPacket], timestamp: int, count: int) -> JitterFrame:
+        # aiortc stores each packet's depayloaded bytes in ``_data``.
+        data = b"".join(packet._data for packet in packets)  # type: ignore[attr-defined]
+        frame = JitterFrame(data=data, timestamp=timestamp)
+        self.remove(count)
+        return frame
+
+
+_RECEIVER_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
+
+
+def install_marker_jitter_buffer(receiver: RTCRtpReceiver) -> bool:
+    """Give a video receiver a :class:`MarkerJitterBuffer` before its media starts.
+
+    Returns ``False``, leaving aiortc's buffer in place, when this aiortc version keeps its
+    buffer elsewhere (then frames arrive one frame interval later, nothing worse).
+    """
+    current = getattr(receiver, _RECEIVER_JITTER_BUFFER, None)
+    if type(current) is not JitterBuffer:
+        logger.warning("aiortc's jitter buffer was not found; video latency +1 frame interval")
+        return False
+    setattr(receiver, _RECEIVER_JITTER_BUFFER, MarkerJitterBuffer(current.capacity, is_video=True))
+    return True
+
+
+class CaptureClock:
+    """Capture times on the server's clock, from the sender's media clock (RTP timestamps).
+
+    The offset between the two clocks is taken from the frame that arrived with the least delay
+    so far (network and decoding only add delay), so timestamps keep the sender's regular
+    spacing instead of the network's jitter. They are late by that least delay (a few ms on a
+    LAN) and never run backwards.
+    """
+
+    def __init__(self) -> None:
+        self._offset_ns: int | None = None
+        self._last_ns: int | None = None
+
+    def capture_unix_ns(self, media_ns: int, received_unix_ns: int) -> int:
+        """The capture time of a frame with media time ``media_ns`` received at
+        ``received_unix_ns`` (both in ns)."""
+        offset_ns = received_unix_ns - media_ns
+        if self._offset_ns is None or offset_ns < self._offset_ns:
+            self._offset_ns = offset_ns
+        capture_ns = media_ns + self._offset_ns
+        if self._last_ns is not None and capture_ns <= self._last_ns:
+            capture_ns = self._last_ns + 1
+        self._last_ns = capture_ns
+        return capture_ns
+
+
+class AnnotatedVideoTrack(MediaStreamTrack):
+    """The video sent back: the newest annotated frame, or nothing at all.
+
+    While nobody pushes frames (``json`` output mode) :meth:`recv` waits, so the sender never
+    encodes anything: annotated video costs nothing until a client asks for it.
+    """
+
+    kind = "video"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._frame: av.VideoFrame | None = None
+        self._new_frame = asyncio.Event()
+        self.frames_pushed = 0
+
+    def push(self, frame: av.VideoFrame) -> None:
+        """Offer a frame to send; an unsent older one is replaced."""
+        self._frame = frame
+        self.frames_pushed += 1
+        self._new_frame.set()
+
+    async def recv(self) -> av.VideoFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        await self._new_frame.wait()
+        self._new_frame.clear()
+        frame = self._frame
+        if self.readyState != "live" or frame is None:
+            raise MediaStreamError
+        return frame
+
+    def stop(self) -> None:
+        super().stop()
+        self._new_frame.set()
+
+
+@dataclass
+class PipelineCounters:
+    """Counts for status messages; the lists hold values since the last :meth:`take_window`."""
+
+    frames_processed: int = 0
+    frames_rejected: int = 0
+    in_flight: bool = False
+    face_found: bool = False
+    tracking: str = "lost"
+    quality_flags: tuple[str, ...] = ()
+    processing_ms: list[float] = field(default_factory=list)
+    server_latency_ms: list[float] = field(default_factory=list)
+
+    def take_window(self) -> tuple[list[float], list[float]]:
+        """Processing and latency values since the last call, and start a new window."""
+        window = (self.processing_ms, self.server_latency_ms)
+        self.processing_ms, self.server_latency_ms = [], []
+        return window
+
+
+def _pts_90khz(frame: av.VideoFrame) -> int | None:
+    if frame.pts is None:
+        return None
+    time_base = frame.time_base or Fraction(1, VIDEO_CLOCK_HZ)
+    return round(frame.pts * time_base * VIDEO_CLOCK_HZ)
+
+
+class VideoPipeline:
+    """Feeds one session's video track through its worker, newest frame first.
+
+    Args:
+        session_id: the session's id in the pool.
+        source: the client's video track.
+        relay: the relay that gives latest-frame semantics.
+        pool: the worker pool (running).
+        wants_annotation: asked per frame: should the worker draw an annotated frame.
+        on_result: called with each processed frame, in order.
+        on_rejected: called when a frame is refused (too large, or by the tracker).
+    """
+
+    def __init__(
+        self,
+        session_id: str,
+        source: MediaStreamTrack,
+        relay: MediaRelay,
+        pool: WorkerPool,
+        *,
+        wants_annotation: Callable[[], bool],
+        on_result: Callable[[ProcessedFrame], None],
+        on_rejected: Callable[[FrameRejectedError], None],
+    ) -> None:
+        self.session_id = session_id
+        self.counters = PipelineCounters()
+        self._stamped = ReceiveStampTrack(source)
+        self._relay = relay
+        self._pool = pool
+        self._wants_annotation = wants_annotation
+        self._on_result = on_result
+        self._on_rejected = on_rejected
+        self._clock = CaptureClock()
+
+    @property
+    def frames_received(self) -> int:
+        return self._stamped.frames_received
+
+    @property
+    def last_received_unix_ns(self) -> int | None:
+        return self._stamped.last_received_unix_ns
+
+    @property
+    def frames_dropped(self) -> int:
+        """Frames that arrived but were skipped because a newer one came first."""
+        counters = self.counters
+        handled = counters.frames_processed + counters.frames_rejected + int(counters.in_flight)
+        return max(0, self.frames_received - handled)
+
+    async def run(self) -> None:
+        """Process frames until the client's track ends.
+
+        Raises:
+            WorkerCrashedError: the session's worker died; its pipeline state is lost.
+        """
+        latest = self._relay.subscribe(self._stamped, buffered=False)
+        self._pool.open_session(self.session_id)
+        try:
+            while True:
+                try:
+                    frame = await latest.recv()
+                except MediaStreamError:
+                    return
+                assert isinstance(frame, av.VideoFrame)  # ReceiveStampTrack passes only these
+                await self._process(frame)
+        finally:
+            latest.stop()
+            self._pool.close_session(self.session_id)
+
+    async def _process(self, frame: av.VideoFrame) -> None:
+        received = frame.opaque
+        assert isinstance(received, ReceivedFrame)
+        pts_90khz = _pts_90khz(frame)
+        if pts_90khz is None:
+            timestamp_ns = received.received_unix_ns
+            pts_90khz = 0
+        else:
+            media_ns = pts_90khz * NS_PER_S // VIDEO_CLOCK_HZ
+            timestamp_ns = self._clock.capture_unix_ns(media_ns, received.received_unix_ns)
+        meta = FrameMeta(received.frame_id, pts_90khz, timestamp_ns, received.received_unix_ns)
+        counters = self.counters
+        counters.in_flight = True
+        try:
+            processed = await self._pool.process(
+                self.session_id, frame, meta, annotate=self._wants_annotation()
+            )
+        except FrameRejectedError as exc:
+            counters.frames_rejected += 1
+            self._on_rejected(exc)
+            return
+        finally:
+            counters.in_flight = False
+        result = processed.result
+        counters.frames_processed += 1
+        counters.face_found = result.face_found
+        counters.tracking = result.tracking
+        counters.quality_flags = result.quality_flags
+        counters.processing_ms.append(result.processing_ms)
+        counters.server_latency_ms.append(
+            (result.processed_unix_ns - received.received_unix_ns) / 1e6
+        )
+        self._on_result(processed)

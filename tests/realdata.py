@@ -1,0 +1,23 @@
+"""Where the real data lives, and a skip that says exactly what is missing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def data_dir() -> Path:
+    """``$GAZERTC_DATA``, else ``../shared/data`` beside the repository."""
+    return Path(os.environ.get("GAZERTC_DATA", DEFAULT_DATA_DIR))
+
+
+def data_file(relative: str) -> Path:
+    """A file of the shared data set; the calling test is skipped, saying so, when it is absent."""
+    path = data_dir() / relative
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} is absent (set GAZERTC_DATA)")
+    return path

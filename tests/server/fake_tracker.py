@@ -1,0 +1,76 @@
+"""A test double with the tracker's interface, for worker-pool mechanics only.
+
+It does no vision: a frame "has a face" when its mean brightness is above mid-grey. It sleeps to
+stand in for work, refuses timestamps that go backwards (so out-of-order delivery fails loudly),
+and kills its process on an all-black frame (to stand in for a native crash).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import numpy.typing as npt
+
+from gazertc.errors import InputError
+from gazertc.vision.headpose import CameraIntrinsics
+from gazertc.vision.types import GazeSample, TrackingState
+
+BRIGHT_FACE_LEVEL = 128
+CRASH_LEVEL = 2
+REJECT_WIDTH_PX = 34
+"""Frames exactly this wide are refused with an InputError, like the real tracker's bad input."""
+
+
+class FakeTracker:
+    def __init__(self, work_s: float) -> None:
+        self._work_s = work_s
+        self._frame_index = 0
+        self._last_timestamp_ns = -1
+        self.last_stage_ms: dict[str, float] = {"total": 0.0}
+        self._intrinsics: CameraIntrinsics | None = None
+
+    @property
+    def intrinsics(self) -> CameraIntrinsics | None:
+        return self._intrinsics
+
+    def process(self, image_bgr: npt.NDArray[np.uint8], timestamp_unix_ns: int) -> GazeSample:
+        started = time.perf_counter()
+        height, width = image_bgr.shape[:2]
+        if width == REJECT_WIDTH_PX:
+            raise InputError(f"fake tracker refuses frames {REJECT_WIDTH_PX} px wide")
+        if timestamp_unix_ns <= self._last_timestamp_ns:
+            raise InputError(
+                f"timestamps went backwards: {timestamp_unix_ns} after {self._last_timestamp_ns}"
+            )
+        self._last_timestamp_ns = timestamp_unix_ns
+        level = float(image_bgr.mean())
+        if level < CRASH_LEVEL:
+            os._exit(3)
+        time.sleep(self._work_s)
+        self._intrinsics = CameraIntrinsics.from_frame_size(width, height)
+        found = level > BRIGHT_FACE_LEVEL
+        sample = GazeSample(
+            timestamp_unix_ns=timestamp_unix_ns,
+            frame_index=self._frame_index,
+            frame_width_px=width,
+            frame_height_px=height,
+            face_found=found,
+            tracking=TrackingState.DETECTED if found else TrackingState.LOST,
+        )
+        self._frame_index += 1
+        self.last_stage_ms = {"total": (time.perf_counter() - started) * 1000.0}
+        return sample
+
+
+class FakeTrackerFactory:
+    def __init__(self, work_s: float = 0.0) -> None:
+        self.work_s = work_s
+        self.warmed_up = False
+
+    def warm_up(self) -> None:
+        self.warmed_up = True
+
+    def create(self) -> FakeTracker:
+        return FakeTracker(self.work_s)
