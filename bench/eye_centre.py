@@ -310,7 +310,7 @@ def _orientation_table(fitted: Sequence[FittedFace]) -> None:
             looks_right.append(right_like)
             looks_left.append(left_like)
             rows.append([annotation.face_id, side.value, right_like, left_like])
-    right_wins = sum(r < l for r, l in zip(looks_right, looks_left, strict=True))
+    right_wins = sum(a < b for a, b in zip(looks_right, looks_left, strict=True))
     rows.append(
         [
             "mean",

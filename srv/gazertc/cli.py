@@ -14,6 +14,7 @@ import numpy as np
 
 from gazertc import models
 from gazertc.errors import GazertcError, InputError
+from gazertc.server import cli as server_cli
 from gazertc.vision.headpose import CameraIntrinsics
 from gazertc.vision.tracker import GazeTracker, PipelineModels, estimate
 from gazertc.vision.types import BgrImage, GazeSample
@@ -156,14 +157,9 @@ def _parser() -> argparse.ArgumentParser:
     model_files.add_argument("action", choices=["fetch", "check"])
     model_files.set_defaults(handler=_models)
 
-    try:
-        from gazertc.server import cli as server_cli  # noqa: PLC0415  (aiortc is slow to import)
-    except ImportError:
-        server_cli = None
-    if server_cli is not None:
-        serve = commands.add_parser("serve", help="run the WebRTC gaze server")
-        server_cli.add_arguments(serve)
-        serve.set_defaults(handler=server_cli.run)
+    serve = commands.add_parser("serve", help="run the WebRTC gaze server")
+    server_cli.add_arguments(serve)
+    serve.set_defaults(handler=server_cli.run)
     return parser
 
 

@@ -19,6 +19,8 @@ from tests.server.peer import GazeClient, PacedTrack, RunningServer, i420_frames
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
 
 SAMPLES_WANTED = 40
+OFFLINE_FRAMES = 150
+"""Six seconds of video: enough to cover the samples compared even when the server drops many."""
 MIN_FACE_SHARE = 0.8
 """cap12 shows the face in every frame (tests/vision/test_tracker.py); allow some misses."""
 
@@ -174,7 +176,9 @@ async def test_concurrent_clients_get_their_own_samples(
     await asyncio.gather(*(client.close() for client in clients.values()))
     await server.wait_for_sessions(0)
 
-    offline = {name: _offline_face_centres(path, 80) for name, (path, _, _) in videos.items()}
+    offline = {
+        name: _offline_face_centres(path, OFFLINE_FRAMES) for name, (path, _, _) in videos.items()
+    }
     for name, client in clients.items():
         video = name.removesuffix("_again")
         _, size, fps = videos[video]
@@ -182,7 +186,7 @@ async def test_concurrent_clients_get_their_own_samples(
         assert all((s["frame_width_px"], s["frame_height_px"]) == size for s in samples)
         indices = [s["frame_index"] for s in samples]
         assert indices == list(range(len(samples)))  # its own tracker, from its first frame
-        compared = 0
+        errors_px: list[float] = []
         for sample in samples:
             frame_number = round(sample["pts_90khz"] * fps / 90_000)
             if sample["face_box"] is None or frame_number >= len(offline[video]):
@@ -195,15 +199,12 @@ async def test_concurrent_clients_get_their_own_samples(
                 (box["left_px"] + box["right_px"]) / 2,
                 (box["top_px"] + box["bottom_px"]) / 2,
             )
-            # Same frame, same pipeline: only smoothing over different frame gaps differs.
-            assert abs(centre[0] - reference[0]) < 12 and abs(centre[1] - reference[1]) < 12, (
-                name,
-                frame_number,
-                centre,
-                reference,
-            )
-            compared += 1
-        assert compared >= SAMPLES_WANTED // 2
+            errors_px.append(max(abs(centre[0] - reference[0]), abs(centre[1] - reference[1])))
+        # Same frames, same pipeline: only the smoothing differs (frames dropped under load
+        # change the gaps it sees), so positions agree closely; another video's would not.
+        assert len(errors_px) >= 10
+        assert float(np.median(errors_px)) < 2.0, (name, errors_px)
+        assert max(errors_px) < 10.0, (name, errors_px)
 
 
 async def test_frames_reach_the_pipeline_within_a_frame_interval(

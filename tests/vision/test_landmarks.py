@@ -89,6 +89,6 @@ def test_box_from_landmarks_is_square_and_centred_on_the_face() -> None:
 def test_eye_geometry_helpers() -> None:
     landmarks = np.zeros((68, 2))
     landmarks[36:42] = [[0, 0], [1, -1], [2, -1], [3, 0], [2, 1], [1, 1]]
-    landmarks[42:48] = landmarks[36:42] + [10, 0]
+    landmarks[42:48] = landmarks[36:42] + np.array([10.0, 0.0])
     assert inter_ocular_px(landmarks) == pytest.approx(10.0)
     assert eye_points(landmarks, EyeSide.LEFT)[0].tolist() == [10.0, 0.0]

@@ -187,15 +187,6 @@ LAG_MONITOR_KEY: Final = web.AppKey("lag_monitor", LoopLagMonitor)
 RELAY_KEY: Final = web.AppKey("relay", MediaRelay)
 
 
-class _ApiError(Exception):
-    """Raised by handlers; the middleware turns it into a JSON error response."""
-
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 def _error_response(code: ErrorCode, message: str) -> web.Response:
     headers = {"Retry-After": str(RETRY_AFTER_S)} if code is ErrorCode.TOO_MANY_SESSIONS else None
     return web.json_response(
@@ -218,7 +209,7 @@ async def _json_errors(
 ) -> web.StreamResponse:
     try:
         return await handler(request)
-    except _ApiError as exc:
+    except ProtocolError as exc:
         return _error_response(exc.code, exc.message)
     except web.HTTPException as exc:
         code = _HTTP_ERROR_CODES.get(exc.status)
@@ -243,7 +234,7 @@ async def _health(request: web.Request) -> web.Response:
         except ValueError:
             window_s = math.nan
         if not 0.0 < window_s <= MAX_LAG_WINDOW_S:
-            raise _ApiError(
+            raise ProtocolError(
                 ErrorCode.INVALID_REQUEST,
                 f"lag_window_s must be a number of seconds in (0, {MAX_LAG_WINDOW_S:g}]",
             )
@@ -260,8 +251,8 @@ async def _health(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-def _too_many(sessions: SessionRegistry) -> _ApiError:
-    return _ApiError(
+def _too_many(sessions: SessionRegistry) -> ProtocolError:
+    return ProtocolError(
         ErrorCode.TOO_MANY_SESSIONS,
         f"the server is at its limit of {sessions.max_sessions} sessions; try again later",
     )
@@ -272,11 +263,11 @@ async def _read_offer(request: web.Request) -> JsonObject:
     try:
         offer = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _ApiError(ErrorCode.INVALID_JSON, f"the body is not valid JSON: {exc}") from exc
+        raise ProtocolError(ErrorCode.INVALID_JSON, f"the body is not valid JSON: {exc}") from exc
     try:
         protocol.validate(offer, "offer_request")
     except ProtocolError as exc:
-        raise _ApiError(ErrorCode.INVALID_REQUEST, exc.message) from exc
+        raise ProtocolError(ErrorCode.INVALID_REQUEST, exc.message) from exc
     parsed: JsonObject = offer
     return parsed
 
@@ -288,15 +279,12 @@ async def _offer(request: web.Request) -> web.Response:
     if sessions.full:
         raise _too_many(sessions)
     offer = await _read_offer(request)
-    try:
-        summary = check_offer(offer["sdp"])
-    except ProtocolError as exc:
-        raise _ApiError(exc.code, exc.message) from exc
+    summary = check_offer(offer["sdp"])
     session_config = SessionConfig(
         output=config.default_output, status_interval_ms=config.status_interval_ms
     ).updated(offer.get("options", {}))
     if session_config.output.sends_video and not summary.video_receivable:
-        raise _ApiError(
+        raise ProtocolError(
             ErrorCode.VIDEO_UNAVAILABLE,
             f"output {session_config.output.value!r} sends annotated video back, but the "
             "offer's video transceiver does not receive: offer it as sendrecv",
@@ -328,7 +316,7 @@ async def _offer(request: web.Request) -> web.Response:
         await pc.setLocalDescription(await pc.createAnswer())
     except _SET_DESCRIPTION_ERRORS as exc:
         await session.close("offer could not be applied")
-        raise _ApiError(
+        raise ProtocolError(
             ErrorCode.INVALID_SDP, f"the offer could not be applied ({type(exc).__name__}: {exc})"
         ) from exc
     logger.info("session %s started (%d live)", session.session_id, len(sessions))

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import ssl
+import sys
 from pathlib import Path
 
 from gazertc.errors import InputError
 
 __all__ = ["add_arguments", "run"]
-
-logger = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         ice_servers=tuple(ice_servers),
     )
     scheme = "https" if ssl_context else "http"
-    logger.warning("gazertc serving on %s://%s:%d", scheme, config.host, config.port)
+    print(f"gazertc: serving on {scheme}://{config.host}:{config.port}", file=sys.stderr)
     try:
         web.run_app(
             create_app(config),

@@ -234,6 +234,8 @@ def _worker_main(
     """Entry point of a worker process: serve frame jobs until told to stop or the pipe closes."""
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The workers already fill the cores; OpenCV's own threads would compete with the others.
+    cv2.setNumThreads(1)
     factory.warm_up()
     connection.send(_Ready(os.getpid()))
     trackers: dict[str, TrackerLike] = {}

@@ -1,9 +1,10 @@
 """Eye openness and blinks.
 
-Openness is the eye aspect ratio (EAR): the mean of the two lid gaps over the corner-to-corner
-width, from the six dlib points of an eye. It is roughly 0.25-0.35 for an open eye and drops
-below 0.15 when the lids close. People differ, so the blink detector compares each frame with
-this person's own open-eye level, learnt as the session goes.
+Openness is a lid gap over the corner-to-corner width. The tracker takes it from the iris
+network's 16-point lid contour (:class:`gazertc.vision.iris.EyeLandmarks`) and, for eyes the
+network is not run on, from dlib's six points as the eye aspect ratio (EAR). Both read roughly
+0.25-0.4 for an open eye and under 0.12 for a closed one. People differ, so the blink detector
+compares each frame with this person's own open-eye level, learnt as the session goes.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from gazertc.vision.types import BlinkEvent, BlinkPhase
 
 __all__ = ["BlinkDetector", "eye_aspect_ratio"]
 
-CLOSED_EAR = 0.15
-"""Below this the lids are treated as closed whatever the person's baseline: the iris is too
-covered to measure (and no iris estimate is made)."""
+SHUT_EAR = 0.05
+"""Below this dlib's lid points touch: the eye is shut and the iris network is not run on it.
+dlib's six points are too coarse to judge anything finer: open eyes 11-17 px wide measure 0.10."""
 
 BLINK_START_FRACTION = 0.60
 """A blink starts when openness falls below this share of the person's open-eye level."""

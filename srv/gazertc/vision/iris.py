@@ -15,7 +15,6 @@ inner corner, two lower lid points) and return full-frame pixel coordinates.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -43,8 +42,6 @@ __all__ = [
     "locate_centre_gradients",
 ]
 
-logger = logging.getLogger(__name__)
-
 ColourImage = npt.NDArray[np.uint8]
 GreyImage = npt.NDArray[np.uint8]
 EyePoints = npt.NDArray[np.float64]
@@ -54,37 +51,37 @@ NETWORK_INPUT_PX = 64
 """The iris network's input is a 64x64 RGB crop."""
 
 CROP_SIDE_PER_EYE_WIDTH = 2.3
-"""Crop side over the eye-corner distance. The size MediaPipe uses; 2.0, 2.15, 2.45, 2.6 and 2.8
-all gave a worse median error on the annotated pupils."""
+"""Crop side over the eye-corner distance, as MediaPipe. On the annotated pupils 2.0 is worse
+(worst face 0.046 against 0.042) and at 2.6 one narrowed eye reads as closed."""
 
 MIRRORED_SIDES: frozenset[EyeSide] = frozenset({EyeSide.LEFT})
-"""Eyes mirrored before the network sees them: the subject's left, so every crop looks like a
-right eye, as MediaPipe does. Measured on the annotated pupils of 6 faces and of their mirror
-images (24 eyes): crops that look like a right eye err 0.021 of the inter-pupil distance on
-average, crops that look like a left eye 0.038; the worse-eye median is 0.026 and 0.027 (original,
-mirrored) with every face within 0.042, against 0.018 and 0.044 with a worst face of 0.12 when
-no eye is mirrored."""
+"""Eyes mirrored before the network sees them: the subject's left, so that every crop looks like
+a right eye, as MediaPipe does. On the 22 visible annotated eyes of 6 faces and their mirror
+images, right-eye-like crops err 0.023 of the inter-pupil distance on average and left-eye-like
+ones 0.032. Worse-eye error over the 12 faces: median 0.030, every face within 0.042; mirroring no
+eye gives median 0.029 but a worst face of 0.127 (bench/eye_centre.py)."""
 
 CLOSED_NETWORK_OPENNESS = 0.12
 """Below this lid gap over eye width (from the network's own lid contour) the eye is treated as
-closed and gets no estimate. Closed eyes in the Talking Face video measure 0.05-0.13 (median
-0.08), open ones 0.22-0.43 (median 0.37); the narrowest open annotated eye measures 0.154."""
+closed and gets no estimate. Closed eyes in the Talking Face video (dlib eye aspect ratio below
+0.11) measure 0.05-0.16, 95 % below 0.12; open ones 0.28-0.41; the narrowest open annotated eye
+0.154."""
 
 OPEN_NETWORK_OPENNESS = 0.25
 """From this lid gap over eye width up the lids no longer lower the confidence."""
 
 ROUND_IRIS_SPREAD = 0.06
 """Spread (standard deviation over mean) of the four iris boundary radii up to which the iris
-counts as round. Real open eyes: 95 % below 0.05."""
+counts as round. Open eyes in the Talking Face video: all below 0.05."""
 
 NOT_AN_IRIS_SPREAD = 0.15
-"""Spread at which confidence reaches 0: crops that hold no eye (false faces, blur) reach
+"""Spread at which confidence reaches 0: crops of false faces and blur in the still images reach
 0.13-0.43."""
 
 CENTRE_INSIDE_PER_RADIUS = 0.25
 """How far (in iris radii) the iris centre must lie inside the lid contour for full confidence. A
-centre on or outside the lids is a guess at a hidden iris (closed eyes: median -0.15 radii; open
-eyes: median +0.7)."""
+centre on or outside the lids is a guess at a hidden iris (closed eyes in the Talking Face video:
+median -0.18 radii; open eyes: 0.49-0.91)."""
 
 _OUTER, _INNER = 0, 3
 """Indices of the eye corners among the six dlib eye points."""
@@ -117,7 +114,8 @@ class EyeLandmarks:
 
     ``iris_px`` is ``(5, 2)``: the iris centre, then four points on its boundary. ``contour_px`` is
     ``(71, 2)``: the first 16 outline the eye opening (0 the outer corner, 1-7 the lower lid, 8 the
-    inner corner, 9-15 the upper lid), the rest the brow and the skin around the eye.
+    inner corner, 9-15 the upper lid, when the crop was shown as a right eye, the default), the
+    rest the brow and the skin around the eye.
     ``openness`` is the lid gap over the corner distance (about 0.3-0.4 open, below
     :data:`CLOSED_NETWORK_OPENNESS` closed). ``iris_spread`` is the standard deviation over the mean
     of the four boundary radii (0 for a circle). ``centre_inside_radii`` is the signed distance of
@@ -206,7 +204,8 @@ upsampled (sub-pixel detail) and large ones downsampled (bounded cost)."""
 
 GRADIENT_MIN_EAR = 0.10
 """Below this eye aspect ratio the gradient method declines: the lid gap is under 4 resampled
-pixels, too little iris edge to find. (An open but narrowed annotated eye here measures 0.133.)"""
+pixels, too little iris edge to find. (An open but narrowed annotated eye here measures 0.13-0.14,
+under the tracker's closed-eye threshold of 0.15.)"""
 
 _GRADIENT_CROP_SIZE = (56, 32)
 """Resampled crop width and height in pixels: 1.4 and 0.8 eye widths."""
@@ -217,6 +216,9 @@ Barth's dynamic threshold)."""
 
 _GRADIENT_BLUR_SIGMA_PX = 1.0
 """Gaussian smoothing before differentiation, in resampled pixels."""
+
+_IRIS_RADIUS_PER_EYE_WIDTH = 0.2
+"""Typical iris radius over eye-corner distance (the iris network measures 0.19-0.23)."""
 
 _GRADIENT_MARGIN_PX = 3
 """Gradients are taken up to this many resampled pixels outside the dlib outline, whose lid points
@@ -256,10 +258,10 @@ def locate_centre_gradients(grey: GreyImage, eye_points: EyePoints) -> IrisEstim
         ]
     )
     crop = cv2.warpAffine(
-        grey.astype(np.float32), to_crop, (width_px, height_px),
+        grey, to_crop, (width_px, height_px),
         flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
     )  # fmt: skip
-    crop = cv2.GaussianBlur(crop, (0, 0), _GRADIENT_BLUR_SIGMA_PX)
+    crop = cv2.GaussianBlur(crop.astype(np.float32), (0, 0), _GRADIENT_BLUR_SIGMA_PX)
     outline = (points @ to_crop[:, :2].T + to_crop[:, 2]).astype(np.float32)
     inside = np.zeros((height_px, width_px), np.uint8)
     cv2.fillConvexPoly(inside, np.round(outline * 16).astype(np.int32), 1, cv2.LINE_8, 4)
@@ -291,8 +293,7 @@ def locate_centre_gradients(grey: GreyImage, eye_points: EyePoints) -> IrisEstim
     py, px = int(cy_idx[peak]), int(cx_idx[peak])
     sub_x = px + _parabola_peak(scores[py, px - 1 : px + 2]) if 0 < px < width_px - 1 else px
     sub_y = py + _parabola_peak(scores[py - 1 : py + 2, px]) if 0 < py < height_px - 1 else py
-    iris_radius_crop = 0.2 * GRADIENT_EYE_WIDTH_PX
-    far = np.hypot(cx_idx - px, cy_idx - py) > iris_radius_crop
+    far = np.hypot(cx_idx - px, cy_idx - py) > _IRIS_RADIUS_PER_EYE_WIDTH * GRADIENT_EYE_WIDTH_PX
     runner_up = float(scores[cy_idx[far], cx_idx[far]].max()) if far.any() else 0.0
     peak_score = float(scores[py, px])
     confidence = 0.0 if peak_score <= 0 else max(0.0, 1.0 - runner_up / peak_score)
@@ -352,9 +353,10 @@ class IrisLandmarkNetwork:
     Args:
         model_path: the ``.tflite`` file; :func:`gazertc.models.locate` finds it when not given.
         crop_scale: crop side over eye-corner distance.
-        level_crop: rotate crops so the eye-corner line is level (measured: does not help).
-        flip_average: also run each eye mirrored the other way and average the two centres
-            (measured: does not help, and doubles the cost).
+        level_crop: rotate crops so the eye-corner line is level. Measured: no gain on the
+            annotated pupils (median 0.031 against 0.030, same worst face).
+        flip_average: also run each eye in the other orientation and average the two results.
+            Measured: median 0.026 but a worst face of 0.067 (against 0.042), at twice the cost.
         mirrored_sides: the eyes to mirror so that the network sees the orientation it expects.
     """
 

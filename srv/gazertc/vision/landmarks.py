@@ -63,11 +63,9 @@ def box_from_landmarks(landmarks: Landmarks) -> FaceBox:
     mouth = landmarks[_MOUTH].mean(axis=0)
     side = _BOX_SIDE_PER_INTER_OCULAR * float(np.linalg.norm(left - right))
     side += _BOX_SIDE_PER_EYES_TO_MOUTH * float(np.linalg.norm(mouth - eyes))
-    centre_x, centre_y = eyes + _BOX_CENTRE_FROM_EYES_TO_MOUTH * (mouth - eyes)
+    centre_x, centre_y = (eyes + _BOX_CENTRE_FROM_EYES_TO_MOUTH * (mouth - eyes)).tolist()
     half = side / 2.0
-    return FaceBox(
-        float(centre_x) - half, float(centre_y) - half, float(centre_x) + half, float(centre_y) + half
-    )
+    return FaceBox(centre_x - half, centre_y - half, centre_x + half, centre_y + half)
 
 
 class LandmarkPredictor:

@@ -6,8 +6,9 @@ Per frame::
                │    (every VERIFY_INTERVAL_FRAMES the detector checks a crop around the face)
                └─ detection, only when there is nothing to track: HOG on a small copy, each
                   candidate fitted twice and rejected when the fit does not settle
-    landmarks ── alpha-beta smoothing ── eye openness ── iris (network, open eyes only)
-              ── head pose (PnP) ── gaze rays ── blink state ── quality flags
+    landmarks ── alpha-beta smoothing ── iris network on both eyes in one call (it also judges
+              the lids; eyes it finds closed get no centre) ── head pose (PnP) ── gaze rays
+              ── blink state ── quality flags
 
 :class:`GazeTracker` holds the state between frames; :func:`estimate` serves single images.
 Neither does any network or thread work, so both run anywhere, including in worker processes.
@@ -24,11 +25,11 @@ import numpy.typing as npt
 
 from gazertc.errors import InputError
 from gazertc.vision import landmarks as lm
-from gazertc.vision.blink import CLOSED_EAR, BlinkDetector, eye_aspect_ratio
+from gazertc.vision.blink import SHUT_EAR, BlinkDetector, eye_aspect_ratio
 from gazertc.vision.faces import FaceDetector
 from gazertc.vision.gaze import estimate_gaze
 from gazertc.vision.headpose import CameraIntrinsics, estimate_head_pose
-from gazertc.vision.iris import IrisEstimate, IrisLandmarkNetwork
+from gazertc.vision.iris import CLOSED_NETWORK_OPENNESS, IrisEstimate, IrisLandmarkNetwork
 from gazertc.vision.quality import assess_quality
 from gazertc.vision.smoothing import LANDMARK_FILTER, AlphaBetaFilter, AlphaBetaParameters
 from gazertc.vision.types import (
@@ -186,11 +187,19 @@ class GazeTracker:
 
         clock = time.perf_counter()
         openness = {side: eye_aspect_ratio(lm.eye_points(smoothed, side)) for side in EyeSide}
-        open_eyes = {
-            side: lm.eye_points(smoothed, side) for side in EyeSide if openness[side] >= CLOSED_EAR
+        not_shut = {
+            side: lm.eye_points(smoothed, side) for side in EyeSide if openness[side] >= SHUT_EAR
         }
-        irises = self.models.iris.locate(image_bgr, open_eyes) if open_eyes else {}
-        irises = self._smooth_irises(irises, dt_s)
+        found = self.models.iris.landmarks(image_bgr, not_shut) if not_shut else {}
+        openness |= {side: eye.openness for side, eye in found.items()}
+        irises = self._smooth_irises(
+            {
+                side: IrisEstimate(eye.centre_px, eye.radius_px, eye.confidence)
+                for side, eye in found.items()
+                if not eye.is_closed
+            },
+            dt_s,
+        )
         stage_ms["iris"] = _ms_since(clock)
 
         clock = time.perf_counter()
@@ -255,14 +264,14 @@ class GazeTracker:
             if still_there and self._frames_since_verify >= self.settings.verify_interval_frames:
                 self._frames_since_verify = 0
                 clock = time.perf_counter()
-                found = self.models.detector.find_near(grey, lm.box_from_landmarks(fitted))
+                near = self.models.detector.find_near(grey, lm.box_from_landmarks(fitted))
                 stage_ms["detect"] += _ms_since(clock)
-                still_there = found is not None
-                if found is not None:
+                still_there = near is not None
+                if near is not None:
                     # Refitting from the landmarks' own box can drift slowly on blurred faces;
                     # starting again from a detector box, as the predictor was trained, cannot.
                     clock = time.perf_counter()
-                    fitted = self.models.predictor.fit(grey, found.box)
+                    fitted = self.models.predictor.fit(grey, near.box)
                     stage_ms["landmarks"] += _ms_since(clock)
             if still_there:
                 self._raw_landmarks = fitted
@@ -320,9 +329,7 @@ def estimate(
         InputError: the image is not an ``(h, w, 3)`` uint8 array.
     """
     models = models or PipelineModels()
-    sample = GazeTracker(intrinsics=intrinsics, models=models).process(
-        image_bgr, timestamp_unix_ns
-    )
+    sample = GazeTracker(intrinsics=intrinsics, models=models).process(image_bgr, timestamp_unix_ns)
     if sample.face_found:
         return sample
     full_size = PipelineModels(
@@ -354,7 +361,7 @@ def _eye_observation(
         iris_radius_px=None if iris is None else iris.radius_px,
         confidence=0.0 if iris is None else iris.confidence,
         openness=openness,
-        is_open=openness >= CLOSED_EAR,
+        is_open=openness >= CLOSED_NETWORK_OPENNESS,
         inner_corner_px=(float(inner[0]), float(inner[1])),
         outer_corner_px=(float(outer[0]), float(outer[1])),
         gaze_yaw_deg=None if angles is None else angles[0],

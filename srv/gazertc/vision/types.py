@@ -96,10 +96,10 @@ class FaceBox:
 class EyeObservation:
     """One eye in one frame.
 
-    ``centre_px`` is the iris centre with sub-pixel precision, or ``None`` when the eye is closed
-    or the estimate is not trustworthy (then ``confidence`` says why it was rejected: it is 0 for a
-    closed eye). ``openness`` is the eye aspect ratio (lid gap over eye width, about 0.25-0.35 for
-    an open eye, below about 0.15 when closed).
+    ``centre_px`` is the iris centre with sub-pixel precision, ``None`` when the eye is closed
+    (``confidence`` is then 0). ``confidence`` in [0, 1] falls when the lids cover the iris or the
+    network's iris is not round (see :class:`gazertc.vision.iris.EyeLandmarks`). ``openness`` is
+    the lid gap over the eye width: about 0.25-0.4 open, below 0.12 closed.
     """
 
     side: EyeSide
