@@ -19,9 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bench.report import median, percentile, print_table
-from gazertc.vision.smoothing import AlphaBetaFilter, AlphaBetaParameters
+from gazertc.vision.smoothing import IRIS_FILTER, AlphaBetaFilter, AlphaBetaParameters
 from gazertc.vision.tracker import (
-    IRIS_FILTER,
     STAGES,
     GazeTracker,
     PipelineModels,

