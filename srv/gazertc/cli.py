@@ -14,6 +14,7 @@ import numpy as np
 
 from gazertc import models
 from gazertc.errors import GazertcError, InputError
+from gazertc.recording import cli as recording_cli
 from gazertc.server import cli as server_cli
 from gazertc.vision.headpose import CameraIntrinsics
 from gazertc.vision.tracker import GazeTracker, PipelineModels, estimate
@@ -160,6 +161,10 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the WebRTC gaze server")
     server_cli.add_arguments(serve)
     serve.set_defaults(handler=server_cli.run)
+
+    export = commands.add_parser("export", help="write a stored recording as CSV or BIDS files")
+    recording_cli.add_arguments(export)
+    export.set_defaults(handler=recording_cli.run)
     return parser
 
 

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gazertc.errors import InputError
-from gazertc.vision.faces import FaceCandidate, FaceDetector
+from gazertc.vision.faces import FaceCandidate, FaceDetector, box_overlap
 from gazertc.vision.landmarks import LandmarkPredictor, refit
 from gazertc.vision.types import EyeSide, FaceBox, PointPx
 
@@ -355,16 +355,6 @@ def read_image(path: Path) -> ColourImage:
     if image is None:
         raise InputError(f"cannot read an image from {path}")
     return np.asarray(image, dtype=np.uint8)
-
-
-def box_overlap(a: FaceBox, b: FaceBox) -> float:
-    """Intersection over union of two boxes, in [0, 1]."""
-    width = min(a.right_px, b.right_px) - max(a.left_px, b.left_px)
-    height = min(a.bottom_px, b.bottom_px) - max(a.top_px, b.top_px)
-    if width <= 0 or height <= 0:
-        return 0.0
-    inter = width * height
-    return inter / (a.width_px * a.height_px + b.width_px * b.height_px - inter)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -66,12 +66,28 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     INTERNAL_ERROR = "internal_error"
+    RECORDING_UNAVAILABLE = "recording_unavailable"
+    RECORDING_IN_PROGRESS = "recording_in_progress"
+    NOT_RECORDING = "not_recording"
 
 
-CLIENT_MESSAGE_TYPES: Final = frozenset({"hello", "config", "ping", "pong"})
+CLIENT_MESSAGE_TYPES: Final = frozenset({"hello", "config", "ping", "pong", "event", "recording"})
 """Types a client may send."""
 
-SERVER_MESSAGE_TYPES: Final = frozenset({"config", "sample", "status", "error", "ping", "pong"})
+SERVER_MESSAGE_TYPES: Final = frozenset(
+    {
+        "config",
+        "sample",
+        "status",
+        "error",
+        "ping",
+        "pong",
+        "event_ack",
+        "recording_status",
+        "fixation",
+        "saccade",
+    }
+)
 """Types a server sends."""
 
 MESSAGE_TYPES: Final = CLIENT_MESSAGE_TYPES | SERVER_MESSAGE_TYPES
@@ -298,6 +314,23 @@ def make_sample(
     return message
 
 
+def make_event_ack(stored_event: Mapping[str, Any]) -> JsonObject:
+    """An ``event_ack`` message for a ``stored_event`` dict."""
+    return {"v": PROTOCOL_VERSION, "type": "event_ack", "event": dict(stored_event)}
+
+
+def make_recording_status(recording_info: Mapping[str, Any]) -> JsonObject:
+    """A ``recording_status`` message for a ``recording_info`` dict."""
+    return {"v": PROTOCOL_VERSION, "type": "recording_status", "recording": dict(recording_info)}
+
+
+def make_oculomotor(event: Mapping[str, Any], message_type: str) -> JsonObject:
+    """A ``fixation`` or ``saccade`` message from the fields of a detector event."""
+    if message_type not in {"fixation", "saccade"}:
+        raise ValueError(f"expected fixation or saccade, got {message_type!r}")
+    return {"v": PROTOCOL_VERSION, "type": message_type, **event}
+
+
 def advice_for(quality_flags: list[str]) -> list[str]:
     """Human-readable advice for quality flags, in the order given; unknown flags are skipped."""
     return [QUALITY_ADVICE[flag] for flag in quality_flags if flag in QUALITY_ADVICE]
@@ -319,8 +352,11 @@ __all__ = [
     "error_from",
     "load_schema",
     "make_error",
+    "make_event_ack",
+    "make_oculomotor",
     "make_ping",
     "make_pong",
+    "make_recording_status",
     "make_sample",
     "parse_client_message",
     "validate",

@@ -5,6 +5,10 @@ Routes::
     POST /offer    {"sdp", "type": "offer", "options"?} -> {"sdp", "type": "answer", "session_id"}
     GET  /health   sessions, workers, event-loop lag (schema: health)
     GET  /         the built web app (app/dist) when present
+    POST /api/sessions/{session_id}/events     event_request -> stored_event
+    POST /api/sessions/{session_id}/recording  recording_request -> recording_info
+    GET  /api/recordings                       recording_list
+    GET  /api/recordings/{recording_id}        recording_info
 
 Everything the server holds lives on the application (no module globals): the worker pool, the
 session registry, the media relay and the event-loop lag monitor. Errors are JSON ``error``
@@ -38,6 +42,7 @@ from aiortc.contrib.media import MediaRelay
 import gazertc
 from gazertc import protocol
 from gazertc.protocol import ErrorCode, JsonObject, OutputMode, ProtocolError
+from gazertc.recording.store import RecordingError, RecordingStore
 from gazertc.server.pool import WorkerPool
 from gazertc.server.session import Session, SessionConfig, SessionLimits, SessionRegistry
 from gazertc.server.signalling import check_offer
@@ -46,6 +51,7 @@ __all__ = [
     "CONFIG_KEY",
     "LAG_MONITOR_KEY",
     "POOL_KEY",
+    "RECORDINGS_KEY",
     "RELAY_KEY",
     "SESSIONS_KEY",
     "IceServer",
@@ -66,6 +72,9 @@ HTTP_STATUS: Final[dict[ErrorCode, int]] = {
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.BODY_TOO_LARGE: 413,
     ErrorCode.TOO_MANY_SESSIONS: 503,
+    ErrorCode.RECORDING_UNAVAILABLE: 409,
+    ErrorCode.RECORDING_IN_PROGRESS: 409,
+    ErrorCode.NOT_RECORDING: 409,
 }
 RETRY_AFTER_S: Final = 10
 """Suggested wait before retrying when the server is full."""
@@ -118,6 +127,7 @@ class ServerConfig:
         max_frame_pixels: larger video frames are refused with an error message.
         default_output: output mode when the client's options do not choose one.
         status_interval_ms: default period of status messages.
+        data_dir: where recordings are kept (SQLite); ``None`` keeps none.
     """
 
     host: str = "127.0.0.1"
@@ -133,6 +143,7 @@ class ServerConfig:
     max_frame_pixels: int = 1920 * 1080
     default_output: OutputMode = OutputMode.JSON
     status_interval_ms: int = 1000
+    data_dir: Path | None = None
 
 
 class LoopLagMonitor:
@@ -185,6 +196,7 @@ POOL_KEY: Final = web.AppKey("pool", WorkerPool)
 SESSIONS_KEY: Final = web.AppKey("sessions", SessionRegistry)
 LAG_MONITOR_KEY: Final = web.AppKey("lag_monitor", LoopLagMonitor)
 RELAY_KEY: Final = web.AppKey("relay", MediaRelay)
+RECORDINGS_KEY: Final = web.AppKey("recordings", RecordingStore)
 
 
 def _error_response(code: ErrorCode, message: str) -> web.Response:
@@ -258,18 +270,68 @@ def _too_many(sessions: SessionRegistry) -> ProtocolError:
     )
 
 
-async def _read_offer(request: web.Request) -> JsonObject:
+async def _read_body(request: web.Request, definition: str) -> JsonObject:
     body = await request.read()
     try:
-        offer = json.loads(body)
+        parsed_body = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ProtocolError(ErrorCode.INVALID_JSON, f"the body is not valid JSON: {exc}") from exc
     try:
-        protocol.validate(offer, "offer_request")
+        protocol.validate(parsed_body, definition)
     except ProtocolError as exc:
         raise ProtocolError(ErrorCode.INVALID_REQUEST, exc.message) from exc
-    parsed: JsonObject = offer
+    parsed: JsonObject = parsed_body
     return parsed
+
+
+async def _read_offer(request: web.Request) -> JsonObject:
+    return await _read_body(request, "offer_request")
+
+
+def _session_of(request: web.Request) -> Session:
+    session_id = request.match_info["session_id"]
+    session = request.app[SESSIONS_KEY].get(session_id)
+    if session is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, f"no live session {session_id!r}")
+    return session
+
+
+async def _post_event(request: web.Request) -> web.Response:
+    received_unix_ns = time.time_ns()
+    session = _session_of(request)
+    body = await _read_body(request, "event_request")
+    event = session.record_event(body["name"], body.get("timestamp_unix_ns"), received_unix_ns)
+    return web.json_response(event.to_dict())
+
+
+async def _post_recording(request: web.Request) -> web.Response:
+    session = _session_of(request)
+    body = await _read_body(request, "recording_request")
+    info = await session.recording_command(body["action"], body.get("name"))
+    return web.json_response(info.to_dict())
+
+
+def _store_of(request: web.Request) -> RecordingStore:
+    store = request.app.get(RECORDINGS_KEY)
+    if store is None:
+        raise ProtocolError(
+            ErrorCode.RECORDING_UNAVAILABLE,
+            "this server keeps no recordings (start it with --data-dir)",
+        )
+    return store
+
+
+async def _list_recordings(request: web.Request) -> web.Response:
+    infos = await asyncio.wrap_future(_store_of(request).list())
+    return web.json_response({"recordings": [info.to_dict() for info in infos]})
+
+
+async def _get_recording(request: web.Request) -> web.Response:
+    recording_id = request.match_info["recording_id"]
+    info = await asyncio.wrap_future(_store_of(request).get(recording_id))
+    if info is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, f"no recording {recording_id!r}")
+    return web.json_response(info.to_dict())
 
 
 async def _offer(request: web.Request) -> web.Response:
@@ -308,6 +370,7 @@ async def _offer(request: web.Request) -> web.Response:
         config=session_config,
         video_available=summary.video_receivable,
         on_closed=sessions.remove,
+        recordings=app.get(RECORDINGS_KEY),
     )
     sessions.add(session)
     try:
@@ -350,6 +413,13 @@ def create_app(config: ServerConfig | None = None) -> web.Application:
     app[RELAY_KEY] = MediaRelay()
     app.router.add_get("/health", _health)
     app.router.add_post("/offer", _offer)
+    app.router.add_post("/api/sessions/{session_id}/events", _post_event)
+    app.router.add_post("/api/sessions/{session_id}/recording", _post_recording)
+    app.router.add_get("/api/recordings", _list_recordings)
+    app.router.add_get("/api/recordings/{recording_id}", _get_recording)
+    if config.data_dir is not None:
+        app[RECORDINGS_KEY] = RecordingStore(config.data_dir)
+        app.cleanup_ctx.append(_recording_store)
     static_dir = config.static_dir
     if static_dir is not None and (static_dir / "index.html").is_file():
         index = static_dir / "index.html"
@@ -375,6 +445,18 @@ async def _workers_and_monitor(app: web.Application) -> AsyncIterator[None]:
     yield
     await monitor.stop()
     await pool.close()
+
+
+async def _recording_store(app: web.Application) -> AsyncIterator[None]:
+    store = app[RECORDINGS_KEY]
+    try:
+        await asyncio.to_thread(store.open)
+    except RecordingError:
+        logger.exception("recordings are unavailable")
+        raise
+    logger.info("recordings in %s", store.path)
+    yield
+    await asyncio.to_thread(store.close)
 
 
 async def _close_sessions(app: web.Application) -> None:

@@ -44,6 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--turn", action="append", default=[], metavar="URL", help="TURN server")
     parser.add_argument("--turn-username", default=None, help="username for the TURN servers")
     parser.add_argument("--turn-credential", default=None, help="credential for the TURN servers")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("gazertc-data"),
+        help="where recordings are kept (SQLite; default ./gazertc-data)",
+    )
 
 
 def _ssl_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
@@ -91,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         worker_count=args.workers or defaults.worker_count,
         max_sessions=args.max_sessions,
         ice_servers=tuple(ice_servers),
+        data_dir=args.data_dir,
     )
     scheme = "https" if ssl_context else "http"
     print(f"gazertc: serving on {scheme}://{config.host}:{config.port}", file=sys.stderr)

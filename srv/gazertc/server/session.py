@@ -17,6 +17,8 @@ event handlers: those schedule it as a separate task so that it never cancels it
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -29,8 +31,24 @@ from aiortc import RTCDataChannel, RTCPeerConnection
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
+import gazertc
 from gazertc import protocol
+from gazertc.analysis.fixations import (
+    FixationDetector,
+    FixationEvent,
+    FixationPhase,
+    GazePoint,
+    OculomotorEvent,
+)
 from gazertc.protocol import ErrorCode, JsonObject, OutputMode, ProtocolError
+from gazertc.recording.store import (
+    EventSource,
+    RecordingError,
+    RecordingInfo,
+    RecordingState,
+    RecordingStore,
+    StoredEvent,
+)
 from gazertc.server.pool import (
     FrameRejectedError,
     FrameTooLargeError,
@@ -129,6 +147,7 @@ class Session:
         video_available: the client's video transceiver receives, so annotated video can go
             back on it.
         on_closed: called once when the session is closed.
+        recordings: where recordings are kept; ``None``: this server keeps none.
     """
 
     def __init__(
@@ -142,6 +161,7 @@ class Session:
         config: SessionConfig,
         video_available: bool,
         on_closed: Callable[[Session], None],
+        recordings: RecordingStore | None = None,
     ) -> None:
         self.session_id = session_id
         self.state = SessionState.CONNECTING
@@ -165,6 +185,9 @@ class Session:
         self._status_frames = (0, 0)
         self._last_error: tuple[str, float] | None = None
         self._previous_face_found = False
+        self._recordings = recordings
+        self.recording_id: str | None = None
+        self._detector = FixationDetector()
         pc.on("datachannel", self._on_datachannel)
         pc.on("track", self._on_track)
         pc.on("connectionstatechange", self._on_connection_state_change)
@@ -237,6 +260,13 @@ class Session:
         elif message_type == "config":
             self._apply({k: v for k, v in message.items() if k not in {"v", "type"}}, "config")
             self._send_config()
+        elif message_type == "event":
+            event = self.record_event(
+                message["name"], message.get("timestamp_unix_ns"), received_unix_ns
+            )
+            self._send(protocol.make_event_ack(event.to_dict()))
+        elif message_type == "recording":
+            self._start(self._answer_recording(message["action"], message.get("name")))
         # A pong answers a server ping; the server sends none yet, so there is nothing to do.
 
     def _apply(self, options: Mapping[str, Any], message_type: str) -> None:
@@ -256,6 +286,147 @@ class Session:
                 )
             )
         self.config = self.config.updated(options)
+
+    # -- events and recordings ---------------------------------------------------------------
+
+    def record_event(
+        self, name: str, timestamp_unix_ns: int | None, received_unix_ns: int | None = None
+    ) -> StoredEvent:
+        """Stamp an event (the client's time, else its arrival) and store it in the running
+        recording, if any. Returns the event as stored."""
+        received_unix_ns = received_unix_ns if received_unix_ns is not None else time.time_ns()
+        event = StoredEvent(
+            name=name,
+            timestamp_unix_ns=received_unix_ns if timestamp_unix_ns is None else timestamp_unix_ns,
+            received_unix_ns=received_unix_ns,
+            source=EventSource.ARRIVAL if timestamp_unix_ns is None else EventSource.CLIENT,
+            session_id=self.session_id,
+            recording_id=self.recording_id,
+        )
+        if self._recordings is not None and self.recording_id is not None:
+            self._recordings.add_event(event)
+        return event
+
+    async def recording_command(self, action: str, name: str | None = None) -> RecordingInfo:
+        """Start, stop (and save) or cancel this session's recording.
+
+        Raises:
+            ProtocolError: ``recording_unavailable`` (the server keeps no recordings),
+                ``recording_in_progress`` (start while recording), ``not_recording`` (stop or
+                cancel without one), ``internal_error`` (the store failed).
+        """
+        store = self._recordings
+        if store is None:
+            raise ProtocolError(
+                ErrorCode.RECORDING_UNAVAILABLE,
+                "this server keeps no recordings (start it with --data-dir)",
+                ref_type="recording",
+            )
+        if action == "start":
+            if self.recording_id is not None:
+                raise ProtocolError(
+                    ErrorCode.RECORDING_IN_PROGRESS,
+                    f"recording {self.recording_id} is already running; stop it first",
+                    ref_type="recording",
+                )
+            metadata: JsonObject = {
+                "software_version": gazertc.__version__,
+                "protocol_version": protocol.PROTOCOL_VERSION,
+                "fixation_detector": dataclasses.asdict(self._detector.settings),
+            }
+            if self.config.screen is not None:
+                metadata["screen"] = dict(self.config.screen)
+            self.recording_id, future = store.start(self.session_id, name=name, metadata=metadata)
+        else:
+            recording_id = self.recording_id
+            if recording_id is None:
+                raise ProtocolError(
+                    ErrorCode.NOT_RECORDING,
+                    f"cannot {action}: no recording is running in this session",
+                    ref_type="recording",
+                )
+            self.recording_id = None
+            state = RecordingState.SAVED if action == "stop" else RecordingState.CANCELLED
+            future = store.finish(recording_id, state)
+        try:
+            return await asyncio.wrap_future(future)
+        except RecordingError as exc:
+            raise ProtocolError(
+                ErrorCode.INTERNAL_ERROR, f"the recording store failed: {exc}", ref_type="recording"
+            ) from exc
+
+    async def _answer_recording(self, action: str, name: str | None) -> None:
+        try:
+            info = await self.recording_command(action, name)
+        except ProtocolError as exc:
+            self._send(protocol.error_from(exc))
+            return
+        self._send(protocol.make_recording_status(info.to_dict()))
+
+    def _on_sample(self, sample_json: str) -> None:
+        """Fixation detection and recording for one sample (parsing costs ~0.1 ms)."""
+        sample = json.loads(sample_json)
+        gaze = sample["gaze"]
+        point = GazePoint(
+            sample["timestamp_unix_ns"],
+            None if gaze is None else gaze["yaw_deg"],
+            None if gaze is None else gaze["pitch_deg"],
+        )
+        try:
+            events = self._detector.update(point)
+        except ValueError:
+            logger.warning("session %s: sample time went backwards", self.session_id)
+            events = []
+        store, recording_id = self._recordings, self.recording_id
+        if store is not None and recording_id is not None:
+            store.add_sample(recording_id, sample, sample_json)
+        for event in events:
+            self._on_oculomotor(event, store, recording_id)
+
+    def _on_oculomotor(
+        self, event: OculomotorEvent, store: RecordingStore | None, recording_id: str | None
+    ) -> None:
+        fields = {
+            key: round(value, 3) if isinstance(value, float) else value
+            for key, value in dataclasses.asdict(event).items()
+        }
+        fields["method"] = event.method.value
+        if isinstance(event, FixationEvent):
+            fields["phase"] = event.phase.value
+            message_type = "fixation"
+        else:
+            message_type = "saccade"
+        if self.config.output.sends_samples:
+            self._send(protocol.make_oculomotor(fields, message_type))
+        if store is None or recording_id is None:
+            return
+        if isinstance(event, FixationEvent):
+            if event.phase is FixationPhase.END and event.end_unix_ns is not None:
+                store.add_oculomotor(
+                    recording_id,
+                    kind="fixation",
+                    start_unix_ns=event.start_unix_ns,
+                    end_unix_ns=event.end_unix_ns,
+                    duration_ms=event.duration_ms or 0.0,
+                    yaw_deg=event.yaw_deg,
+                    pitch_deg=event.pitch_deg,
+                    amplitude_deg=None,
+                    peak_velocity_deg_s=None,
+                    method=event.method.value,
+                )
+        else:
+            store.add_oculomotor(
+                recording_id,
+                kind="saccade",
+                start_unix_ns=event.start_unix_ns,
+                end_unix_ns=event.end_unix_ns,
+                duration_ms=event.duration_ms,
+                yaw_deg=event.end_yaw_deg,
+                pitch_deg=event.end_pitch_deg,
+                amplitude_deg=event.amplitude_deg,
+                peak_velocity_deg_s=event.peak_velocity_deg_s,
+                method=event.method.value,
+            )
 
     # -- pipeline ----------------------------------------------------------------------------
 
@@ -283,6 +454,7 @@ class Session:
         output = self.config.output
         if output.sends_samples:
             self._send_text(result.message_json, droppable=True)
+        self._on_sample(result.message_json)
         if output.sends_video and processed.annotated is not None:
             self.output_track.push(processed.annotated)
         if face_changed:
@@ -426,6 +598,11 @@ class Session:
         try:
             if error is not None:
                 self._send(protocol.make_error(error, detail or reason, fatal=True))
+            if self.recording_id is not None:
+                # The session ends, the recording with it: saved, not lost.
+                with contextlib.suppress(ProtocolError):
+                    info = await self.recording_command("stop")
+                    self._send(protocol.make_recording_status(info.to_dict()))
             await self._drain()
             current = asyncio.current_task()
             tasks = [task for task in self._tasks if task is not current]

@@ -20,6 +20,7 @@ __all__ = [
     "DETECTION_WIDTH_PX",
     "FaceCandidate",
     "FaceDetector",
+    "box_overlap",
 ]
 
 DETECTION_WIDTH_PX = 640
@@ -130,13 +131,13 @@ class FaceDetector:
                 left + c_right / scale,
                 top + c_bottom / scale,
             )
-            if _overlap(found, box) > _MIN_SAME_FACE_OVERLAP:
+            if box_overlap(found, box) > _MIN_SAME_FACE_OVERLAP:
                 return FaceCandidate(found, score)
         return None
 
 
-def _overlap(a: FaceBox, b: FaceBox) -> float:
-    """Intersection over union."""
+def box_overlap(a: FaceBox, b: FaceBox) -> float:
+    """Intersection over union of two boxes, in [0, 1]."""
     width = min(a.right_px, b.right_px) - max(a.left_px, b.left_px)
     height = min(a.bottom_px, b.bottom_px) - max(a.top_px, b.top_px)
     if width <= 0 or height <= 0:

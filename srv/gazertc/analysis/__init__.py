@@ -1,0 +1,1 @@
+"""Analyses of gaze sample streams (no network code): fixation and saccade detection."""

