@@ -125,7 +125,7 @@ class GazeClient:
 
     async def connect(self) -> None:
         await self.pc.setLocalDescription(await self.pc.createOffer())
-        offer = {"sdp": self.pc.localDescription.sdp, "type": "offer"}
+        offer: dict[str, Any] = {"sdp": self.pc.localDescription.sdp, "type": "offer"}
         if self.options:
             offer["options"] = self.options
         status, answer = await self.post_offer(offer)
@@ -198,9 +198,16 @@ def i420_frames(path: Path, count: int) -> list[npt.NDArray[np.uint8]]:
     """The first ``count`` frames of a video as I420 arrays ``(h * 3 / 2, w)``."""
     with av.open(str(path)) as container:
         return [
-            frame.reformat(format="yuv420p").to_ndarray()
+            np.asarray(frame.reformat(format="yuv420p").to_ndarray(), np.uint8)
             for _, frame in zip(range(count), container.decode(video=0), strict=False)
         ]
+
+
+def video_track(path: Path) -> MediaStreamTrack:
+    """The video track of a file played as a camera would be."""
+    track = media_player(path).video
+    assert track is not None, f"{path} has no video stream"
+    return track
 
 
 def media_player(path: Path) -> MediaPlayer:

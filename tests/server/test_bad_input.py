@@ -18,7 +18,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from gazertc.protocol import validate, validate_message
 from tests.server.conftest import E2E_IDLE_TIMEOUT_S
-from tests.server.peer import GazeClient, RunningServer, media_player
+from tests.server.peer import GazeClient, RunningServer, video_track
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
 
@@ -228,7 +228,7 @@ async def test_unknown_routes_and_methods_answer_in_json(server: RunningServer) 
 async def test_bad_messages_get_errors_and_the_session_stays_up(
     server: RunningServer, cap12_path: Path
 ) -> None:
-    client = GazeClient(server.base_url, media_player(cap12_path).video)
+    client = GazeClient(server.base_url, video_track(cap12_path))
     await client.connect()
     await client.wait_for(lambda: bool(client.of_type("sample")), what="the first sample")
     bad_messages: list[tuple[str | bytes, str]] = [
@@ -280,7 +280,7 @@ async def test_bad_messages_get_errors_and_the_session_stays_up(
 async def test_video_output_refused_at_run_time_without_a_receiving_transceiver(
     server: RunningServer, cap12_path: Path
 ) -> None:
-    client = GazeClient(server.base_url, media_player(cap12_path).video, receive_video=False)
+    client = GazeClient(server.base_url, video_track(cap12_path), receive_video=False)
     await client.connect()
     client.send({"v": 1, "type": "config", "output": "both", "status_interval_ms": 500})
     await client.wait_for(lambda: bool(client.of_type("error")), what="the refusal")
@@ -296,7 +296,7 @@ async def test_video_output_refused_at_run_time_without_a_receiving_transceiver(
 async def test_video_track_ending_closes_the_session(
     server: RunningServer, cap12_path: Path
 ) -> None:
-    client = GazeClient(server.base_url, media_player(cap12_path).video)
+    client = GazeClient(server.base_url, video_track(cap12_path))
     await client.connect()
     await client.wait_for(lambda: bool(client.of_type("sample")), what="the first sample")
     await client.sender.stop()  # sends RTCP BYE: the server's copy of the track ends

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -14,7 +15,7 @@ import pytest
 from gazertc.protocol import validate, validate_message
 from gazertc.vision.tracker import GazeTracker
 from tests.server.conftest import E2E_MAX_SESSIONS
-from tests.server.peer import GazeClient, PacedTrack, RunningServer, i420_frames, media_player
+from tests.server.peer import GazeClient, PacedTrack, RunningServer, i420_frames, video_track
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
 
@@ -29,7 +30,7 @@ def _source_frames(path: Path, count: int) -> list[npt.NDArray[np.uint8]]:
     with av.open(str(path)) as container:
         frames = []
         for frame in container.decode(video=0):
-            frames.append(frame.to_ndarray(format="bgr24"))
+            frames.append(np.asarray(frame.to_ndarray(format="bgr24"), np.uint8))
             if len(frames) == count:
                 break
     return frames
@@ -54,7 +55,7 @@ async def _health(server: RunningServer) -> dict[str, object]:
 async def test_json_mode_streams_valid_samples_and_stops_cleanly(
     server: RunningServer, cap12_path: Path
 ) -> None:
-    client = GazeClient(server.base_url, media_player(cap12_path).video)
+    client = GazeClient(server.base_url, video_track(cap12_path))
     await client.connect()
     await client.wait_for(lambda: len(client.of_type("sample")) >= SAMPLES_WANTED, what="samples")
     assert (await _health(server))["sessions"] == 1
@@ -85,7 +86,7 @@ async def test_json_mode_streams_valid_samples_and_stops_cleanly(
 
 async def test_output_modes_switch_at_run_time(server: RunningServer, cap12_path: Path) -> None:
     sources = _source_frames(cap12_path, 150)
-    client = GazeClient(server.base_url, media_player(cap12_path).video)
+    client = GazeClient(server.base_url, video_track(cap12_path))
     await client.connect()
     await client.wait_for(lambda: len(client.of_type("sample")) >= 5, what="json samples")
     assert client.returned_frames == []
@@ -122,9 +123,7 @@ async def test_output_modes_switch_at_run_time(server: RunningServer, cap12_path
 async def test_video_mode_from_the_offer_sends_frames_not_samples(
     server: RunningServer, cap12_path: Path
 ) -> None:
-    client = GazeClient(
-        server.base_url, media_player(cap12_path).video, options={"output": "video"}
-    )
+    client = GazeClient(server.base_url, video_track(cap12_path), options={"output": "video"})
     await client.connect()
     await client.wait_for(lambda: len(client.returned_frames) >= 10, what="annotated frames")
     await client.close()
@@ -140,7 +139,8 @@ def _offline_face_centres(path: Path, frame_count: int) -> list[tuple[float, flo
         for index, frame in enumerate(container.decode(video=0)):
             if index == frame_count:
                 break
-            sample = tracker.process(frame.to_ndarray(format="bgr24"), index * 40_000_000)
+            image = np.asarray(frame.to_ndarray(format="bgr24"), np.uint8)
+            sample = tracker.process(image, index * 40_000_000)
             centres.append(None if sample.face_box is None else sample.face_box.centre_px)
     return centres
 
@@ -150,16 +150,16 @@ async def test_concurrent_clients_get_their_own_samples(
 ) -> None:
     videos = {"cap12": (cap12_path, (400, 300), 25), "franck": (franck_path, (360, 288), 24)}
     clients = {
-        "cap12": GazeClient(server.base_url, media_player(cap12_path).video),
-        "franck": GazeClient(server.base_url, media_player(franck_path).video),
-        "cap12_again": GazeClient(server.base_url, media_player(cap12_path).video),
+        "cap12": GazeClient(server.base_url, video_track(cap12_path)),
+        "franck": GazeClient(server.base_url, video_track(franck_path)),
+        "cap12_again": GazeClient(server.base_url, video_track(cap12_path)),
     }
     assert len(clients) == E2E_MAX_SESSIONS
     await asyncio.gather(*(client.connect() for client in clients.values()))
     assert len({client.session_id for client in clients.values()}) == len(clients)
 
     # One more is over the limit: refused with a clear error, the others carry on.
-    extra = GazeClient(server.base_url, media_player(cap12_path).video)
+    extra = GazeClient(server.base_url, video_track(cap12_path))
     await extra.pc.setLocalDescription(await extra.pc.createOffer())
     status, body = await extra.post_offer({"sdp": extra.pc.localDescription.sdp, "type": "offer"})
     await extra.close()
@@ -167,12 +167,10 @@ async def test_concurrent_clients_get_their_own_samples(
     assert body["code"] == "too_many_sessions"
     validate_message(body)
 
-    await asyncio.gather(
-        *(
-            client.wait_for(lambda c=client: len(c.of_type("sample")) >= SAMPLES_WANTED)
-            for client in clients.values()
-        )
-    )
+    def enough_samples(client: GazeClient) -> Callable[[], bool]:
+        return lambda: len(client.of_type("sample")) >= SAMPLES_WANTED
+
+    await asyncio.gather(*(c.wait_for(enough_samples(c)) for c in clients.values()))
     await asyncio.gather(*(client.close() for client in clients.values()))
     await server.wait_for_sessions(0)
 

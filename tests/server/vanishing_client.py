@@ -10,11 +10,11 @@ import asyncio
 import sys
 from pathlib import Path
 
-from tests.server.peer import GazeClient, media_player
+from tests.server.peer import GazeClient, video_track
 
 
 async def _stream(base_url: str, video: Path) -> None:
-    client = GazeClient(base_url, media_player(video).video)
+    client = GazeClient(base_url, video_track(video))
     await client.connect()
     await client.wait_for(lambda: bool(client.of_type("sample")), what="the first sample")
     print("streaming", flush=True)

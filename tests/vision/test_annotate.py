@@ -45,7 +45,7 @@ def _sample(**overrides: object) -> GazeSample:
 
 
 def _changed(before: npt.NDArray[np.uint8], after: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
-    return np.any(before != after, axis=2)
+    return np.asarray(np.any(before != after, axis=2), np.bool_)
 
 
 def _colour_near(
@@ -162,8 +162,9 @@ def test_real_pipeline_output_annotates_a_real_frame() -> None:
     tracker = GazeTracker()
     sample = None
     for index in range(10):
-        ok, frame = capture.read()
+        ok, read = capture.read()
         assert ok
+        frame = np.asarray(read, np.uint8)
         sample = tracker.process(frame, index * 40_000_000)
     capture.release()
     assert sample is not None and sample.face_found and tracker.intrinsics is not None

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from gazertc.vision.blink import BlinkDetector, eye_aspect_ratio
-from gazertc.vision.types import BlinkPhase
+from gazertc.vision.types import BlinkEvent, BlinkPhase
 
 FRAME_NS = 33_333_333
 
@@ -29,7 +29,7 @@ def test_blink_start_and_end_with_duration() -> None:
     openness = list(0.30 + rng.normal(0, 0.01, 120))
     openness += [0.12, 0.05, 0.04, 0.08]  # ~130 ms closed
     openness += list(0.30 + rng.normal(0, 0.01, 30))
-    events = []
+    events: list[BlinkEvent] = []
     for frame, value in enumerate(openness):
         events.extend(detector.update(value, frame * FRAME_NS))
     assert [event.phase for event in events] == [BlinkPhase.START, BlinkPhase.END]

