@@ -14,6 +14,7 @@ import numpy as np
 
 from gazertc import models
 from gazertc.errors import GazertcError, InputError
+from gazertc.evaluation import cli as evaluation_cli
 from gazertc.recording import cli as recording_cli
 from gazertc.server import cli as server_cli
 from gazertc.vision.headpose import CameraIntrinsics
@@ -165,6 +166,12 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write a stored recording as CSV or BIDS files")
     recording_cli.add_arguments(export)
     export.set_defaults(handler=recording_cli.run)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="score the pipeline on MPIIFaceGaze or Columbia Gaze (your own copy)"
+    )
+    evaluation_cli.add_arguments(evaluate)
+    evaluate.set_defaults(handler=evaluation_cli.run)
     return parser
 
 

@@ -83,6 +83,7 @@ def test_sample_schema_lists_exactly_the_gaze_sample_fields() -> None:
         "processed_unix_ns",
         "processing_ms",
         "stage_ms",
+        "screen_point",
     }
     gaze_fields = {field.name for field in dataclasses.fields(types.GazeSample)}
     schema_fields = set(protocol.load_schema()["$defs"]["sample"]["properties"])

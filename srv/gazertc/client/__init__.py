@@ -6,6 +6,7 @@ thread.
 """
 
 from gazertc.client._core import Client, MessageListener
+from gazertc.client.discovery import discover_one_server, discover_one_server_async
 from gazertc.client.records import (
     ClientError,
     ServerError,
@@ -29,6 +30,8 @@ __all__ = [
     "StoredEvent",
     "TimeOffsetEstimate",
     "VideoFrame",
+    "discover_one_server",
+    "discover_one_server_async",
     "gaze_sample_from_dict",
     "recording_info_from_dict",
     "stored_event_from_dict",

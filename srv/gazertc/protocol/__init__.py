@@ -69,9 +69,26 @@ class ErrorCode(StrEnum):
     RECORDING_UNAVAILABLE = "recording_unavailable"
     RECORDING_IN_PROGRESS = "recording_in_progress"
     NOT_RECORDING = "not_recording"
+    CALIBRATION_FAILED = "calibration_failed"
+    CALIBRATION_OUT_OF_ORDER = "calibration_out_of_order"
 
 
-CLIENT_MESSAGE_TYPES: Final = frozenset({"hello", "config", "ping", "pong", "event", "recording"})
+CALIBRATION_CLIENT_MESSAGE_TYPES: Final = frozenset(
+    {
+        "calibration_start",
+        "validation_start",
+        "target_shown",
+        "target_done",
+        "calibration_end",
+        "calibration_load",
+    }
+)
+"""Client messages that drive calibration and validation."""
+
+CLIENT_MESSAGE_TYPES: Final = (
+    frozenset({"hello", "config", "ping", "pong", "event", "recording"})
+    | CALIBRATION_CLIENT_MESSAGE_TYPES
+)
 """Types a client may send."""
 
 SERVER_MESSAGE_TYPES: Final = frozenset(
@@ -86,6 +103,8 @@ SERVER_MESSAGE_TYPES: Final = frozenset(
         "recording_status",
         "fixation",
         "saccade",
+        "calibration_result",
+        "validation_result",
     }
 )
 """Types a server sends."""
@@ -337,6 +356,7 @@ def advice_for(quality_flags: list[str]) -> list[str]:
 
 
 __all__ = [
+    "CALIBRATION_CLIENT_MESSAGE_TYPES",
     "CLIENT_MESSAGE_TYPES",
     "MESSAGE_TYPES",
     "PROTOCOL_VERSION",

@@ -9,6 +9,7 @@ Routes::
     POST /api/sessions/{session_id}/recording  recording_request -> recording_info
     GET  /api/recordings                       recording_list
     GET  /api/recordings/{recording_id}        recording_info
+    GET  /api/recordings/{recording_id}/export?format=csv|bids   a zip of the exported files
 
 Everything the server holds lives on the application (no module globals): the worker pool, the
 session registry, the media relay and the event-loop lag monitor. Errors are JSON ``error``
@@ -18,12 +19,15 @@ messages (see the protocol schema) with a fitting HTTP status.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import math
 import os
+import tempfile
 import time
 import uuid
+import zipfile
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -42,14 +46,19 @@ from aiortc.contrib.media import MediaRelay
 import gazertc
 from gazertc import protocol
 from gazertc.protocol import ErrorCode, JsonObject, OutputMode, ProtocolError
-from gazertc.recording.store import RecordingError, RecordingStore
+from gazertc.recording.export import export_bids, export_csv
+from gazertc.recording.store import RecordingError, RecordingStore, connect_read_only
+from gazertc.server.discovery import Advertisement
+from gazertc.server.lsl import LslPublisher
 from gazertc.server.pool import WorkerPool
 from gazertc.server.session import Session, SessionConfig, SessionLimits, SessionRegistry
 from gazertc.server.signalling import check_offer
 
 __all__ = [
+    "ADVERTISEMENT_KEY",
     "CONFIG_KEY",
     "LAG_MONITOR_KEY",
+    "LSL_KEY",
     "POOL_KEY",
     "RECORDINGS_KEY",
     "RELAY_KEY",
@@ -128,6 +137,9 @@ class ServerConfig:
         default_output: output mode when the client's options do not choose one.
         status_interval_ms: default period of status messages.
         data_dir: where recordings are kept (SQLite); ``None`` keeps none.
+        lsl: publish every session on Lab Streaming Layer outlets (needs pylsl; see
+            :mod:`gazertc.server.lsl`).
+        advertise: announce the server over mDNS (``_gazertc._tcp.local.``; needs zeroconf).
     """
 
     host: str = "127.0.0.1"
@@ -144,6 +156,8 @@ class ServerConfig:
     default_output: OutputMode = OutputMode.JSON
     status_interval_ms: int = 1000
     data_dir: Path | None = None
+    lsl: bool = False
+    advertise: bool = False
 
 
 class LoopLagMonitor:
@@ -197,6 +211,8 @@ SESSIONS_KEY: Final = web.AppKey("sessions", SessionRegistry)
 LAG_MONITOR_KEY: Final = web.AppKey("lag_monitor", LoopLagMonitor)
 RELAY_KEY: Final = web.AppKey("relay", MediaRelay)
 RECORDINGS_KEY: Final = web.AppKey("recordings", RecordingStore)
+LSL_KEY: Final = web.AppKey("lsl", LslPublisher)
+ADVERTISEMENT_KEY: Final = web.AppKey("advertisement", Advertisement)
 
 
 def _error_response(code: ErrorCode, message: str) -> web.Response:
@@ -334,6 +350,51 @@ async def _get_recording(request: web.Request) -> web.Response:
     return web.json_response(info.to_dict())
 
 
+EXPORT_FORMATS: Final = ("csv", "bids")
+
+
+def _export_zip(data_dir: Path, recording_id: str, export_format: str) -> bytes:
+    """The recording exported as ``export_format`` into a zip, in memory (runs in a thread)."""
+    with tempfile.TemporaryDirectory(prefix="gazertc-export-") as scratch:
+        out_dir = Path(scratch) / f"{recording_id}-{export_format}"
+        connection = connect_read_only(data_dir)
+        try:
+            if export_format == "csv":
+                paths = export_csv(connection, recording_id, out_dir)
+            else:
+                paths = export_bids(connection, recording_id, out_dir)
+        finally:
+            connection.close()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in paths:
+                archive.write(path, f"{out_dir.name}/{path.name}")
+    return buffer.getvalue()
+
+
+async def _export_recording(request: web.Request) -> web.Response:
+    """A zip of the recording's CSV or BIDS files (``?format=csv``, the default, or ``bids``)."""
+    store = _store_of(request)
+    recording_id = request.match_info["recording_id"]
+    export_format = request.query.get("format", "csv")
+    if export_format not in EXPORT_FORMATS:
+        raise ProtocolError(
+            ErrorCode.INVALID_REQUEST,
+            f"format must be one of {', '.join(EXPORT_FORMATS)}, got {export_format!r}",
+        )
+    info = await asyncio.wrap_future(store.get(recording_id))
+    if info is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, f"no recording {recording_id!r}")
+    body = await asyncio.to_thread(_export_zip, store.path.parent, recording_id, export_format)
+    return web.Response(
+        body=body,
+        content_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{recording_id}-{export_format}.zip"'
+        },
+    )
+
+
 async def _offer(request: web.Request) -> web.Response:
     app = request.app
     config = app[CONFIG_KEY]
@@ -371,6 +432,7 @@ async def _offer(request: web.Request) -> web.Response:
         video_available=summary.video_receivable,
         on_closed=sessions.remove,
         recordings=app.get(RECORDINGS_KEY),
+        lsl=app.get(LSL_KEY),
     )
     sessions.add(session)
     try:
@@ -403,6 +465,9 @@ def create_app(config: ServerConfig | None = None) -> web.Application:
 
     Args:
         config: server settings; defaults when omitted.
+
+    Raises:
+        LslError: ``config.lsl`` is set but pylsl cannot be loaded.
     """
     config = config or ServerConfig()
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[_json_errors])
@@ -417,6 +482,13 @@ def create_app(config: ServerConfig | None = None) -> web.Application:
     app.router.add_post("/api/sessions/{session_id}/recording", _post_recording)
     app.router.add_get("/api/recordings", _list_recordings)
     app.router.add_get("/api/recordings/{recording_id}", _get_recording)
+    app.router.add_get("/api/recordings/{recording_id}/export", _export_recording)
+    if config.lsl:
+        app[LSL_KEY] = LslPublisher.load()
+    if config.advertise:
+        scheme = "https" if config.cert_path is not None else "http"
+        app[ADVERTISEMENT_KEY] = Advertisement(config.host, config.port, scheme)
+        app.cleanup_ctx.append(_advertise)
     if config.data_dir is not None:
         app[RECORDINGS_KEY] = RecordingStore(config.data_dir)
         app.cleanup_ctx.append(_recording_store)
@@ -457,6 +529,13 @@ async def _recording_store(app: web.Application) -> AsyncIterator[None]:
     logger.info("recordings in %s", store.path)
     yield
     await asyncio.to_thread(store.close)
+
+
+async def _advertise(app: web.Application) -> AsyncIterator[None]:
+    advertisement = app[ADVERTISEMENT_KEY]
+    advertisement.start()
+    yield
+    await advertisement.close()
 
 
 async def _close_sessions(app: web.Application) -> None:

@@ -50,6 +50,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=Path("gazertc-data"),
         help="where recordings are kept (SQLite; default ./gazertc-data)",
     )
+    parser.add_argument(
+        "--lsl",
+        action="store_true",
+        help="publish each session's gaze samples and markers as Lab Streaming Layer outlets "
+        "(needs pylsl)",
+    )
+    parser.add_argument(
+        "--advertise",
+        action="store_true",
+        help="announce the server on the local network over mDNS (_gazertc._tcp; needs zeroconf)",
+    )
 
 
 def _ssl_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
@@ -69,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
     """Run the server until interrupted; returns the exit status.
 
     Raises:
-        InputError: inconsistent flags, an unreadable certificate, or a port in use.
+        InputError: inconsistent flags, an unreadable certificate, a port in use, or
+            ``--advertise`` without zeroconf.
+        LslError: ``--lsl`` without a loadable pylsl.
     """
     from aiohttp import web  # noqa: PLC0415  (aiortc and aiohttp are slow to import)
 
@@ -83,6 +96,14 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--turn-username and --turn-credential go together")
     if args.static_dir is not None and not (args.static_dir / "index.html").is_file():
         raise InputError(f"--static-dir {args.static_dir} has no index.html")
+    if args.advertise:
+        try:
+            import zeroconf  # noqa: F401, PLC0415  (checked before serving; used by discovery)
+        except ImportError as exc:
+            raise InputError(
+                f"--advertise needs zeroconf ({exc}); "
+                "install it with: pip install zeroconf==0.154.0"
+            ) from exc
     ssl_context = _ssl_context(args.cert, args.key)
     ice_servers = [IceServer((url,)) for url in args.stun] + [
         IceServer((url,), args.turn_username, args.turn_credential) for url in args.turn
@@ -98,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
         max_sessions=args.max_sessions,
         ice_servers=tuple(ice_servers),
         data_dir=args.data_dir,
+        lsl=args.lsl,
+        advertise=args.advertise,
     )
     scheme = "https" if ssl_context else "http"
     print(f"gazertc: serving on {scheme}://{config.host}:{config.port}", file=sys.stderr)

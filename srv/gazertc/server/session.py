@@ -49,6 +49,8 @@ from gazertc.recording.store import (
     RecordingStore,
     StoredEvent,
 )
+from gazertc.server.calibration_flow import CalibrationFlow
+from gazertc.server.lsl import LslError, LslPublisher, SessionOutlets
 from gazertc.server.pool import (
     FrameRejectedError,
     FrameTooLargeError,
@@ -148,6 +150,7 @@ class Session:
             back on it.
         on_closed: called once when the session is closed.
         recordings: where recordings are kept; ``None``: this server keeps none.
+        lsl: publishes the session on Lab Streaming Layer outlets; ``None``: no LSL.
     """
 
     def __init__(
@@ -162,6 +165,7 @@ class Session:
         video_available: bool,
         on_closed: Callable[[Session], None],
         recordings: RecordingStore | None = None,
+        lsl: LslPublisher | None = None,
     ) -> None:
         self.session_id = session_id
         self.state = SessionState.CONNECTING
@@ -188,10 +192,28 @@ class Session:
         self._recordings = recordings
         self.recording_id: str | None = None
         self._detector = FixationDetector()
+        self.calibration = CalibrationFlow()
+        self._lsl_outlets: SessionOutlets | None = None
+        self._lsl_opening: asyncio.Future[SessionOutlets] | None = None
+        if lsl is not None:
+            # Opening outlets takes a few ms of liblsl work: off the loop.
+            self._lsl_opening = asyncio.get_running_loop().run_in_executor(
+                None, lsl.open_session, session_id
+            )
+            self._lsl_opening.add_done_callback(self._on_lsl_opened)
         pc.on("datachannel", self._on_datachannel)
         pc.on("track", self._on_track)
         pc.on("connectionstatechange", self._on_connection_state_change)
         self._start(self._tick())
+
+    def _on_lsl_opened(self, opening: asyncio.Future[SessionOutlets]) -> None:
+        if opening.cancelled():
+            return
+        exc = opening.exception()
+        if exc is not None:
+            logger.error("session %s: no LSL outlets: %s", self.session_id, exc)
+        elif self._closed is None:
+            self._lsl_outlets = opening.result()
 
     # -- peer events -------------------------------------------------------------------------
 
@@ -267,6 +289,8 @@ class Session:
             self._send(protocol.make_event_ack(event.to_dict()))
         elif message_type == "recording":
             self._start(self._answer_recording(message["action"], message.get("name")))
+        elif message_type in protocol.CALIBRATION_CLIENT_MESSAGE_TYPES:
+            self._start(self._answer_calibration(message, received_unix_ns))
         # A pong answers a server ping; the server sends none yet, so there is nothing to do.
 
     def _apply(self, options: Mapping[str, Any], message_type: str) -> None:
@@ -286,6 +310,10 @@ class Session:
                 )
             )
         self.config = self.config.updated(options)
+        if "screen" in options:
+            discarded = self.calibration.screen_changed(self.config.screen)
+            if discarded is not None:
+                self._send(discarded)
 
     # -- events and recordings ---------------------------------------------------------------
 
@@ -305,6 +333,8 @@ class Session:
         )
         if self._recordings is not None and self.recording_id is not None:
             self._recordings.add_event(event)
+        if self._lsl_outlets is not None:
+            self._lsl_outlets.push_event(event)
         return event
 
     async def recording_command(self, action: str, name: str | None = None) -> RecordingInfo:
@@ -363,9 +393,21 @@ class Session:
             return
         self._send(protocol.make_recording_status(info.to_dict()))
 
-    def _on_sample(self, sample_json: str) -> None:
-        """Fixation detection and recording for one sample (parsing costs ~0.1 ms)."""
-        sample = json.loads(sample_json)
+    async def _answer_calibration(self, message: JsonObject, received_unix_ns: int) -> None:
+        try:
+            answer = await self.calibration.handle(message, received_unix_ns, self.config.screen)
+        except ProtocolError as exc:
+            self._send(protocol.error_from(exc))
+            return
+        if answer is not None:
+            self._send(answer)
+
+    def _on_sample(self, sample_json: str, sample: JsonObject | None = None) -> None:
+        """Fixation detection and recording for one sample (parsing costs ~0.1 ms, skipped
+        when the caller parsed it already)."""
+        sample = json.loads(sample_json) if sample is None else sample
+        if self._lsl_outlets is not None:
+            self._lsl_outlets.push_sample(sample)
         gaze = sample["gaze"]
         point = GazePoint(
             sample["timestamp_unix_ns"],
@@ -398,6 +440,8 @@ class Session:
             message_type = "saccade"
         if self.config.output.sends_samples:
             self._send(protocol.make_oculomotor(fields, message_type))
+        if self._lsl_outlets is not None:
+            self._lsl_outlets.push_oculomotor(fields, message_type)
         if store is None or recording_id is None:
             return
         if isinstance(event, FixationEvent):
@@ -452,9 +496,13 @@ class Session:
         self._previous_face_found = result.face_found
         self._video_state = VideoState.LIVE
         output = self.config.output
+        message_json, sample = result.message_json, None
+        if self.calibration.wants_samples:
+            sample = json.loads(message_json)
+            message_json = self.calibration.on_sample(sample, message_json)
         if output.sends_samples:
-            self._send_text(result.message_json, droppable=True)
-        self._on_sample(result.message_json)
+            self._send_text(message_json, droppable=True)
+        self._on_sample(message_json, sample)
         if output.sends_video and processed.annotated is not None:
             self.output_track.push(processed.annotated)
         if face_changed:
@@ -610,6 +658,7 @@ class Session:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             self.output_track.stop()
+            await self._close_lsl()
             self._pool.close_session(self.session_id)
             await self._pc.close()
         finally:
@@ -619,6 +668,18 @@ class Session:
             self.state = SessionState.CLOSED
             self._on_closed(self)
             self._closed.set_result(None)
+
+    async def _close_lsl(self) -> None:
+        opening, self._lsl_opening = self._lsl_opening, None
+        self._lsl_outlets = None
+        if opening is None:
+            return
+        try:
+            outlets = await opening
+        except LslError:
+            return
+        # Withdrawing an outlet joins liblsl's threads (~50 ms with an inlet connected).
+        await asyncio.to_thread(outlets.close)
 
     async def _drain(self) -> None:
         channel = self._channel

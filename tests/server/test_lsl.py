@@ -1,0 +1,184 @@
+"""Lab Streaming Layer outlets: a real inlet resolves them and receives samples and markers in
+order, stamped with the capture time on the LSL clock.
+
+LSL finds streams over UDP multicast/broadcast. So that this runs on any machine (CI runners and
+containers often drop multicast), the tests point liblsl at a config file (``LSLAPICFG``) that
+resolves on this machine only, asks 127.0.0.1 directly (``KnownPeers``), and uses a session id
+of its own so that no other LSL stream on the network can answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gazertc.client import Client
+from gazertc.protocol import JsonObject
+from gazertc.server.app import ServerConfig
+from gazertc.server.lsl import GAZE_CHANNELS, LslPublisher, gaze_channel_values
+from tests.server.peer import running_server
+
+pytestmark = pytest.mark.timeout(60)
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "messages"
+RESOLVE_TIMEOUT_S = 5.0
+CLOCK_TOLERANCE_S = 0.002
+"""The LSL/wall clock offset is measured to within microseconds; 2 ms allows for a wall clock
+slewed by NTP between the server's measurement and the test's."""
+
+
+@pytest.fixture(scope="module")
+def publisher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LslPublisher]:
+    config = tmp_path_factory.mktemp("lsl") / "lsl_api.cfg"
+    config.write_text(
+        "[ports]\nIPv6 = disable\n"
+        "[multicast]\nResolveScope = machine\n"
+        f"[lab]\nKnownPeers = {{127.0.0.1}}\nSessionID = gazertc-test-{uuid.uuid4().hex}\n"
+        "[log]\nlevel = -3\n"
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        # liblsl reads its config once per process, at the first call that needs it.
+        patch.setenv("LSLAPICFG", str(config))
+        yield LslPublisher.load()
+
+
+def _lsl_offset_s(publisher: LslPublisher) -> float:
+    """LSL clock minus wall clock, in seconds."""
+    return float(publisher.pylsl.local_clock()) - time.time_ns() / 1e9
+
+
+def _inlet(publisher: LslPublisher, source_id: str) -> Any:
+    pylsl = publisher.pylsl
+    found = pylsl.resolve_byprop("source_id", source_id, timeout=RESOLVE_TIMEOUT_S)
+    assert len(found) == 1, f"no LSL stream with source_id {source_id}"
+    inlet = pylsl.StreamInlet(found[0])
+    inlet.open_stream(timeout=RESOLVE_TIMEOUT_S)
+    return inlet
+
+
+def _pull(inlet: Any, count: int, timeout_s: float = 5.0) -> tuple[list[Any], list[float]]:
+    values: list[Any] = []
+    stamps: list[float] = []
+    deadline_s = time.monotonic() + timeout_s
+    while len(values) < count and time.monotonic() < deadline_s:
+        sample, stamp = inlet.pull_sample(timeout=0.2)
+        if sample is not None:
+            values.append(sample)
+            stamps.append(stamp)
+    return values, stamps
+
+
+def _labels(inlet: Any) -> list[str]:
+    channel = inlet.info().desc().child("channels").child("channel")
+    labels = []
+    while not channel.empty():
+        labels.append(channel.child_value("label"))
+        channel = channel.next_sibling()
+    return labels
+
+
+def test_inlet_receives_samples_and_markers_in_order(publisher: LslPublisher) -> None:
+    session_id = uuid.uuid4().hex
+    outlets = publisher.open_session(session_id)
+    try:
+        gaze = _inlet(publisher, f"gazertc:{session_id}:gaze")
+        markers = _inlet(publisher, f"gazertc:{session_id}:markers")
+        assert _labels(gaze) == [column.name for column in GAZE_CHANNELS]
+        assert gaze.info().nominal_srate() == 0.0
+        face = json.loads((FIXTURES / "sample.face.json").read_text())
+        no_face = json.loads((FIXTURES / "sample.no_face.json").read_text())
+        start_ns = time.time_ns() - 1_000_000_000
+        sent: list[JsonObject] = []
+        for index in range(20):
+            sample = dict(no_face if index % 5 == 4 else face)
+            sample["frame_id"] = index * 2  # gaps: dropped frames
+            sample["timestamp_unix_ns"] = start_ns + index * 33_333_333
+            sample["blink_events"] = [] if index != 7 else face["blink_events"]
+            sent.append(sample)
+            outlets.push_sample(sample)
+        received, stamps = _pull(gaze, len(sent))
+        offset_s = _lsl_offset_s(publisher)
+        assert [row[0] for row in received] == [sample["frame_id"] for sample in sent]
+        for row, stamp, sample in zip(received, stamps, sent, strict=True):
+            assert row == pytest.approx(gaze_channel_values(sample), nan_ok=True)
+            expected_s = sample["timestamp_unix_ns"] / 1e9 + offset_s
+            assert stamp == pytest.approx(expected_s, abs=CLOCK_TOLERANCE_S)
+        face_row = received[0]
+        by_name = dict(zip([c.name for c in GAZE_CHANNELS], face_row, strict=True))
+        assert by_name["gaze_yaw_deg"] == pytest.approx(face["gaze"]["yaw_deg"])
+        assert by_name["right_iris_x_px"] == pytest.approx(face["right_eye"]["centre_px"][0])
+
+        blink_markers, blink_stamps = _pull(markers, 1)
+        blink = json.loads(blink_markers[0][0])
+        assert blink == {"type": "blink", **face["blink_events"][0]}
+        assert blink_stamps[0] == pytest.approx(
+            blink["timestamp_unix_ns"] / 1e9 + offset_s, abs=CLOCK_TOLERANCE_S
+        )
+        fixation = json.loads((FIXTURES / "fixation.end.json").read_text())
+        fields = {k: v for k, v in fixation.items() if k not in {"v", "type"}}
+        outlets.push_oculomotor(fields, "fixation")
+        (received_fixation,), (fixation_stamp,) = _pull(markers, 1)
+        assert json.loads(received_fixation[0]) == fixation
+        assert fixation_stamp == pytest.approx(
+            fields["end_unix_ns"] / 1e9 + offset_s, abs=CLOCK_TOLERANCE_S
+        )
+    finally:
+        outlets.close()
+    outlets.push_sample(sent[0])  # closed: ignored, not an error
+    assert outlets.samples_pushed == len(sent)
+
+
+async def test_served_session_publishes_its_samples_and_events(
+    publisher: LslPublisher, cap12_path: Path
+) -> None:
+    config = ServerConfig(static_dir=None, worker_count=1, lsl=True)
+    async with running_server(config) as server:
+        client = Client(server.base_url, video=cap12_path)
+        received: list[JsonObject] = []
+        client.add_listener(
+            lambda message, _: received.append(message) if message["type"] == "sample" else None
+        )
+        await client.connect()
+        try:
+            session_id = client.session_id
+            assert session_id is not None
+            gaze, markers = await asyncio.gather(
+                asyncio.to_thread(_inlet, publisher, f"gazertc:{session_id}:gaze"),
+                asyncio.to_thread(_inlet, publisher, f"gazertc:{session_id}:markers"),
+            )
+            event = await client.send_event("stimulus_onset")
+            rows, stamps = await asyncio.to_thread(_pull, gaze, 30, 15.0)
+            marker_rows, marker_stamps = await asyncio.to_thread(_pull, markers, 20, 1.0)
+        finally:
+            await client.close()
+        await server.wait_for_sessions(0)
+    offset_s = _lsl_offset_s(publisher)
+    assert len(rows) == 30
+    frame_ids = [int(row[0]) for row in rows]
+    assert frame_ids == sorted(set(frame_ids))
+    assert stamps == sorted(stamps)
+    by_frame = {message["frame_id"]: message for message in received}
+    matched = [(row, stamp) for row, stamp in zip(rows, stamps, strict=True) if row[0] in by_frame]
+    assert len(matched) >= 25
+    for row, stamp in matched:
+        sample = by_frame[int(row[0])]
+        assert row == pytest.approx(gaze_channel_values(sample), nan_ok=True)
+        expected_s = sample["timestamp_unix_ns"] / 1e9 + offset_s
+        assert stamp == pytest.approx(expected_s, abs=CLOCK_TOLERANCE_S)
+    # Markers: the event, amid the online fixations and saccades of the real video.
+    marked = [
+        (json.loads(row[0]), stamp) for row, stamp in zip(marker_rows, marker_stamps, strict=True)
+    ]
+    assert {marker["type"] for marker, _ in marked} <= {"event", "blink", "fixation", "saccade"}
+    events = [(marker, stamp) for marker, stamp in marked if marker["type"] == "event"]
+    assert [marker for marker, _ in events] == [{"type": "event", **event.to_dict()}]
+    assert events[0][1] == pytest.approx(
+        event.timestamp_unix_ns / 1e9 + offset_s, abs=CLOCK_TOLERANCE_S
+    )
