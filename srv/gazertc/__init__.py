@@ -4,7 +4,9 @@ The public surface is re-exported here; everything else may change between versi
 """
 
 from gazertc.errors import GazertcError, InputError, ModelFileError
+from gazertc.vision.calibration import CalibrationError, CalibrationModel, ScreenMismatchError
 from gazertc.vision.headpose import CameraIntrinsics
+from gazertc.vision.screen import ScreenGeometry
 from gazertc.vision.tracker import GazeTracker, PipelineModels, TrackerSettings, estimate
 from gazertc.vision.types import (
     BlinkEvent,
@@ -25,6 +27,8 @@ __version__ = "0.1.0"
 __all__ = [
     "BlinkEvent",
     "BlinkPhase",
+    "CalibrationError",
+    "CalibrationModel",
     "CameraIntrinsics",
     "EyeObservation",
     "EyeSide",
@@ -39,6 +43,8 @@ __all__ = [
     "ModelFileError",
     "PipelineModels",
     "QualityFlag",
+    "ScreenGeometry",
+    "ScreenMismatchError",
     "TrackerSettings",
     "TrackingState",
     "__version__",

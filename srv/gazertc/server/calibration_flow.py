@@ -214,9 +214,9 @@ class CalibrationFlow:
 
     # -- samples -------------------------------------------------------------------------
 
-    def on_sample(self, sample: Mapping[str, Any], sample_json: str) -> str:
-        """Collect a parsed sample for the running procedure and, once calibrated, return its
-        text with ``screen_point`` added (unchanged text otherwise)."""
+    def on_sample(self, sample: dict[str, Any], sample_json: str) -> str:
+        """Collect a parsed sample for the running procedure and, once calibrated, add
+        ``screen_point`` to it and return its text with the field (unchanged text otherwise)."""
         features: FrameFeatures | None = None
         procedure = self._procedure
         if procedure is not None and procedure.current_target is not None:
@@ -247,6 +247,7 @@ class CalibrationFlow:
                     "smoothed_x_px": round(smoothed_x, 1),
                     "smoothed_y_px": round(smoothed_y, 1),
                 }
+        sample["screen_point"] = point
         return f'{sample_json[:-1]},"screen_point":{json.dumps(point, separators=(",", ":"))}}}'
 
     def _features(self, sample: Mapping[str, Any]) -> FrameFeatures | None:
