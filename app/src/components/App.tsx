@@ -1,0 +1,33 @@
+import { useEffect } from 'react';
+import { useAppState, useController } from '../store/react';
+import { Header } from './Header';
+import { LiveView } from './LiveView';
+import { StartScreen } from './StartScreen';
+
+export function App() {
+  const controller = useController();
+  const connected = useAppState((state) => state.connection.phase !== 'idle');
+
+  // Leaving the page closes the session and releases the camera (pagehide also covers the
+  // back/forward cache, where unmounting never happens).
+  useEffect(() => {
+    const onPageHide = (): void => controller.shutdown();
+    window.addEventListener('pagehide', onPageHide);
+    return () => {
+      window.removeEventListener('pagehide', onPageHide);
+      controller.shutdown();
+    };
+  }, [controller]);
+
+  return (
+    <div className="app">
+      <Header />
+      <main id="main" className="app-main">
+        {connected ? <LiveView /> : <StartScreen />}
+      </main>
+      <footer className="app-footer">
+        gazertc {__APP_VERSION__} · webcam gaze estimation · open source (MIT)
+      </footer>
+    </div>
+  );
+}

@@ -1,0 +1,62 @@
+import { useId } from 'react';
+import { REQUESTED_FRAME_RATE_FPS, REQUESTED_HEIGHT_PX, REQUESTED_WIDTH_PX } from '../rtc/camera';
+import { useAppState, useController } from '../store/react';
+
+/** Which camera, what it gives, and the mirror setting. */
+export function CameraSettings() {
+  const controller = useController();
+  const devices = useAppState((state) => state.camera.devices);
+  const granted = useAppState((state) => state.camera.granted);
+  const mirrored = useAppState((state) => state.view.mirrored);
+  const selectId = useId();
+  const mirrorId = useId();
+
+  return (
+    <div className="camera-settings">
+      {devices.length > 0 && (
+        <div className="field">
+          <label htmlFor={selectId}>Camera to use</label>
+          <select
+            id={selectId}
+            value={granted?.deviceId ?? ''}
+            onChange={(event) => void controller.startCamera(event.target.value)}
+          >
+            {devices.map((device) => (
+              <option key={device.deviceId} value={device.deviceId}>
+                {device.label}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+      {granted !== null && (
+        <p className="granted" data-testid="granted-video">
+          Sending{' '}
+          <strong>
+            {granted.widthPx}&times;{granted.heightPx}
+          </strong>
+          {granted.frameRateFps !== null && (
+            <>
+              {' '}
+              at <strong>{Math.round(granted.frameRateFps)} fps</strong>
+            </>
+          )}
+          <span className="granted-asked">
+            {' '}
+            (asked for {REQUESTED_WIDTH_PX}&times;{REQUESTED_HEIGHT_PX} at{' '}
+            {REQUESTED_FRAME_RATE_FPS} fps)
+          </span>
+        </p>
+      )}
+      <div className="field field-inline">
+        <input
+          id={mirrorId}
+          type="checkbox"
+          checked={mirrored}
+          onChange={(event) => controller.setMirrored(event.target.checked)}
+        />
+        <label htmlFor={mirrorId}>Mirror the picture</label>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,251 @@
+// The app's behaviour, without React: the camera, the session with the server and the view
+// settings. Components call its methods; everything it learns goes into the store.
+
+import { describeScreen } from '../protocol/messages';
+import type { ConfigOptions } from '../protocol/types.gen';
+import {
+  attemptStarted,
+  cameraDevicesChanged,
+  cameraFailed,
+  cameraGranted,
+  cameraOff,
+  cameraRequested,
+  connectRequested,
+  connectionFailed,
+  connectionLost,
+  disconnected,
+  mirroredChosen,
+  outputForView,
+  remoteStreamChanged,
+  roundTripMeasured,
+  serverMessageReceived,
+  viewModeChosen,
+  type AppState,
+  type ViewMode,
+} from '../store/appState';
+import type { Store } from '../store/store';
+import {
+  CAMERA_ENDED,
+  cameraDevices,
+  cameraUnavailable,
+  describeCameraError,
+  grantedVideo,
+  videoConstraints,
+} from './camera';
+import { openPeer, type GazePeer, type PeerOptions } from './peer';
+import { ReconnectingSession, type BackoffPolicy } from './reconnect';
+
+/** Distinct protocol warnings logged per page; past this, a broken server would flood the console. */
+const MAX_DISTINCT_WARNINGS = 20;
+
+export interface ControllerOptions {
+  store: Store<AppState>;
+  /** The server's base URL; the page's own origin when the server serves the app. */
+  serverUrl: string;
+  /** `navigator.mediaDevices`: absent on insecure pages and in old browsers. */
+  mediaDevices: MediaDevices | undefined;
+  isSecureContext: boolean;
+  clientVersion: string;
+  /** The screen, reported to the server for calibration. */
+  screen?: () => ConfigOptions['screen'];
+  createPeerConnection?: PeerOptions['createPeerConnection'];
+  fetch?: typeof fetch;
+  backoff?: BackoffPolicy;
+}
+
+export class AppController {
+  private readonly store: Store<AppState>;
+  private session: ReconnectingSession<GazePeer> | null = null;
+  private cameraRequest = 0;
+  private trackEndedCleanup: (() => void) | null = null;
+  private deviceListCleanup: (() => void) | null = null;
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly options: ControllerOptions) {
+    this.store = options.store;
+  }
+
+  // -- camera -------------------------------------------------------------------------------
+
+  /** Ask for the camera (a specific one, or the browser's default). */
+  async startCamera(deviceId: string | null = null): Promise<void> {
+    const { mediaDevices } = this.options;
+    const request = ++this.cameraRequest;
+    if (mediaDevices?.getUserMedia === undefined) {
+      this.store.update((state) =>
+        cameraFailed(state, cameraUnavailable(this.options.isSecureContext)),
+      );
+      return;
+    }
+    this.releaseCamera();
+    this.store.update(cameraRequested);
+    let stream: MediaStream;
+    try {
+      stream = await mediaDevices.getUserMedia({ video: videoConstraints(deviceId), audio: false });
+    } catch (error) {
+      if (request === this.cameraRequest) {
+        this.store.update((state) => cameraFailed(state, describeCameraError(error)));
+      }
+      return;
+    }
+    if (request !== this.cameraRequest) {
+      // A newer request (or stopCamera) superseded this one while the browser was asking.
+      for (const track of stream.getTracks()) track.stop();
+      return;
+    }
+    const track = stream.getVideoTracks()[0];
+    if (track === undefined) {
+      this.store.update((state) =>
+        cameraFailed(state, describeCameraError(new DOMException('', 'NotFoundError'))),
+      );
+      return;
+    }
+    const onEnded = (): void => this.onCameraEnded();
+    track.addEventListener('ended', onEnded);
+    this.trackEndedCleanup = () => track.removeEventListener('ended', onEnded);
+    const devices = cameraDevices(await mediaDevices.enumerateDevices());
+    if (request !== this.cameraRequest) return;
+    this.store.update((state) => cameraGranted(state, stream, grantedVideo(track), devices));
+    this.watchDeviceList(mediaDevices);
+  }
+
+  /** Release the camera and forget it. */
+  stopCamera(): void {
+    this.cameraRequest += 1;
+    this.releaseCamera();
+    this.store.update(cameraOff);
+  }
+
+  private releaseCamera(): void {
+    this.trackEndedCleanup?.();
+    this.trackEndedCleanup = null;
+    for (const track of this.store.getState().camera.stream?.getTracks() ?? []) track.stop();
+  }
+
+  private onCameraEnded(): void {
+    this.disconnect();
+    this.releaseCamera();
+    this.store.update((state) => cameraFailed(state, CAMERA_ENDED));
+  }
+
+  private watchDeviceList(mediaDevices: MediaDevices): void {
+    if (this.deviceListCleanup !== null) return;
+    const onChange = (): void => {
+      void mediaDevices.enumerateDevices().then((list) => {
+        this.store.update((state) => cameraDevicesChanged(state, cameraDevices(list)));
+      });
+    };
+    mediaDevices.addEventListener('devicechange', onChange);
+    this.deviceListCleanup = () => mediaDevices.removeEventListener('devicechange', onChange);
+  }
+
+  // -- session ------------------------------------------------------------------------------
+
+  /** Start sending the camera to the server; reconnects by itself until `disconnect()`. */
+  connect(): void {
+    const { stream } = this.store.getState().camera;
+    const track = stream?.getVideoTracks()[0];
+    if (stream === null || track === undefined) return;
+    this.session?.stop();
+    this.store.update(connectRequested);
+    let offeredConfig: ConfigOptions = {};
+    const session = new ReconnectingSession<GazePeer>(
+      (signal, onClosed) => {
+        offeredConfig = this.sessionConfig();
+        return openPeer(
+          {
+            serverUrl: this.options.serverUrl,
+            track,
+            stream,
+            config: offeredConfig,
+            clientVersion: this.options.clientVersion,
+            signal,
+            ...(this.options.createPeerConnection === undefined
+              ? {}
+              : { createPeerConnection: this.options.createPeerConnection }),
+            ...(this.options.fetch === undefined ? {} : { fetch: this.options.fetch }),
+          },
+          {
+            onMessage: (message) => {
+              if (message.type === 'sample') session.markHealthy();
+              this.store.update((state) => serverMessageReceived(state, message));
+            },
+            onRemoteStream: (remote) =>
+              this.store.update((state) => remoteStreamChanged(state, remote)),
+            onRoundTrip: (estimate) =>
+              this.store.update((state) => roundTripMeasured(state, estimate.roundTripMs)),
+            onProtocolViolation: (violation) => this.warnOnce(violation.message),
+            onClosed,
+          },
+        );
+      },
+      {
+        onAttempt: () => this.store.update(attemptStarted),
+        onOpen: (peer) => {
+          // The view may have changed while the connection was opening.
+          const output = outputForView(this.store.getState().view.mode);
+          if (output !== offeredConfig.output) peer.setConfig({ output });
+        },
+        onLost: (problem, retryAtMs) =>
+          this.store.update((state) => connectionLost(state, problem, retryAtMs)),
+        onFailed: (problem) => this.store.update((state) => connectionFailed(state, problem)),
+      },
+      this.options.backoff,
+    );
+    this.session = session;
+    session.start();
+  }
+
+  /** Try again now instead of waiting for the scheduled retry. */
+  retryNow(): void {
+    this.session?.retryNow();
+  }
+
+  /** Close the session (the camera stays on, for the start screen's preview). */
+  disconnect(): void {
+    this.session?.stop();
+    this.session = null;
+    this.store.update(disconnected);
+  }
+
+  /** A bad message can repeat 30 times a second: say so once per kind. */
+  private warnOnce(message: string): void {
+    if (this.warned.has(message) || this.warned.size >= MAX_DISTINCT_WARNINGS) return;
+    this.warned.add(message);
+    console.warn(`gazertc: ignored a message from the server: ${message}`);
+  }
+
+  private sessionConfig(): ConfigOptions {
+    const screen = this.options.screen?.();
+    return {
+      output: outputForView(this.store.getState().view.mode),
+      ...(screen === undefined ? {} : { screen }),
+    };
+  }
+
+  // -- view ---------------------------------------------------------------------------------
+
+  setViewMode(mode: ViewMode): void {
+    this.store.update((state) => viewModeChosen(state, mode));
+    this.session?.current?.setConfig({ output: outputForView(mode) });
+  }
+
+  setMirrored(mirrored: boolean): void {
+    this.store.update((state) => mirroredChosen(state, mirrored));
+  }
+
+  // -- lifecycle ----------------------------------------------------------------------------
+
+  /** Leaving the page: close the session, release the camera, drop every listener. */
+  shutdown(): void {
+    this.disconnect();
+    this.stopCamera();
+    this.deviceListCleanup?.();
+    this.deviceListCleanup = null;
+  }
+}
+
+/** The browser's screen in the protocol's shape. */
+export function browserScreen(): ConfigOptions['screen'] {
+  return describeScreen(window.screen.width, window.screen.height, window.devicePixelRatio);
+}

@@ -1,0 +1,286 @@
+// One connection to the server: the camera track goes out, samples and (on request) annotated
+// video come back. Plain TypeScript; the controller feeds what it reports into the store.
+
+import {
+  clockEstimate,
+  encodeClientMessage,
+  makeConfig,
+  makeHello,
+  makePing,
+  makePong,
+  nowUnixNs,
+  parseServerMessage,
+  type ClientMessage,
+  type ClockEstimate,
+  type ServerMessage,
+} from '../protocol/messages';
+import type { ConfigOptions } from '../protocol/types.gen';
+import { ProtocolViolation } from '../protocol/validate';
+import { SignallingError, postOffer } from './signalling';
+
+/** How long to wait for ICE candidates before sending the offer with those found so far. */
+export const ICE_GATHERING_TIMEOUT_MS = 3000;
+/** How long the data channel may take to open once the server has answered. */
+export const CHANNEL_OPEN_TIMEOUT_MS = 10_000;
+/** A "disconnected" connection often recovers by itself; give it this long before giving up. */
+export const DISCONNECTED_GRACE_MS = 4000;
+export const PING_INTERVAL_MS = 1000;
+
+export interface PeerHandlers {
+  onMessage(message: ServerMessage): void;
+  onRemoteStream(stream: MediaStream): void;
+  onRoundTrip(estimate: ClockEstimate): void;
+  onProtocolViolation(violation: ProtocolViolation): void;
+  /** The open connection ended (never called after `close()`). */
+  onClosed(reason: string): void;
+}
+
+export interface PeerOptions {
+  /** Where the server is, e.g. `http://localhost:3000`. */
+  serverUrl: string;
+  track: MediaStreamTrack;
+  stream: MediaStream;
+  config: ConfigOptions;
+  clientVersion: string;
+  signal?: AbortSignal;
+  createPeerConnection?: (configuration: RTCConfiguration) => RTCPeerConnection;
+  fetch?: typeof fetch;
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError');
+}
+
+function waitForIceGathering(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', onChange);
+      resolve();
+    };
+    const onChange = (): void => {
+      if (pc.iceGatheringState === 'complete') done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    pc.addEventListener('icegatheringstatechange', onChange);
+  });
+}
+
+function waitForOpen(
+  channel: RTCDataChannel,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (signal?.aborted === true) return Promise.reject(abortError(signal));
+  if (channel.readyState === 'open') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      channel.removeEventListener('open', onOpen);
+      channel.removeEventListener('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onOpen = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(
+        new SignallingError(
+          'The server closed the connection while it was opening.',
+          'unreachable',
+          true,
+        ),
+      );
+    };
+    const onAbort = (): void => {
+      cleanup();
+      if (signal !== undefined) reject(abortError(signal));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(
+        new SignallingError(
+          'The server answered but the connection did not open: a firewall may block WebRTC between you and the server.',
+          'unreachable',
+          true,
+        ),
+      );
+    }, timeoutMs);
+    channel.addEventListener('open', onOpen);
+    channel.addEventListener('close', onClose);
+    signal?.addEventListener('abort', onAbort);
+  });
+}
+
+/**
+ * A session with the server. Created by `openPeer`, which owns it until the data channel opens;
+ * `close()` is idempotent and removes every listener and timer it added.
+ */
+export class GazePeer {
+  private started = false;
+  private closed = false;
+  private pingId = 0;
+  private pingTimer: ReturnType<typeof setInterval> | null = null;
+  private graceTimer: ReturnType<typeof setTimeout> | null = null;
+  private fatalMessage: string | null = null;
+  private sessionIdValue: string | null = null;
+
+  constructor(
+    private readonly pc: RTCPeerConnection,
+    private readonly channel: RTCDataChannel,
+    private readonly handlers: PeerHandlers,
+  ) {
+    pc.addEventListener('track', this.onTrack);
+    pc.addEventListener('connectionstatechange', this.onConnectionStateChange);
+    channel.addEventListener('message', this.onChannelMessage);
+    channel.addEventListener('close', this.onChannelClose);
+  }
+
+  /** The server's id for this session, once it has answered. */
+  get sessionId(): string | null {
+    return this.sessionIdValue;
+  }
+
+  /** The channel is open: say hello and start measuring the round trip. */
+  start(sessionId: string, hello: ClientMessage): void {
+    this.sessionIdValue = sessionId;
+    this.started = true;
+    this.send(hello);
+    this.sendPing();
+    this.pingTimer = setInterval(this.sendPing, PING_INTERVAL_MS);
+  }
+
+  send(message: ClientMessage): void {
+    if (this.closed || this.channel.readyState !== 'open') return;
+    this.channel.send(encodeClientMessage(message));
+  }
+
+  setConfig(options: ConfigOptions): void {
+    this.send(makeConfig(options));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pingTimer !== null) clearInterval(this.pingTimer);
+    if (this.graceTimer !== null) clearTimeout(this.graceTimer);
+    this.pc.removeEventListener('track', this.onTrack);
+    this.pc.removeEventListener('connectionstatechange', this.onConnectionStateChange);
+    this.channel.removeEventListener('message', this.onChannelMessage);
+    this.channel.removeEventListener('close', this.onChannelClose);
+    this.channel.close();
+    this.pc.close();
+  }
+
+  private readonly sendPing = (): void => {
+    this.pingId += 1;
+    this.send(makePing(this.pingId, nowUnixNs()));
+  };
+
+  /** The connection ended by itself; only a started session reports it. */
+  private end(reason: string): void {
+    if (this.closed) return;
+    this.close();
+    if (this.started) this.handlers.onClosed(this.fatalMessage ?? reason);
+  }
+
+  private readonly onTrack = (event: RTCTrackEvent): void => {
+    this.handlers.onRemoteStream(event.streams[0] ?? new MediaStream([event.track]));
+  };
+
+  private readonly onChannelMessage = (event: MessageEvent): void => {
+    const arrivalUnixNs = nowUnixNs();
+    let message: ServerMessage;
+    try {
+      message = parseServerMessage(event.data);
+    } catch (error) {
+      if (error instanceof ProtocolViolation) {
+        this.handlers.onProtocolViolation(error);
+        return;
+      }
+      throw error;
+    }
+    switch (message.type) {
+      case 'ping':
+        this.send(makePong(message, arrivalUnixNs, nowUnixNs()));
+        return;
+      case 'pong':
+        if (message.id === this.pingId) {
+          this.handlers.onRoundTrip(clockEstimate(message, arrivalUnixNs));
+        }
+        return;
+      case 'error':
+        if (message.fatal) this.fatalMessage = `The server ended the session: ${message.message}`;
+        break;
+      default:
+        break;
+    }
+    this.handlers.onMessage(message);
+  };
+
+  private readonly onChannelClose = (): void => {
+    this.end('The server closed the session.');
+  };
+
+  private readonly onConnectionStateChange = (): void => {
+    const state = this.pc.connectionState;
+    if (state === 'failed' || state === 'closed') {
+      this.end('The network connection to the server failed.');
+    } else if (state === 'disconnected') {
+      this.graceTimer ??= setTimeout(() => {
+        this.graceTimer = null;
+        if (this.pc.connectionState !== 'connected') {
+          this.end('The connection to the server was interrupted.');
+        }
+      }, DISCONNECTED_GRACE_MS);
+    } else if (state === 'connected' && this.graceTimer !== null) {
+      clearTimeout(this.graceTimer);
+      this.graceTimer = null;
+    }
+  };
+}
+
+/**
+ * Connect to the server: offer the camera track (sendrecv, so annotated video can come back) and
+ * a data channel, wait for ICE gathering (the server does not trickle), exchange SDP, and wait for
+ * the channel to open.
+ * @throws SignallingError when the server cannot be reached, refuses, or the connection does not
+ *   open; the abort reason when `options.signal` is aborted.
+ */
+export async function openPeer(options: PeerOptions, handlers: PeerHandlers): Promise<GazePeer> {
+  const { signal } = options;
+  const create =
+    options.createPeerConnection ?? ((configuration) => new RTCPeerConnection(configuration));
+  // Host candidates only, like the server: localhost and a LAN need nothing else.
+  const pc = create({ iceServers: [] });
+  let peer: GazePeer | null = null;
+  try {
+    pc.addTransceiver(options.track, { direction: 'sendrecv', streams: [options.stream] });
+    const channel = pc.createDataChannel('gaze');
+    peer = new GazePeer(pc, channel, handlers);
+    await pc.setLocalDescription(await pc.createOffer());
+    await waitForIceGathering(pc, ICE_GATHERING_TIMEOUT_MS);
+    if (signal?.aborted === true) throw abortError(signal);
+    const offer = pc.localDescription;
+    if (offer === null) throw new Error('the browser produced no local description');
+    const answer = await postOffer(
+      options.serverUrl,
+      { sdp: offer.sdp, type: 'offer', options: options.config },
+      {
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+        ...(signal === undefined ? {} : { signal }),
+      },
+    );
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+    await waitForOpen(channel, CHANNEL_OPEN_TIMEOUT_MS, signal);
+    peer.start(answer.session_id, makeHello(options.clientVersion, options.config));
+    return peer;
+  } catch (error) {
+    if (peer === null) pc.close();
+    else peer.close();
+    throw error;
+  }
+}

@@ -1,0 +1,269 @@
+// The app's state and its transitions: pure functions (state, event) -> state, so they can be
+// tested without a browser. The controller (src/rtc/controller.ts) applies them to the store.
+
+import type { ServerMessage } from '../protocol/messages';
+import type { ErrorMessage, OutputMode, SampleMessage, StatusMessage } from '../protocol/types.gen';
+
+export type CameraStatus = 'off' | 'requesting' | 'on' | 'failed';
+
+export type CameraProblemKind =
+  'denied' | 'absent' | 'busy' | 'insecure' | 'unsupported' | 'ended' | 'other';
+
+export interface CameraProblem {
+  kind: CameraProblemKind;
+  /** What happened and what to do, in plain words. */
+  message: string;
+}
+
+export interface CameraDevice {
+  deviceId: string;
+  label: string;
+}
+
+/** What the browser actually gave, which may differ from what was asked for. */
+export interface GrantedVideo {
+  widthPx: number;
+  heightPx: number;
+  frameRateFps: number | null;
+  label: string;
+  deviceId: string | null;
+}
+
+export interface CameraState {
+  status: CameraStatus;
+  problem: CameraProblem | null;
+  devices: readonly CameraDevice[];
+  stream: MediaStream | null;
+  granted: GrantedVideo | null;
+}
+
+/**
+ * idle: not connected (start screen); connecting: an attempt is under way; live: samples are
+ * arriving; lost: the connection failed or dropped, a retry is scheduled; failed: the server
+ * refused in a way a retry cannot fix.
+ */
+export type ConnectionPhase = 'idle' | 'connecting' | 'live' | 'lost' | 'failed';
+
+export interface ConnectionState {
+  phase: ConnectionPhase;
+  /** Consecutive attempts that did not reach live. */
+  attempt: number;
+  /** When the next attempt starts (`Date.now()` clock), while lost. */
+  retryAtMs: number | null;
+  /** Why the connection is lost or failed, in plain words. */
+  problem: string | null;
+  sessionId: string | null;
+  /** The server can send annotated video in this session. */
+  videoAvailable: boolean;
+  /** The server's effective output mode. */
+  output: OutputMode | null;
+}
+
+/** overlay: the local camera with the overlay drawn here; server: the server's annotated video. */
+export type ViewMode = 'overlay' | 'server';
+
+export interface ViewState {
+  mode: ViewMode;
+  mirrored: boolean;
+}
+
+export interface LiveState {
+  sample: SampleMessage | null;
+  status: StatusMessage | null;
+  samplesReceived: number;
+  blinkCount: number;
+  roundTripMs: number | null;
+  /** The last non-fatal error the server reported. */
+  lastServerError: ErrorMessage | null;
+  remoteStream: MediaStream | null;
+}
+
+export interface AppState {
+  camera: CameraState;
+  connection: ConnectionState;
+  view: ViewState;
+  live: LiveState;
+}
+
+export const INITIAL_LIVE: LiveState = {
+  sample: null,
+  status: null,
+  samplesReceived: 0,
+  blinkCount: 0,
+  roundTripMs: null,
+  lastServerError: null,
+  remoteStream: null,
+};
+
+export const INITIAL_STATE: AppState = {
+  camera: { status: 'off', problem: null, devices: [], stream: null, granted: null },
+  connection: {
+    phase: 'idle',
+    attempt: 0,
+    retryAtMs: null,
+    problem: null,
+    sessionId: null,
+    videoAvailable: false,
+    output: null,
+  },
+  view: { mode: 'overlay', mirrored: true },
+  live: INITIAL_LIVE,
+};
+
+/** The output mode to ask the server for in a view mode: the status panel needs samples too. */
+export function outputForView(mode: ViewMode): OutputMode {
+  return mode === 'server' ? 'both' : 'json';
+}
+
+// -- camera ---------------------------------------------------------------------------------
+
+export function cameraRequested(state: AppState): AppState {
+  return { ...state, camera: { ...state.camera, status: 'requesting', problem: null } };
+}
+
+export function cameraGranted(
+  state: AppState,
+  stream: MediaStream,
+  granted: GrantedVideo,
+  devices: readonly CameraDevice[],
+): AppState {
+  return {
+    ...state,
+    camera: { status: 'on', problem: null, devices, stream, granted },
+  };
+}
+
+export function cameraFailed(state: AppState, problem: CameraProblem): AppState {
+  return {
+    ...state,
+    camera: { ...state.camera, status: 'failed', problem, stream: null, granted: null },
+  };
+}
+
+export function cameraDevicesChanged(state: AppState, devices: readonly CameraDevice[]): AppState {
+  return { ...state, camera: { ...state.camera, devices } };
+}
+
+export function cameraOff(state: AppState): AppState {
+  return {
+    ...state,
+    camera: { ...state.camera, status: 'off', problem: null, stream: null, granted: null },
+  };
+}
+
+// -- connection -----------------------------------------------------------------------------
+
+/** The user asked to connect: fresh counters for the new run. */
+export function connectRequested(state: AppState): AppState {
+  return {
+    ...state,
+    connection: { ...INITIAL_STATE.connection, phase: 'connecting' },
+    live: INITIAL_LIVE,
+  };
+}
+
+/** A new attempt starts (the first, or a retry). */
+export function attemptStarted(state: AppState): AppState {
+  return {
+    ...state,
+    connection: {
+      ...state.connection,
+      phase: 'connecting',
+      retryAtMs: null,
+      sessionId: null,
+      output: null,
+    },
+    live: { ...state.live, sample: null, status: null, roundTripMs: null, remoteStream: null },
+  };
+}
+
+/** The attempt or session ended; another attempt starts at `retryAtMs`. */
+export function connectionLost(state: AppState, problem: string, retryAtMs: number): AppState {
+  return {
+    ...state,
+    connection: {
+      ...state.connection,
+      phase: 'lost',
+      attempt: state.connection.attempt + 1,
+      retryAtMs,
+      problem,
+    },
+    live: { ...state.live, sample: null, status: null, roundTripMs: null, remoteStream: null },
+  };
+}
+
+/** The server refused in a way that retrying cannot fix. */
+export function connectionFailed(state: AppState, problem: string): AppState {
+  return {
+    ...state,
+    connection: { ...state.connection, phase: 'failed', retryAtMs: null, problem },
+    live: { ...state.live, sample: null, status: null, roundTripMs: null, remoteStream: null },
+  };
+}
+
+export function disconnected(state: AppState): AppState {
+  return { ...state, connection: INITIAL_STATE.connection, live: INITIAL_LIVE };
+}
+
+export function remoteStreamChanged(state: AppState, stream: MediaStream | null): AppState {
+  return { ...state, live: { ...state.live, remoteStream: stream } };
+}
+
+export function roundTripMeasured(state: AppState, roundTripMs: number): AppState {
+  return { ...state, live: { ...state.live, roundTripMs } };
+}
+
+function blinksEnded(sample: SampleMessage): number {
+  let count = 0;
+  for (const event of sample.blink_events) if (event.phase === 'end') count += 1;
+  return count;
+}
+
+/** Apply one message from the server. */
+export function serverMessageReceived(state: AppState, message: ServerMessage): AppState {
+  switch (message.type) {
+    case 'sample': {
+      const connection =
+        state.connection.phase === 'live'
+          ? state.connection
+          : { ...state.connection, phase: 'live' as const, attempt: 0, problem: null };
+      return {
+        ...state,
+        connection,
+        live: {
+          ...state.live,
+          sample: message,
+          samplesReceived: state.live.samplesReceived + 1,
+          blinkCount: state.live.blinkCount + blinksEnded(message),
+        },
+      };
+    }
+    case 'status':
+      return { ...state, live: { ...state.live, status: message } };
+    case 'config':
+      return {
+        ...state,
+        connection: {
+          ...state.connection,
+          sessionId: message.session_id ?? state.connection.sessionId,
+          videoAvailable: message.video_available ?? state.connection.videoAvailable,
+          output: message.output ?? state.connection.output,
+        },
+      };
+    case 'error':
+      return { ...state, live: { ...state.live, lastServerError: message } };
+    default:
+      // ping/pong are answered by the peer; events, recordings and fixations have no view yet.
+      return state;
+  }
+}
+
+// -- view -----------------------------------------------------------------------------------
+
+export function viewModeChosen(state: AppState, mode: ViewMode): AppState {
+  return state.view.mode === mode ? state : { ...state, view: { ...state.view, mode } };
+}
+
+export function mirroredChosen(state: AppState, mirrored: boolean): AppState {
+  return state.view.mirrored === mirrored ? state : { ...state, view: { ...state.view, mirrored } };
+}

@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vitest/config';
+
+const schemaPath = fileURLToPath(new URL('../srv/gazertc/protocol/schema.json', import.meta.url));
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const { version } = JSON.parse(readFileSync(new URL('package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+/** Where `make run` serves the API; `npm run dev` forwards /offer and /health there. */
+const apiTarget = process.env['GAZERTC_API'] ?? 'http://127.0.0.1:3000';
+
+export default defineConfig({
+  plugins: [react()],
+  resolve: { alias: { '@schema': schemaPath } },
+  define: { __APP_VERSION__: JSON.stringify(version) },
+  build: { target: 'es2022', sourcemap: true },
+  server: {
+    fs: { allow: [repoRoot] },
+    proxy: { '/offer': apiTarget, '/health': apiTarget },
+  },
+  test: {
+    // Plain modules test in Node; component tests opt into jsdom with a @vitest-environment comment.
+    environment: 'node',
+    include: ['tests/**/*.test.{ts,tsx}'],
+    restoreMocks: true,
+  },
+});
