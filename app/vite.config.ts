@@ -8,7 +8,7 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const { version } = JSON.parse(readFileSync(new URL('package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
-/** Where `make run` serves the API; `npm run dev` forwards /offer and /health there. */
+/** Where `make run` serves the API; `npm run dev` forwards /offer, /health and /api there. */
 const apiTarget = process.env['GAZERTC_API'] ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({
@@ -18,7 +18,7 @@ export default defineConfig({
   build: { target: 'es2022', sourcemap: true },
   server: {
     fs: { allow: [repoRoot] },
-    proxy: { '/offer': apiTarget, '/health': apiTarget },
+    proxy: { '/offer': apiTarget, '/health': apiTarget, '/api': apiTarget },
   },
   test: {
     // Plain modules test in Node; component tests opt into jsdom with a @vitest-environment comment.

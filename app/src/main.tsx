@@ -1,7 +1,13 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './components/App';
-import { AppController, browserScreen } from './rtc/controller';
+import { MonitorApp } from './components/monitor/MonitorApp';
+import { isMonitorPath } from './monitor/token';
+import { CalibrationController } from './calibration/controller';
+import { CalibrationContext } from './calibration/react';
+import { initialCalibrationState } from './calibration/state';
+import { loadSettings } from './calibration/storage';
+import { AppController } from './rtc/controller';
 import { INITIAL_STATE } from './store/appState';
 import { AppContext } from './store/react';
 import { createStore } from './store/store';
@@ -18,13 +24,41 @@ const controller = new AppController({
   mediaDevices: 'mediaDevices' in navigator ? navigator.mediaDevices : undefined,
   isSecureContext: window.isSecureContext,
   clientVersion: __APP_VERSION__,
-  screen: browserScreen,
+  // The viewport, the space of calibration targets and screen points (calibration below).
+  screen: () => calibration.currentScreen(),
 });
+
+// Calibration, validation and the saved calibration follow the session (src/calibration/).
+const calibrationStore = createStore(initialCalibrationState(loadSettings(window.localStorage)));
+const calibration: CalibrationController = new CalibrationController({
+  app: controller,
+  store: calibrationStore,
+  storage: window.localStorage,
+  // innerWidth/innerHeight, not clientWidth: a scrollbar coming and going between pages must
+  // not make the calibration's screen "change".
+  viewport: () => ({
+    widthPx: window.innerWidth,
+    heightPx: window.innerHeight,
+    devicePixelRatio: window.devicePixelRatio,
+  }),
+  watchViewport: (listener) => {
+    window.addEventListener('resize', listener);
+    return () => window.removeEventListener('resize', listener);
+  },
+});
+calibration.attach();
 
 createRoot(root).render(
   <StrictMode>
-    <AppContext value={{ store, controller }}>
-      <App />
-    </AppContext>
+    {/* /monitor (served by the server for deep links) is its own page, with its own store. */}
+    {isMonitorPath(window.location.pathname) ? (
+      <MonitorApp serverUrl={window.location.origin} />
+    ) : (
+      <AppContext value={{ store, controller }}>
+        <CalibrationContext value={{ store: calibrationStore, controller: calibration }}>
+          <App />
+        </CalibrationContext>
+      </AppContext>
+    )}
   </StrictMode>,
 );

@@ -1,5 +1,8 @@
 import { useEffect } from 'react';
+import { useRoute } from '../routes';
 import { useAppState, useController } from '../store/react';
+import { CalibratePage } from './calibration/CalibratePage';
+import { DwellPage } from './dwell/DwellPage';
 import { Header } from './Header';
 import { LiveView } from './LiveView';
 import { StartScreen } from './StartScreen';
@@ -7,6 +10,7 @@ import { StartScreen } from './StartScreen';
 export function App() {
   const controller = useController();
   const connected = useAppState((state) => state.connection.phase !== 'idle');
+  const route = useRoute();
 
   // Leaving the page closes the session and releases the camera (pagehide also covers the
   // back/forward cache, where unmounting never happens).
@@ -23,7 +27,15 @@ export function App() {
     <div className="app">
       <Header />
       <main id="main" className="app-main">
-        {connected ? <LiveView /> : <StartScreen />}
+        {route === 'calibrate' ? (
+          <CalibratePage />
+        ) : route === 'dwell' ? (
+          <DwellPage />
+        ) : connected ? (
+          <LiveView />
+        ) : (
+          <StartScreen />
+        )}
       </main>
       <footer className="app-footer">
         gazertc {__APP_VERSION__} · webcam gaze estimation · open source (MIT)

@@ -1,5 +1,6 @@
 import { useAppState, useController } from '../store/react';
 import { ConnectionBadge } from './ConnectionBadge';
+import { NavBar } from './NavBar';
 
 export function Header() {
   const controller = useController();
@@ -10,6 +11,7 @@ export function Header() {
         <span className="brand-mark" aria-hidden="true" />
         <span className="brand-name">gazertc</span>
       </div>
+      <NavBar />
       {connected && (
         <div className="header-actions">
           <ConnectionBadge />

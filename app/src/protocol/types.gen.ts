@@ -326,8 +326,8 @@ export interface StatusMessage {
   server_latency_ms_p95: number | null;
 }
 
-/** Machine-readable error codes. Data channel: invalid_json, invalid_message, unsupported_version, unknown_type, unexpected_type, message_too_large, binary_not_supported, video_unavailable, frame_too_large, pipeline_failed, idle_timeout. HTTP: invalid_json, invalid_request, invalid_sdp, body_too_large, too_many_sessions, not_found, method_not_allowed, internal_error. Recordings (both): recording_unavailable (the server keeps no recordings: no data directory), recording_in_progress, not_recording. Calibration (data channel): calibration_failed (no screen known, too few usable samples, a saved model that does not fit this screen), calibration_out_of_order (a target message without a running procedure, an unknown target id, validation without a calibration). */
-export type ErrorCode = "invalid_json" | "invalid_message" | "unsupported_version" | "unknown_type" | "unexpected_type" | "message_too_large" | "binary_not_supported" | "video_unavailable" | "frame_too_large" | "pipeline_failed" | "idle_timeout" | "invalid_request" | "invalid_sdp" | "body_too_large" | "too_many_sessions" | "not_found" | "method_not_allowed" | "internal_error" | "recording_unavailable" | "recording_in_progress" | "not_recording" | "calibration_failed" | "calibration_out_of_order";
+/** Machine-readable error codes. Data channel: invalid_json, invalid_message, unsupported_version, unknown_type, unexpected_type, message_too_large, binary_not_supported, video_unavailable, frame_too_large, pipeline_failed, idle_timeout. HTTP: invalid_json, invalid_request, invalid_sdp, body_too_large, too_many_sessions, not_found, method_not_allowed, internal_error. Recordings (both): recording_unavailable (the server keeps no recordings: no data directory), recording_in_progress, not_recording. Calibration (data channel): calibration_failed (no screen known, too few usable samples, a saved model that does not fit this screen), calibration_out_of_order (a target message without a running procedure, an unknown target id, validation without a calibration). Monitor (HTTP 401): unauthorized (no monitor token, or the wrong one). */
+export type ErrorCode = "invalid_json" | "invalid_message" | "unsupported_version" | "unknown_type" | "unexpected_type" | "message_too_large" | "binary_not_supported" | "video_unavailable" | "frame_too_large" | "pipeline_failed" | "idle_timeout" | "invalid_request" | "invalid_sdp" | "body_too_large" | "too_many_sessions" | "not_found" | "method_not_allowed" | "internal_error" | "recording_unavailable" | "recording_in_progress" | "not_recording" | "calibration_failed" | "calibration_out_of_order" | "unauthorized";
 
 /** Server to client on the data channel, and the body of every HTTP error response. fatal: true when the server is closing the session because of it; otherwise the session stays up. */
 export interface ErrorMessage {
@@ -488,6 +488,67 @@ export interface Health {
   };
 }
 
+/** A session as the monitor names it: the first 16 hex digits of a keyed hash (HMAC-SHA256, key made at server start) of its session_id. Stable for the session's life; reveals nothing of the session_id. */
+export type MonitorAnonId = string;
+
+/** One gaze point of a monitor trace: capture time (server clock), gaze direction in degrees (signs as in gaze_direction: yaw positive towards the image's right, the participant's left; pitch positive up) and, once the session is calibrated, the smoothed point on the participant's screen in CSS pixels of its config.screen (absent before; may lie off the screen). Frames without a gaze direction add no point. */
+export interface MonitorTracePoint {
+  timestamp_unix_ns: UnixNs;
+  yaw_deg: number;
+  pitch_deg: number;
+  screen_x_px?: number;
+  screen_y_px?: number;
+}
+
+/** idle: no recording runs; recording: one runs (recording_id); unavailable: the server keeps no recordings (no data directory). */
+export type MonitorRecordingState = "idle" | "recording" | "unavailable";
+
+/** One live session as the monitor shows it. processed_fps: samples per second over the last 2 s. face_found: in the latest sample. calibrated: samples carry screen_point. screen: the size the client gave (CSS px), null when it gave none. trace: the last gaze points, oldest first (at most trace_max_points). */
+export interface MonitorSession {
+  anon_id: MonitorAnonId;
+  state: "connecting" | "live";
+  started_unix_ns: UnixNs;
+  processed_fps: number;
+  face_found: boolean;
+  calibrated: boolean;
+  screen: {
+    width_px: number;
+    height_px: number;
+  } | null;
+  recording: MonitorRecordingState;
+  recording_id: RecordingId | null;
+  trace: MonitorTracePoint[];
+}
+
+/** Response to GET /api/monitor/sessions (Authorization: Bearer <monitor token>): every live session, oldest first. server_time_unix_ns: when the list was made (for the age of trace points). */
+export interface MonitorSessionList {
+  server_time_unix_ns: UnixNs;
+  trace_max_points: number;
+  sessions: MonitorSession[];
+}
+
+/** Response to POST /api/monitor/sessions/{anon_id}/recording (body: recording_request): the recording's summary, as recording_info without the session id and metadata. */
+export interface MonitorRecordingInfo {
+  anon_id: MonitorAnonId;
+  recording_id: RecordingId;
+  name: string | null;
+  state: "recording" | "saved" | "cancelled" | "incomplete";
+  started_unix_ns: UnixNs;
+  stopped_unix_ns: UnixNs | null;
+  sample_count: number;
+  event_count: number;
+}
+
+/** Response to POST /api/monitor/sessions/{anon_id}/events (body: event_request): the event as stored (see stored_event), without the session id. */
+export interface MonitorEvent {
+  anon_id: MonitorAnonId;
+  name: EventName;
+  timestamp_unix_ns: UnixNs;
+  received_unix_ns: UnixNs;
+  source: "client" | "arrival";
+  recording_id: RecordingId | null;
+}
+
 /** Every definition of the schema by its name, for typed validation. */
 export interface Definitions {
   message: Message;
@@ -549,6 +610,13 @@ export interface Definitions {
   offer_request: OfferRequest;
   offer_answer: OfferAnswer;
   health: Health;
+  monitor_anon_id: MonitorAnonId;
+  monitor_trace_point: MonitorTracePoint;
+  monitor_recording_state: MonitorRecordingState;
+  monitor_session: MonitorSession;
+  monitor_session_list: MonitorSessionList;
+  monitor_recording_info: MonitorRecordingInfo;
+  monitor_event: MonitorEvent;
 }
 
 export type DefinitionName = keyof Definitions;
@@ -557,4 +625,4 @@ export type DefinitionName = keyof Definitions;
 export const MESSAGE_TYPES = ["hello","config","sample","status","error","ping","pong","event","event_ack","recording","recording_status","fixation","saccade","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_load","calibration_result","validation_result"] as const satisfies readonly Message['type'][];
 
 /** The names of all definitions, in schema order. */
-export const DEFINITION_NAMES = ["message","version","unix_ns","session_id","output_mode","screen","status_interval_ms","config_options","hello","config","ping","pong","point_px","vector3","eye_side","tracking_state","quality_flag","face_box","eye_observation","head_pose","gaze_direction","blink_event","frame_quality","sample","screen_point","calibration_target","calibration_targets","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_model","calibration_load","calibration_target_residual","calibration_result","validation_target_result","validation_result","status","error_code","error","event_name","event","event_request","stored_event","event_ack","recording_id","recording_action","recording","recording_request","recording_info","recording_status","recording_list","detection_method","fixation","saccade","offer_request","offer_answer","health"] as const satisfies readonly DefinitionName[];
+export const DEFINITION_NAMES = ["message","version","unix_ns","session_id","output_mode","screen","status_interval_ms","config_options","hello","config","ping","pong","point_px","vector3","eye_side","tracking_state","quality_flag","face_box","eye_observation","head_pose","gaze_direction","blink_event","frame_quality","sample","screen_point","calibration_target","calibration_targets","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_model","calibration_load","calibration_target_residual","calibration_result","validation_target_result","validation_result","status","error_code","error","event_name","event","event_request","stored_event","event_ack","recording_id","recording_action","recording","recording_request","recording_info","recording_status","recording_list","detection_method","fixation","saccade","offer_request","offer_answer","health","monitor_anon_id","monitor_trace_point","monitor_recording_state","monitor_session","monitor_session_list","monitor_recording_info","monitor_event"] as const satisfies readonly DefinitionName[];

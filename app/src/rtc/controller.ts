@@ -1,7 +1,12 @@
 // The app's behaviour, without React: the camera, the session with the server and the view
 // settings. Components call its methods; everything it learns goes into the store.
 
-import { describeScreen } from '../protocol/messages';
+import {
+  describeScreen,
+  type ClientMessage,
+  type ClockEstimate,
+  type ServerMessage,
+} from '../protocol/messages';
 import type { ConfigOptions } from '../protocol/types.gen';
 import {
   attemptStarted,
@@ -53,6 +58,15 @@ export interface ControllerOptions {
   backoff?: BackoffPolicy;
 }
 
+/** A feature beyond the live view (e.g. calibration) following the session. */
+export interface SessionListener {
+  /** A session opened (the first, or after a reconnect): the server knows nothing of earlier ones. */
+  onOpen?(): void;
+  onMessage?(message: ServerMessage): void;
+  /** A round trip was measured, with the server's clock offset. */
+  onClock?(estimate: ClockEstimate): void;
+}
+
 export class AppController {
   private readonly store: Store<AppState>;
   private session: ReconnectingSession<GazePeer> | null = null;
@@ -60,6 +74,7 @@ export class AppController {
   private trackEndedCleanup: (() => void) | null = null;
   private deviceListCleanup: (() => void) | null = null;
   private readonly warned = new Set<string>();
+  private readonly sessionListeners = new Set<SessionListener>();
 
   constructor(private readonly options: ControllerOptions) {
     this.store = options.store;
@@ -169,11 +184,14 @@ export class AppController {
             onMessage: (message) => {
               if (message.type === 'sample') session.markHealthy();
               this.store.update((state) => serverMessageReceived(state, message));
+              for (const listener of [...this.sessionListeners]) listener.onMessage?.(message);
             },
             onRemoteStream: (remote) =>
               this.store.update((state) => remoteStreamChanged(state, remote)),
-            onRoundTrip: (estimate) =>
-              this.store.update((state) => roundTripMeasured(state, estimate.roundTripMs)),
+            onRoundTrip: (estimate) => {
+              this.store.update((state) => roundTripMeasured(state, estimate.roundTripMs));
+              for (const listener of [...this.sessionListeners]) listener.onClock?.(estimate);
+            },
             onProtocolViolation: (violation) => this.warnOnce(violation.message),
             onClosed,
           },
@@ -185,6 +203,7 @@ export class AppController {
           // The view may have changed while the connection was opening.
           const output = outputForView(this.store.getState().view.mode);
           if (output !== offeredConfig.output) peer.setConfig({ output });
+          for (const listener of [...this.sessionListeners]) listener.onOpen?.();
         },
         onLost: (problem, retryAtMs) =>
           this.store.update((state) => connectionLost(state, problem, retryAtMs)),
@@ -206,6 +225,22 @@ export class AppController {
     this.session?.stop();
     this.session = null;
     this.store.update(disconnected);
+  }
+
+  /** Follow the sessions (messages, clock, reconnects); returns the unsubscribe function. */
+  addSessionListener(listener: SessionListener): () => void {
+    this.sessionListeners.add(listener);
+    return () => {
+      this.sessionListeners.delete(listener);
+    };
+  }
+
+  /** Send a message on the open session; false when there is none. */
+  send(message: ClientMessage): boolean {
+    const peer = this.session?.current ?? null;
+    if (peer === null) return false;
+    peer.send(message);
+    return true;
   }
 
   /** A bad message can repeat 30 times a second: say so once per kind. */

@@ -71,6 +71,7 @@ class ErrorCode(StrEnum):
     NOT_RECORDING = "not_recording"
     CALIBRATION_FAILED = "calibration_failed"
     CALIBRATION_OUT_OF_ORDER = "calibration_out_of_order"
+    UNAUTHORIZED = "unauthorized"
 
 
 CALIBRATION_CLIENT_MESSAGE_TYPES: Final = frozenset(

@@ -10,6 +10,9 @@ Routes::
     GET  /api/recordings                       recording_list
     GET  /api/recordings/{recording_id}        recording_info
     GET  /api/recordings/{recording_id}/export?format=csv|bids   a zip of the exported files
+    GET  /api/monitor/sessions, POST /api/monitor/sessions/{anon_id}/recording|events
+                   the monitor (Authorization: Bearer <monitor token>; see monitor.py)
+    GET  /monitor  the built web app's monitor page (same index.html as /)
 
 Everything the server holds lives on the application (no module globals): the worker pool, the
 session registry, the media relay and the event-loop lag monitor. Errors are JSON ``error``
@@ -50,6 +53,9 @@ from gazertc.recording.export import export_bids, export_csv
 from gazertc.recording.store import RecordingError, RecordingStore, connect_read_only
 from gazertc.server.discovery import Advertisement
 from gazertc.server.lsl import LslPublisher
+from gazertc.server.monitor import Monitor
+from gazertc.server.monitor import add_routes as add_monitor_routes
+from gazertc.server.monitor import new_token as new_monitor_token
 from gazertc.server.pool import WorkerPool
 from gazertc.server.session import Session, SessionConfig, SessionLimits, SessionRegistry
 from gazertc.server.signalling import check_offer
@@ -84,6 +90,7 @@ HTTP_STATUS: Final[dict[ErrorCode, int]] = {
     ErrorCode.RECORDING_UNAVAILABLE: 409,
     ErrorCode.RECORDING_IN_PROGRESS: 409,
     ErrorCode.NOT_RECORDING: 409,
+    ErrorCode.UNAUTHORIZED: 401,
 }
 RETRY_AFTER_S: Final = 10
 """Suggested wait before retrying when the server is full."""
@@ -140,6 +147,8 @@ class ServerConfig:
         lsl: publish every session on Lab Streaming Layer outlets (needs pylsl; see
             :mod:`gazertc.server.lsl`).
         advertise: announce the server over mDNS (``_gazertc._tcp.local.``; needs zeroconf).
+        monitor_token: the bearer token of the monitor API (``/api/monitor/``); random by
+            default (see :func:`gazertc.server.monitor.check_token` for a chosen one).
     """
 
     host: str = "127.0.0.1"
@@ -158,6 +167,7 @@ class ServerConfig:
     data_dir: Path | None = None
     lsl: bool = False
     advertise: bool = False
+    monitor_token: str = field(default_factory=new_monitor_token, repr=False)
 
 
 class LoopLagMonitor:
@@ -216,7 +226,11 @@ ADVERTISEMENT_KEY: Final = web.AppKey("advertisement", Advertisement)
 
 
 def _error_response(code: ErrorCode, message: str) -> web.Response:
-    headers = {"Retry-After": str(RETRY_AFTER_S)} if code is ErrorCode.TOO_MANY_SESSIONS else None
+    headers: dict[str, str] | None = None
+    if code is ErrorCode.TOO_MANY_SESSIONS:
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
+    elif code is ErrorCode.UNAUTHORIZED:
+        headers = {"WWW-Authenticate": 'Bearer realm="gazertc monitor"'}
     return web.json_response(
         protocol.make_error(code, message, fatal=True),
         status=HTTP_STATUS.get(code, 500),
@@ -468,6 +482,7 @@ def create_app(config: ServerConfig | None = None) -> web.Application:
 
     Raises:
         LslError: ``config.lsl`` is set but pylsl cannot be loaded.
+        ValueError: ``config.monitor_token`` is unacceptable (too short, odd characters).
     """
     config = config or ServerConfig()
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[_json_errors])
@@ -483,6 +498,7 @@ def create_app(config: ServerConfig | None = None) -> web.Application:
     app.router.add_get("/api/recordings", _list_recordings)
     app.router.add_get("/api/recordings/{recording_id}", _get_recording)
     app.router.add_get("/api/recordings/{recording_id}/export", _export_recording)
+    add_monitor_routes(app, Monitor(config.monitor_token, app[SESSIONS_KEY]), _read_body)
     if config.lsl:
         app[LSL_KEY] = LslPublisher.load()
     if config.advertise:
@@ -500,6 +516,7 @@ def create_app(config: ServerConfig | None = None) -> web.Application:
             return web.FileResponse(index)
 
         app.router.add_get("/", _index)
+        app.router.add_get("/monitor", _index)
         app.router.add_static("/", static_dir)
     else:
         app.router.add_get("/", _no_app)

@@ -61,6 +61,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="announce the server on the local network over mDNS (_gazertc._tcp; needs zeroconf)",
     )
+    parser.add_argument(
+        "--monitor-token",
+        default=None,
+        metavar="TOKEN",
+        help="bearer token of the monitor page and API (default: a new random one per start, "
+        "printed with the monitor's address)",
+    )
 
 
 def _ssl_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
@@ -87,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from aiohttp import web  # noqa: PLC0415  (aiortc and aiohttp are slow to import)
 
     from gazertc.server.app import IceServer, ServerConfig, create_app  # noqa: PLC0415
+    from gazertc.server.monitor import check_token, new_token  # noqa: PLC0415
 
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
@@ -104,6 +112,13 @@ def run(args: argparse.Namespace) -> int:
                 f"--advertise needs zeroconf ({exc}); "
                 "install it with: pip install zeroconf==0.154.0"
             ) from exc
+    if args.monitor_token is None:
+        monitor_token = new_token()
+    else:
+        try:
+            monitor_token = check_token(args.monitor_token)
+        except ValueError as exc:
+            raise InputError(f"--monitor-token: {exc}") from exc
     ssl_context = _ssl_context(args.cert, args.key)
     ice_servers = [IceServer((url,)) for url in args.stun] + [
         IceServer((url,), args.turn_username, args.turn_credential) for url in args.turn
@@ -121,9 +136,13 @@ def run(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         lsl=args.lsl,
         advertise=args.advertise,
+        monitor_token=monitor_token,
     )
     scheme = "https" if ssl_context else "http"
-    print(f"gazertc: serving on {scheme}://{config.host}:{config.port}", file=sys.stderr)
+    base_url = f"{scheme}://{config.host}:{config.port}"
+    print(f"gazertc: serving on {base_url}", file=sys.stderr)
+    # The token sits in the fragment, which browsers never send: the page puts it in a header.
+    print(f"gazertc: monitor: {base_url}/monitor#token={monitor_token}", file=sys.stderr)
     try:
         web.run_app(
             create_app(config),

@@ -58,6 +58,7 @@ from gazertc.server.pool import (
     WorkerCrashedError,
     WorkerPool,
 )
+from gazertc.server.trace import GazeTrace
 from gazertc.server.tracks import (
     AnnotatedVideoTrack,
     VideoPipeline,
@@ -169,6 +170,8 @@ class Session:
     ) -> None:
         self.session_id = session_id
         self.state = SessionState.CONNECTING
+        self.started_unix_ns = time.time_ns()
+        self.trace = GazeTrace()
         self.config = config
         self.video_available = video_available
         self.output_track = AnnotatedVideoTrack()
@@ -385,6 +388,16 @@ class Session:
                 ErrorCode.INTERNAL_ERROR, f"the recording store failed: {exc}", ref_type="recording"
             ) from exc
 
+    @property
+    def recordings_available(self) -> bool:
+        """Whether this server keeps recordings (it has a data directory)."""
+        return self._recordings is not None
+
+    def announce_recording(self, info: RecordingInfo) -> None:
+        """Tell the client about a change to its recording made over HTTP (``recording_status``),
+        so that it knows when it is being recorded."""
+        self._send(protocol.make_recording_status(info.to_dict()))
+
     async def _answer_recording(self, action: str, name: str | None) -> None:
         try:
             info = await self.recording_command(action, name)
@@ -406,6 +419,7 @@ class Session:
         """Fixation detection and recording for one sample (parsing costs ~0.1 ms, skipped
         when the caller parsed it already)."""
         sample = json.loads(sample_json) if sample is None else sample
+        self.trace.add(sample, time.monotonic())
         if self._lsl_outlets is not None:
             self._lsl_outlets.push_sample(sample)
         gaze = sample["gaze"]

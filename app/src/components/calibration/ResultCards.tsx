@@ -1,0 +1,192 @@
+import type { CalibrationTargetResidual, ValidationTargetResult } from '../../protocol/types.gen';
+import { useCalibrationState } from '../../calibration/react';
+import { useAppState } from '../../store/react';
+import { formatCm, formatDeg, formatDistanceMm, formatPx } from './format';
+import { ResultChart } from './ResultChart';
+import { useStartProcedure } from './useStartProcedure';
+
+function EstimatedSizeNote({ estimated }: { estimated: boolean }) {
+  if (!estimated) return null;
+  return (
+    <p className="hint">
+      The screen&rsquo;s physical size is estimated (96 px per inch): centimetres and degrees are
+      approximate. Measure it with a card for better numbers.
+    </p>
+  );
+}
+
+/** The fit: how well the model reproduces its own targets (not an accuracy). */
+export function CalibrationResultCard() {
+  const fit = useCalibrationState((state) => state.fit);
+  const validated = useCalibrationState((state) => state.validation !== null);
+  const live = useAppState((state) => state.connection.phase === 'live');
+  const start = useStartProcedure();
+  if (fit === null) return null;
+  const screen = fit.model.screen;
+  const label = (target: CalibrationTargetResidual): string => formatDeg(target.offset_deg);
+  return (
+    <section
+      className="card result-card"
+      aria-labelledby="fit-title"
+      data-testid="calibration-result"
+    >
+      <h2 id="fit-title">Calibration fit</h2>
+      <dl className="result-summary">
+        <div>
+          <dt>Mean fit offset</dt>
+          <dd data-testid="fit-offset">
+            {formatDeg(fit.mean_offset_deg)} · {formatPx(fit.mean_offset_px)} ·{' '}
+            {formatCm(fit.mean_offset_cm)}
+          </dd>
+        </div>
+        <div>
+          <dt>Samples used</dt>
+          <dd>
+            {fit.samples_used} ({fit.samples_dropped} dropped)
+          </dd>
+        </div>
+        <div>
+          <dt>Viewing distance</dt>
+          <dd>{formatDistanceMm(fit.viewing_distance_mm)}</dd>
+        </div>
+      </dl>
+      <ResultChart
+        testId="fit-chart"
+        screenWidthPx={screen.width_px}
+        screenHeightPx={screen.height_px}
+        targets={fit.targets.map((target) => ({
+          id: target.target_id,
+          xPx: target.x_px,
+          yPx: target.y_px,
+          radiusPx: target.offset_px,
+          label: label(target),
+        }))}
+        description={`Calibration fit on ${fit.targets.length} targets: mean offset ${formatDeg(fit.mean_offset_deg)}.`}
+      />
+      <p className="hint">
+        Offsets measure how well the model fits its own data. The validation measures accuracy.
+      </p>
+      <EstimatedSizeNote estimated={fit.screen_size_estimated} />
+      {!validated && (
+        <div className="button-row">
+          <button
+            type="button"
+            className="button button-primary button-large"
+            disabled={!live}
+            onClick={() => start('validation')}
+          >
+            Validate
+          </button>
+          <button
+            type="button"
+            className="button"
+            disabled={!live}
+            onClick={() => start('calibration')}
+          >
+            Recalibrate
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** The validation: accuracy and precision per target and overall, with the gaze samples. */
+export function ValidationResultCard() {
+  const validation = useCalibrationState((state) => state.validation);
+  const screen = useCalibrationState((state) => state.calibrationScreen);
+  const live = useAppState((state) => state.connection.phase === 'live');
+  const start = useStartProcedure();
+  if (validation === null || screen === null) return null;
+  const { result, samples } = validation;
+  const label = (target: ValidationTargetResult): string => formatDeg(target.accuracy_deg);
+  return (
+    <section
+      className="card result-card"
+      aria-labelledby="validation-title"
+      data-testid="validation-result"
+    >
+      <h2 id="validation-title">Validation</h2>
+      <dl className="result-summary">
+        <div>
+          <dt>Accuracy (mean offset)</dt>
+          <dd data-testid="validation-accuracy">
+            {formatDeg(result.accuracy_deg)} · {formatPx(result.accuracy_px)} ·{' '}
+            {formatCm(result.accuracy_cm)}
+          </dd>
+        </div>
+        <div>
+          <dt>Precision (RMS sample to sample)</dt>
+          <dd data-testid="validation-precision">
+            {formatDeg(result.precision_deg)} · {formatPx(result.precision_px)}
+          </dd>
+        </div>
+        <div>
+          <dt>Viewing distance</dt>
+          <dd>{formatDistanceMm(result.viewing_distance_mm)}</dd>
+        </div>
+      </dl>
+      <ResultChart
+        testId="validation-chart"
+        screenWidthPx={screen.width_px}
+        screenHeightPx={screen.height_px}
+        targets={result.targets.map((target) => ({
+          id: target.target_id,
+          xPx: target.x_px,
+          yPx: target.y_px,
+          radiusPx: target.accuracy_px,
+          label: label(target),
+        }))}
+        samples={samples}
+        description={`Validation on ${result.targets.length} targets: accuracy ${formatDeg(result.accuracy_deg)}, precision ${formatDeg(result.precision_deg)}.`}
+      />
+      <p className="hint">
+        Crosses: targets; dots: your gaze while you looked at them; circles: accuracy; ×: mean gaze.
+      </p>
+      <table className="result-table">
+        <caption className="visually-hidden">Accuracy and precision per target</caption>
+        <thead>
+          <tr>
+            <th scope="col">Target</th>
+            <th scope="col">Accuracy</th>
+            <th scope="col">Precision</th>
+            <th scope="col">Samples</th>
+          </tr>
+        </thead>
+        <tbody>
+          {result.targets.map((target, index) => (
+            <tr key={target.target_id}>
+              <th scope="row">{index + 1}</th>
+              <td>
+                {formatDeg(target.accuracy_deg)} ({formatPx(target.accuracy_px)})
+              </td>
+              <td>
+                {formatDeg(target.precision_deg)} ({formatPx(target.precision_px)})
+              </td>
+              <td>{target.samples_used}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <EstimatedSizeNote estimated={result.screen_size_estimated} />
+      <div className="button-row">
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={!live}
+          onClick={() => start('calibration')}
+        >
+          Recalibrate
+        </button>
+        <button
+          type="button"
+          className="button"
+          disabled={!live}
+          onClick={() => start('validation')}
+        >
+          Validate again
+        </button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,140 @@
+// The monitor API over HTTP (docs/protocol.md, "Monitor"): every request carries the token in
+// an Authorization header, and every answer is checked against the protocol schema.
+
+import type {
+  DefinitionName,
+  Definitions,
+  EventRequest,
+  MonitorEvent,
+  MonitorRecordingInfo,
+  MonitorSessionList,
+  RecordingRequest,
+} from '../protocol/types.gen';
+import { protocolValidator } from '../protocol/validate';
+
+/**
+ * Why a monitor request failed: `unauthorized` (no or wrong token), `unreachable` (no answer),
+ * `refused` (a gazertc error such as not_found or recording_in_progress), `bad_response` (not
+ * a gazertc answer).
+ */
+export type MonitorErrorKind = 'unauthorized' | 'unreachable' | 'refused' | 'bad_response';
+
+export class MonitorError extends Error {
+  override readonly name = 'MonitorError';
+
+  constructor(
+    message: string,
+    readonly kind: MonitorErrorKind,
+    /** The HTTP status, when an answer came. */
+    readonly status: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export interface MonitorApiOptions {
+  /** The server's origin, e.g. `http://127.0.0.1:3000`. */
+  serverUrl: string;
+  token: string;
+  fetch?: typeof fetch;
+}
+
+export class MonitorApi {
+  private readonly fetchImpl: typeof fetch;
+  private readonly base: string;
+
+  constructor(private readonly options: MonitorApiOptions) {
+    // Bound: a browser's fetch refuses to run with another `this`.
+    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.base = options.serverUrl.endsWith('/') ? options.serverUrl : `${options.serverUrl}/`;
+  }
+
+  /** Every live session with its trace. */
+  listSessions(signal?: AbortSignal): Promise<MonitorSessionList> {
+    return this.request('GET', 'api/monitor/sessions', 'monitor_session_list', null, signal);
+  }
+
+  /** Start, stop (and save) or cancel a session's recording. */
+  setRecording(
+    anonId: string,
+    request: RecordingRequest,
+    signal?: AbortSignal,
+  ): Promise<MonitorRecordingInfo> {
+    return this.request(
+      'POST',
+      `api/monitor/sessions/${encodeURIComponent(anonId)}/recording`,
+      'monitor_recording_info',
+      request,
+      signal,
+    );
+  }
+
+  /** Mark a moment in a session (stored when it is being recorded). */
+  addEvent(anonId: string, request: EventRequest, signal?: AbortSignal): Promise<MonitorEvent> {
+    return this.request(
+      'POST',
+      `api/monitor/sessions/${encodeURIComponent(anonId)}/events`,
+      'monitor_event',
+      request,
+      signal,
+    );
+  }
+
+  /**
+   * @throws MonitorError; the abort reason when `signal` is aborted.
+   */
+  private async request<K extends DefinitionName>(
+    method: 'GET' | 'POST',
+    path: string,
+    definition: K,
+    body: RecordingRequest | EventRequest | null,
+    signal: AbortSignal | undefined,
+  ): Promise<Definitions[K]> {
+    const url = new URL(path, this.base).toString();
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.options.token}` };
+    if (body !== null) headers['Content-Type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, {
+        method,
+        headers,
+        cache: 'no-store',
+        ...(body === null ? {} : { body: JSON.stringify(body) }),
+        ...(signal === undefined ? {} : { signal }),
+      });
+    } catch {
+      if (signal?.aborted === true) throw signal.reason;
+      throw new MonitorError(
+        'The gazertc server is not answering. Is it still running?',
+        'unreachable',
+      );
+    }
+    let answer: unknown = null;
+    try {
+      answer = await response.json();
+    } catch {
+      // Not JSON: described below.
+    }
+    const validator = protocolValidator();
+    if (!response.ok) {
+      const message = validator.isValid('error', answer) ? answer.message : null;
+      if (response.status === 401) {
+        throw new MonitorError(message ?? 'The monitor token was refused.', 'unauthorized', 401);
+      }
+      if (message !== null) throw new MonitorError(message, 'refused', response.status);
+      throw new MonitorError(
+        `The server answered HTTP ${response.status} without a gazertc error.`,
+        'bad_response',
+        response.status,
+      );
+    }
+    if (!validator.isValid(definition, answer)) {
+      throw new MonitorError(
+        `The server's answer is not a valid ${definition}.`,
+        'bad_response',
+        response.status,
+      );
+    }
+    return answer;
+  }
+}

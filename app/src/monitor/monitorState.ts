@@ -1,0 +1,101 @@
+// The monitor page's state and its pure transitions (no I/O: MonitorController does that).
+
+import type { MonitorSession, MonitorSessionList } from '../protocol/types.gen';
+import type { MonitorError } from './api';
+
+/**
+ * `no_token`: the URL has no token; `connecting`: before the first answer; `live`: polling;
+ * `unauthorized`: the server refused the token (polling stops); `unreachable`: no answer
+ * (retrying); `failed`: an answer that is not a session list.
+ */
+export type MonitorPhase =
+  'no_token' | 'connecting' | 'live' | 'unauthorized' | 'unreachable' | 'failed';
+
+/** The outcome of the latest action on one session (recording, event). */
+export interface SessionFeedback {
+  readonly busy: boolean;
+  readonly message: string | null;
+  readonly isError: boolean;
+}
+
+export interface MonitorState {
+  readonly phase: MonitorPhase;
+  /** What went wrong, in words, for the phases that need it. */
+  readonly problem: string | null;
+  /** Anonymised ids in the server's order; the same array while the set does not change. */
+  readonly sessionIds: readonly string[];
+  readonly sessions: Readonly<Record<string, MonitorSession>>;
+  /** The server's clock when the latest list was made (for the age of trace points). */
+  readonly serverTimeUnixNs: number | null;
+  readonly feedback: Readonly<Record<string, SessionFeedback>>;
+}
+
+export const INITIAL_MONITOR_STATE: MonitorState = {
+  phase: 'connecting',
+  problem: null,
+  sessionIds: [],
+  sessions: {},
+  serverTimeUnixNs: null,
+  feedback: {},
+};
+
+/** A fresh start, with or without a token in the URL. */
+export function monitorStarted(hasToken: boolean): MonitorState {
+  return { ...INITIAL_MONITOR_STATE, phase: hasToken ? 'connecting' : 'no_token' };
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, index) => id === b[index]);
+}
+
+export function listReceived(state: MonitorState, list: MonitorSessionList): MonitorState {
+  const ids = list.sessions.map((session) => session.anon_id);
+  const sessions: Record<string, MonitorSession> = {};
+  for (const session of list.sessions) sessions[session.anon_id] = session;
+  // Feedback of sessions that ended goes with them.
+  const feedback: Record<string, SessionFeedback> = {};
+  for (const id of ids) {
+    const kept = state.feedback[id];
+    if (kept !== undefined) feedback[id] = kept;
+  }
+  return {
+    ...state,
+    phase: 'live',
+    problem: null,
+    sessionIds: sameIds(ids, state.sessionIds) ? state.sessionIds : ids,
+    sessions,
+    serverTimeUnixNs: list.server_time_unix_ns,
+    feedback,
+  };
+}
+
+export function listFailed(state: MonitorState, error: MonitorError): MonitorState {
+  if (error.kind === 'unauthorized') {
+    // Other people's sessions are not shown to someone whose token no longer works.
+    return { ...monitorStarted(true), phase: 'unauthorized', problem: error.message };
+  }
+  return {
+    ...state,
+    phase: error.kind === 'unreachable' ? 'unreachable' : 'failed',
+    problem: error.message,
+  };
+}
+
+export function actionStarted(state: MonitorState, anonId: string): MonitorState {
+  return {
+    ...state,
+    feedback: { ...state.feedback, [anonId]: { busy: true, message: null, isError: false } },
+  };
+}
+
+export function actionFinished(
+  state: MonitorState,
+  anonId: string,
+  message: string,
+  isError: boolean,
+): MonitorState {
+  return {
+    ...state,
+    feedback: { ...state.feedback, [anonId]: { busy: false, message, isError } },
+  };
+}

@@ -1,0 +1,299 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CalibrationController } from '../../src/calibration/controller';
+import { FakeSession, MemoryStorage } from './fakes';
+import { SETTLE_MS } from '../../src/calibration/procedure';
+import { initialCalibrationState, type CalibrationState } from '../../src/calibration/state';
+import { DEFAULT_SETTINGS, SAVED_CALIBRATION_KEY } from '../../src/calibration/storage';
+import type { ServerMessage } from '../../src/protocol/messages';
+import type {
+  CalibrationResultMessage,
+  SampleMessage,
+  ValidationResultMessage,
+} from '../../src/protocol/types.gen';
+import { createValidator } from '../../src/protocol/validate';
+import { createStore, type Store } from '../../src/store/store';
+import { fixture } from '../fixtures';
+
+const validator = createValidator();
+
+const CALIBRATED = fixture('calibration_result.nine_points.json') as CalibrationResultMessage;
+const VALIDATED = fixture('validation_result.four_points.json') as ValidationResultMessage;
+const SAMPLE = fixture('sample.calibrated.json') as SampleMessage;
+/** The viewport of the fixture's model (the screen it was made for). */
+const MODEL_SCREEN = CALIBRATED.model.screen;
+
+interface Setup {
+  session: FakeSession;
+  storage: MemoryStorage;
+  store: Store<CalibrationState>;
+  controller: CalibrationController;
+  viewport: { widthPx: number; heightPx: number; devicePixelRatio: number };
+  clock: { nowMs: number };
+}
+
+function setup(storage = new MemoryStorage()): Setup {
+  const session = new FakeSession();
+  const store = createStore(
+    initialCalibrationState({
+      ...DEFAULT_SETTINGS,
+      targetMs: 600,
+      mmPerCssPx:
+        MODEL_SCREEN.width_mm === undefined ? null : MODEL_SCREEN.width_mm / MODEL_SCREEN.width_px,
+    }),
+  );
+  const viewport = {
+    widthPx: MODEL_SCREEN.width_px,
+    heightPx: MODEL_SCREEN.height_px,
+    devicePixelRatio: MODEL_SCREEN.device_pixel_ratio ?? 1,
+  };
+  const clock = { nowMs: 1000 };
+  const controller = new CalibrationController({
+    app: session,
+    store,
+    storage,
+    viewport: () => viewport,
+    now: () => clock.nowMs,
+    timeOriginMs: 1_767_225_600_000,
+    validator,
+  });
+  controller.attach();
+  return { session, storage, store, controller, viewport, clock };
+}
+
+/** Press through every target of the running procedure (key mode), advancing fake time. */
+function pressThrough(s: Setup): void {
+  while (s.store.getState().procedure.phase === 'running') {
+    s.controller.confirmTarget();
+    s.clock.nowMs += SETTLE_MS + 600;
+    vi.advanceTimersByTime(SETTLE_MS + 600);
+  }
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('calibration controller', () => {
+  it('runs a calibration: config, start, shown/done per target, end; saves the result', () => {
+    const s = setup();
+    s.controller.start('calibration');
+    pressThrough(s);
+    const types = s.session.types();
+    expect(types.slice(0, 2)).toEqual(['config', 'calibration_start']);
+    expect(types.filter((type) => type === 'target_shown')).toHaveLength(9);
+    expect(types.filter((type) => type === 'target_done')).toHaveLength(9);
+    expect(types.at(-1)).toBe('calibration_end');
+    expect(s.store.getState().procedure).toEqual({ phase: 'finishing', kind: 'calibration' });
+
+    s.session.receive(CALIBRATED);
+    const state = s.store.getState();
+    expect(state.procedure.phase).toBe('idle');
+    expect(state.calibrated).toBe(true);
+    expect(state.fit).toBe(CALIBRATED);
+    expect(state.savedStatus).toBe('saved');
+    const saved = JSON.parse(s.storage.getItem(SAVED_CALIBRATION_KEY) ?? 'null') as {
+      model: unknown;
+      screen: unknown;
+    };
+    expect(saved.model).toEqual(CALIBRATED.model);
+    expect(saved.screen).toEqual(MODEL_SCREEN);
+  });
+
+  it('stamps target_shown on the server clock when the offset is known', () => {
+    const s = setup();
+    s.session.clock(40, 5000);
+    s.session.clock(4, 250); // the least delayed estimate wins
+    s.session.clock(30, 9000);
+    s.controller.start('calibration');
+    s.controller.confirmTarget();
+    const shown = s.session.sent.find((message) => message.type === 'target_shown');
+    // Unix ms = time origin + now (1000) + offset (250).
+    expect(shown).toEqual({
+      v: 1,
+      type: 'target_shown',
+      target_id: 0,
+      shown_unix_ns: (1_767_225_600_000 + 1000 + 250) * 1e6,
+    });
+  });
+
+  it('omits shown_unix_ns without a clock estimate (the server uses arrival)', () => {
+    const s = setup();
+    s.controller.start('calibration');
+    s.controller.confirmTarget();
+    expect(s.session.sent.find((message) => message.type === 'target_shown')).toEqual({
+      v: 1,
+      type: 'target_shown',
+      target_id: 0,
+    });
+  });
+
+  it('validates: keeps the gaze points of each target after the settle time', () => {
+    const s = setup();
+    s.controller.start('calibration');
+    pressThrough(s);
+    s.session.receive(CALIBRATED);
+    s.controller.start('validation');
+    expect(s.session.sent.at(-1)?.type).toBe('validation_start');
+    s.controller.confirmTarget();
+    s.session.receive(SAMPLE); // inside the settle time: not kept
+    s.clock.nowMs += SETTLE_MS + 10;
+    s.session.receive(SAMPLE);
+    s.session.receive(SAMPLE);
+    s.clock.nowMs += 600;
+    vi.advanceTimersByTime(SETTLE_MS + 600);
+    pressThrough(s);
+    s.session.receive(VALIDATED);
+    const validation = s.store.getState().validation;
+    expect(validation?.result).toBe(VALIDATED);
+    expect(validation?.samples.get(100)).toEqual([
+      { xPx: SAMPLE.screen_point?.x_px, yPx: SAMPLE.screen_point?.y_px },
+      { xPx: SAMPLE.screen_point?.x_px, yPx: SAMPLE.screen_point?.y_px },
+    ]);
+  });
+
+  it('refuses a validation before any calibration', () => {
+    const s = setup();
+    s.controller.start('validation');
+    expect(s.session.sent).toEqual([]);
+    expect(s.store.getState().problem).toMatch(/Calibrate first/);
+  });
+
+  it('shows calibration_failed and returns to idle', () => {
+    const s = setup();
+    s.controller.start('calibration');
+    pressThrough(s);
+    s.session.receive(fixture('error.calibration_failed.json') as ServerMessage);
+    const state = s.store.getState();
+    expect(state.procedure.phase).toBe('idle');
+    expect(state.calibrated).toBe(false);
+    expect(state.problem).toMatch(/too few usable samples/);
+  });
+
+  it('loads the saved calibration when a session opens on the same screen', () => {
+    const first = setup();
+    first.controller.start('calibration');
+    pressThrough(first);
+    first.session.receive(CALIBRATED);
+
+    const next = setup(first.storage);
+    expect(next.store.getState().saved?.model).toEqual(CALIBRATED.model);
+    next.session.opened();
+    expect(next.session.types()).toEqual(['config', 'calibration_load']);
+    expect(next.store.getState().savedStatus).toBe('loading');
+    next.session.receive({ ...CALIBRATED, targets: [], mean_offset_px: null });
+    expect(next.store.getState()).toMatchObject({
+      savedStatus: 'loaded',
+      calibrated: true,
+      fit: null,
+    });
+  });
+
+  it('says the screen changed instead of loading, and loads once it is back', () => {
+    const first = setup();
+    first.controller.start('calibration');
+    pressThrough(first);
+    first.session.receive(CALIBRATED);
+
+    const next = setup(first.storage);
+    next.viewport.widthPx = 1280;
+    next.session.opened();
+    expect(next.session.sent).toEqual([]);
+    expect(next.store.getState().savedStatus).toBe('screen_changed');
+    next.viewport.widthPx = MODEL_SCREEN.width_px;
+    next.controller.loadSaved();
+    expect(next.session.types()).toEqual(['config', 'calibration_load']);
+  });
+
+  it('reports a saved calibration the server refuses', () => {
+    const first = setup();
+    first.controller.start('calibration');
+    pressThrough(first);
+    first.session.receive(CALIBRATED);
+    const next = setup(first.storage);
+    next.session.opened();
+    next.session.receive({
+      v: 1,
+      type: 'error',
+      code: 'calibration_failed',
+      message: 'malformed model',
+      fatal: false,
+      ref_type: 'calibration_load',
+    });
+    expect(next.store.getState()).toMatchObject({ savedStatus: 'refused', calibrated: false });
+  });
+
+  it('ignores a corrupt saved calibration', () => {
+    const storage = new MemoryStorage();
+    storage.setItem(SAVED_CALIBRATION_KEY, '{"model": {"format": "other"}, "screen": 3}');
+    expect(setup(storage).store.getState().saved).toBeNull();
+    storage.setItem(SAVED_CALIBRATION_KEY, 'not json');
+    expect(setup(storage).store.getState().saved).toBeNull();
+  });
+
+  it('a new session interrupts a running procedure and forgets the calibration', () => {
+    const s = setup();
+    s.controller.start('calibration');
+    s.controller.confirmTarget();
+    s.session.opened();
+    const state = s.store.getState();
+    expect(state.procedure.phase).toBe('idle');
+    expect(state.problem).toMatch(/interrupted/);
+    // The key-mode timer was cleared with it: nothing more is sent.
+    const count = s.session.sent.length;
+    vi.advanceTimersByTime(10_000);
+    expect(s.session.sent.length).toBe(count);
+  });
+
+  it('stops a procedure whose window changed size (targets placed for the old size)', () => {
+    const session = new FakeSession();
+    const store = createStore(initialCalibrationState());
+    const viewport = { widthPx: 1200, heightPx: 800, devicePixelRatio: 1 };
+    let onResize = (): void => undefined;
+    const controller = new CalibrationController({
+      app: session,
+      store,
+      storage: null,
+      viewport: () => viewport,
+      watchViewport: (listener) => {
+        onResize = listener;
+        return () => {
+          onResize = () => undefined;
+        };
+      },
+    });
+    const detach = controller.attach();
+    controller.start('calibration');
+    viewport.heightPx = 700;
+    onResize();
+    expect(store.getState().procedure.phase).toBe('idle');
+    expect(store.getState().problem).toMatch(/changed size/);
+    detach();
+  });
+
+  it('completes dwell-mode targets from usable samples', () => {
+    const s = setup();
+    s.controller.updateSettings({ mode: 'dwell', targetMs: 600 });
+    s.controller.start('calibration');
+    expect(s.session.types()).toEqual(['config', 'calibration_start', 'target_shown']);
+    for (let frame = 0; frame < 40; frame += 1) {
+      s.clock.nowMs += 33;
+      s.session.receive(SAMPLE);
+    }
+    expect(s.session.types()).toContain('target_done');
+  });
+
+  it('keeps the settings in storage, and dispose drops its listener', () => {
+    const s = setup();
+    s.controller.updateSettings({ targetCount: 13, dwellMs: 1500 });
+    expect(JSON.parse(s.storage.getItem('gazertc.calibration-settings.v1') ?? '{}')).toMatchObject({
+      targetCount: 13,
+      dwellMs: 1500,
+    });
+    expect(s.session.listenerCount).toBe(1);
+    s.controller.dispose();
+    expect(s.session.listenerCount).toBe(0);
+  });
+});

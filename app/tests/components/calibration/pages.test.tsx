@@ -1,0 +1,216 @@
+// @vitest-environment jsdom
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import type { ReactNode } from 'react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CalibrationController } from '../../../src/calibration/controller';
+import { CalibrationContext } from '../../../src/calibration/react';
+import { initialCalibrationState } from '../../../src/calibration/state';
+import { DEFAULT_SETTINGS } from '../../../src/calibration/storage';
+import { ProcedureOverlay } from '../../../src/components/calibration/ProcedureOverlay';
+import { ResultChart } from '../../../src/components/calibration/ResultChart';
+import { DwellPage } from '../../../src/components/dwell/DwellPage';
+import { NavBar } from '../../../src/components/NavBar';
+import type { SampleMessage } from '../../../src/protocol/types.gen';
+import { AppController } from '../../../src/rtc/controller';
+import {
+  INITIAL_STATE,
+  connectRequested,
+  serverMessageReceived,
+  type AppState,
+} from '../../../src/store/appState';
+import { AppContext } from '../../../src/store/react';
+import { createStore } from '../../../src/store/store';
+import { FakeMediaDevices } from '../../fakes';
+import { fixture } from '../../fixtures';
+import { FakeSession, MemoryStorage } from '../../calibration/fakes';
+
+afterEach(() => {
+  cleanup();
+  window.location.hash = '';
+});
+
+function renderWithCalibration(ui: ReactNode, state: AppState = INITIAL_STATE) {
+  const store = createStore(state);
+  const controller = new AppController({
+    store,
+    serverUrl: 'http://localhost:3000',
+    mediaDevices: new FakeMediaDevices().asMediaDevices(),
+    isSecureContext: true,
+    clientVersion: '0.1.0',
+  });
+  const session = new FakeSession();
+  const calibrationStore = createStore(
+    initialCalibrationState({ ...DEFAULT_SETTINGS, fullscreen: false }),
+  );
+  const calibration = new CalibrationController({
+    app: session,
+    store: calibrationStore,
+    storage: new MemoryStorage(),
+    viewport: () => ({ widthPx: 1000, heightPx: 700, devicePixelRatio: 1 }),
+  });
+  calibration.attach();
+  const result = render(
+    <AppContext value={{ store, controller }}>
+      <CalibrationContext value={{ store: calibrationStore, controller: calibration }}>
+        {ui}
+      </CalibrationContext>
+    </AppContext>,
+  );
+  return { ...result, store, session, calibration, calibrationStore };
+}
+
+describe('header navigation', () => {
+  it('lists the pages as links and marks the current one', () => {
+    render(<NavBar />);
+    const links = screen.getAllByRole('link');
+    expect(links.map((link) => link.textContent)).toEqual([
+      'Live view',
+      'Calibrate',
+      'Dwell buttons',
+    ]);
+    expect(screen.getByRole('link', { name: 'Live view' }).getAttribute('aria-current')).toBe(
+      'page',
+    );
+    act(() => {
+      window.location.hash = '#/dwell';
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    });
+    expect(screen.getByRole('link', { name: 'Dwell buttons' }).getAttribute('aria-current')).toBe(
+      'page',
+    );
+    expect(screen.getByRole('link', { name: 'Live view' }).getAttribute('aria-current')).toBeNull();
+  });
+});
+
+describe('the procedure overlay', () => {
+  it('confirms a target with Space and stops with Escape, no mouse needed', () => {
+    const rendered = renderWithCalibration(<ProcedureOverlay />);
+    act(() => rendered.calibration.start('calibration'));
+    const target = screen.getByTestId('procedure-target');
+    expect(target.dataset['step']).toBe('ready');
+    expect(screen.getByText('Look at the dot, then press Space or Enter')).toBeTruthy();
+    act(() => {
+      fireEvent.keyDown(window, { key: ' ' });
+    });
+    expect(screen.getByTestId('procedure-target').dataset['step']).toBe('collecting');
+    expect(rendered.session.types()).toEqual(['config', 'calibration_start', 'target_shown']);
+    act(() => {
+      fireEvent.keyDown(window, { key: 'Escape' });
+    });
+    expect(rendered.calibrationStore.getState().procedure.phase).toBe('idle');
+  });
+});
+
+describe('the result chart', () => {
+  it('draws every target and every sample, and describes itself', () => {
+    render(
+      <ResultChart
+        testId="chart"
+        screenWidthPx={1000}
+        screenHeightPx={500}
+        targets={[
+          { id: 1, xPx: 100, yPx: 100, radiusPx: 20, label: '0.50°' },
+          { id: 2, xPx: 900, yPx: 400, radiusPx: null, label: '–' },
+        ]}
+        samples={
+          new Map([
+            [
+              1,
+              [
+                { xPx: 110, yPx: 90 },
+                { xPx: 2000, yPx: 90 },
+              ],
+            ],
+          ])
+        }
+        description="Validation on 2 targets"
+      />,
+    );
+    const chart = screen.getByRole('img', { name: 'Validation on 2 targets' });
+    expect(chart.querySelectorAll('[data-testid="chart-target"]')).toHaveLength(2);
+    expect(chart.querySelectorAll('[data-testid="chart-sample"]')).toHaveLength(2);
+    expect(chart.querySelectorAll('.chart-sample-clipped')).toHaveLength(1);
+    expect(chart.querySelectorAll('.chart-radius')).toHaveLength(1);
+    expect(chart.textContent).toContain('0.50°');
+  });
+});
+
+describe('the dwell page', () => {
+  const base = fixture('sample.calibrated.json') as SampleMessage;
+  const at = (x: number, y: number, frame: number): SampleMessage => ({
+    ...base,
+    frame_id: frame,
+    screen_point: { x_px: x, y_px: y, smoothed_x_px: x, smoothed_y_px: y },
+  });
+
+  it('fills and triggers the looked-at button; P pauses', () => {
+    // jsdom has no layout: give "Yes" a box at the top left, the others far away.
+    vi.spyOn(HTMLElement.prototype, 'getBoundingClientRect').mockImplementation(function (
+      this: HTMLElement,
+    ) {
+      const yes = this.textContent === 'Yes';
+      return DOMRect.fromRect({ x: yes ? 0 : 5000, y: 0, width: 200, height: 150 });
+    });
+    let nowMs = 0;
+    vi.spyOn(performance, 'now').mockImplementation(() => nowMs);
+    const rendered = renderWithCalibration(<DwellPage />, connectRequested(INITIAL_STATE));
+    const feed = (durationMs: number): void => {
+      for (let elapsed = 0; elapsed < durationMs; elapsed += 40) {
+        nowMs += 40;
+        act(() =>
+          rendered.store.update((state) => serverMessageReceived(state, at(50, 50, nowMs))),
+        );
+      }
+    };
+    feed(400);
+    const yes = screen.getByRole('button', { name: 'Yes' });
+    expect(yes.dataset['dwell']).toBe('active');
+    expect(Number(yes.style.getPropertyValue('--dwell-progress'))).toBeGreaterThan(0.2);
+    feed(800);
+    expect(screen.getByTestId('dwell-history').textContent).toBe('Chosen: Yes');
+
+    act(() => {
+      fireEvent.keyDown(window, { key: 'p' });
+    });
+    const pause = screen.getByTestId('dwell-pause');
+    expect(pause.getAttribute('aria-pressed')).toBe('true');
+    // Staring while paused does nothing.
+    feed(3000);
+    expect(screen.getByTestId('dwell-history').textContent).toBe('Chosen: Yes');
+    expect(yes.dataset['dwell']).toBe('none');
+    fireEvent.click(pause);
+    expect(pause.getAttribute('aria-pressed')).toBe('false');
+  });
+
+  it('with reduced motion the fill moves in quarter steps', () => {
+    vi.spyOn(HTMLElement.prototype, 'getBoundingClientRect').mockImplementation(() =>
+      DOMRect.fromRect({ x: 0, y: 0, width: 200, height: 150 }),
+    );
+    const reduce = {
+      matches: true,
+      addEventListener: () => undefined,
+      removeEventListener: () => undefined,
+    } as unknown as MediaQueryList;
+    Object.defineProperty(window, 'matchMedia', { configurable: true, value: () => reduce });
+    let nowMs = 0;
+    vi.spyOn(performance, 'now').mockImplementation(() => nowMs);
+    try {
+      const rendered = renderWithCalibration(<DwellPage />, connectRequested(INITIAL_STATE));
+      const seen = new Set<string>();
+      for (let frame = 0; frame < 20; frame += 1) {
+        nowMs += 40;
+        act(() =>
+          rendered.store.update((state) => serverMessageReceived(state, at(50, 50, frame))),
+        );
+        const yes = screen.getByRole('button', { name: 'Yes' });
+        seen.add(yes.style.getPropertyValue('--dwell-progress'));
+      }
+      expect([...seen].every((value) => ['0', '0.25', '0.5', '0.75', '1'].includes(value))).toBe(
+        true,
+      );
+      expect(seen.size).toBeGreaterThan(1);
+    } finally {
+      Reflect.deleteProperty(window, 'matchMedia');
+    }
+  });
+});
