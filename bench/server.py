@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fractions
 import json
 import os
 import socket
@@ -33,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from tests.server.peer import PacedTrack
 
 from bench.report import Cell, median, percentile, print_table
 
@@ -96,37 +96,6 @@ def _pss_mb(pid: int) -> float:
     return total_kb / 1024.0
 
 
-class _PacedTrack(MediaStreamTrack):
-    """Frames from memory at a fixed rate, each capture time logged by its RTP timestamp."""
-
-    kind = "video"
-
-    def __init__(self, frames: list[npt.NDArray[np.uint8]], capture_unix_ns: dict[int, int]):
-        super().__init__()
-        self._frames = frames
-        self._capture_unix_ns = capture_unix_ns
-        self._count = 0
-        self._start_s: float | None = None
-
-    async def recv(self) -> av.VideoFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        now_s = time.monotonic()
-        if self._start_s is None:
-            self._start_s = now_s
-        delay_s = self._start_s + self._count / SEND_FPS - now_s
-        if delay_s > 0:
-            await asyncio.sleep(delay_s)
-        frame = av.VideoFrame.from_ndarray(
-            self._frames[self._count % len(self._frames)], format="yuv420p"
-        )
-        frame.pts = self._count * PTS_STEP_90KHZ
-        frame.time_base = fractions.Fraction(1, 90_000)
-        self._capture_unix_ns[frame.pts] = time.time_ns()
-        self._count += 1
-        return frame
-
-
 @dataclass
 class _Client:
     base_url: str
@@ -144,7 +113,9 @@ class _Client:
         channel.on("open", opened.set)
         channel.on("message", self._on_message)
         self.pc.on("track", self._on_track)
-        self.pc.addTransceiver(_PacedTrack(self.frames, self.capture_unix_ns), "sendrecv")
+        track = PacedTrack(self.frames, SEND_FPS)
+        self.capture_unix_ns = track.capture_unix_ns
+        self.pc.addTransceiver(track, "sendrecv")
         self._readers: list[asyncio.Task[None]] = []
         await self.pc.setLocalDescription(await self.pc.createOffer())
         offer = {

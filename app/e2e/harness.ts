@@ -70,6 +70,28 @@ export async function stopServer(server: ChildProcess): Promise<void> {
   if (!(await Promise.race([exited, timeout]))) server.kill('SIGKILL');
 }
 
+/** Headless Debian Chromium with the fake camera playing `y4m` (flags known to work here). */
+export function launchChromium(y4m: string): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      `--use-file-for-fake-video-capture=${y4m}`,
+    ],
+  });
+}
+
 export interface Harness {
   baseUrl: string;
   browser: Browser;
@@ -133,24 +155,7 @@ export async function startHarness(options: {
   };
   try {
     await waitForHealth(`${baseUrl}/health`, server, () => log);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-dev-shm-usage',
-        '--use-fake-device-for-media-stream',
-        '--use-fake-ui-for-media-stream',
-        `--use-file-for-fake-video-capture=${y4m}`,
-      ],
-    });
+    browser = await launchChromium(y4m);
     const context = await browser.newContext({ viewport: options.viewport, deviceScaleFactor: 1 });
     return { baseUrl, browser, context, serverLog: () => log, close };
   } catch (error) {

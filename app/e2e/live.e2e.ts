@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } fr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   APP_DIR,
@@ -24,6 +24,7 @@ import {
   SKIP_REASON,
   VIDEO,
   freePort,
+  launchChromium,
   stopServer,
   waitForHealth,
 } from './harness';
@@ -155,24 +156,7 @@ describe.skipIf(skipReason !== null)(
       baseUrl = `http://127.0.0.1:${port}`;
       server = await startServer();
 
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--headless=new',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--disable-dev-shm-usage',
-          '--use-fake-device-for-media-stream',
-          '--use-fake-ui-for-media-stream',
-          `--use-file-for-fake-video-capture=${y4m}`,
-        ],
-      });
+      browser = await launchChromium(y4m);
       const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
       page = await context.newPage();
       page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
