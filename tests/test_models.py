@@ -22,7 +22,7 @@ def test_missing_extracted_model_names_the_fix(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("GAZERTC_MODEL_DIR", str(tmp_path))
-    with pytest.raises(ModelFileError, match=r"not found .*python -m gazertc\.models fetch"):
+    with pytest.raises(ModelFileError, match=r"not found .*; fix: gazertc models fetch$"):
         models.locate(models.IRIS_LANDMARK)
 
 

@@ -80,9 +80,10 @@ describe.skipIf(SKIP_REASON !== null)(
 
     it('refuses a wrong token, with a clear message', async () => {
       await monitor.goto(`${baseUrl}/monitor#token=not-the-token-0123456789`);
-      await expect(monitor.title()).resolves.toBe('gazertc · monitor');
       const problem = monitor.getByTestId('monitor-problem');
       await problem.waitFor({ timeout: 10_000 });
+      // The title is set by the page once it has rendered, not by the HTML: check it after.
+      await expect(monitor.title()).resolves.toBe('gazertc · monitor');
       expect(await problem.textContent()).toMatch(/did not accept this monitor token/);
       expect(await monitor.getByTestId('monitor-session').count()).toBe(0);
     });

@@ -1,4 +1,8 @@
-"""The ``gazertc`` command: argument parsing only; the work happens in the package."""
+"""The ``gazertc`` command: argument parsing only; the work happens in the package.
+
+Optional parts (the extras) are imported when their command runs, or guarded at import, so that
+a base install without them still starts and says which extra a command needs.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,16 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from gazertc import models
+import gazertc
+from gazertc import doctor, extras, models
 from gazertc.errors import GazertcError, InputError
-from gazertc.evaluation import cli as evaluation_cli
+from gazertc.progress import Progress, is_terminal
 from gazertc.recording import cli as recording_cli
 from gazertc.server import cli as server_cli
 from gazertc.vision.headpose import CameraIntrinsics
@@ -105,9 +110,23 @@ def _process(args: argparse.Namespace) -> int:
         )
         return 0
     tracker = GazeTracker(intrinsics=intrinsics, models=shared)
-    for frame, offset_ns in _frames(path):
-        emit(tracker.process(frame, args.start_unix_ns + offset_ns))
+    # Per-frame lines on the terminal are their own progress; a bar is for output sent elsewhere.
+    show = is_terminal(sys.stderr) and not is_terminal(sys.stdout)
+    with Progress(f"process {path.name}", _frame_count(path), "frames", enabled=show) as progress:
+        for frame, offset_ns in _frames(path):
+            emit(tracker.process(frame, args.start_unix_ns + offset_ns))
+            progress.advance()
     return 0
+
+
+def _frame_count(path: Path) -> int | None:
+    """The container's frame count (an estimate for some formats), ``None`` when unknown."""
+    capture = cv2.VideoCapture(str(path))
+    try:
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
+    finally:
+        capture.release()
+    return count if count > 0 else None
 
 
 def _intrinsics_from(focal_px: float, path: Path) -> CameraIntrinsics:
@@ -130,11 +149,37 @@ def _models(args: argparse.Namespace) -> int:
     return models.main([args.action])
 
 
+def _needs_extra(error: extras.MissingExtraError) -> Callable[[argparse.Namespace], int]:
+    def handler(_: argparse.Namespace) -> int:
+        raise error
+
+    return handler
+
+
+def _add_evaluate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    help_text = "score the pipeline on MPIIFaceGaze or Columbia Gaze (your own copy)"
+    try:
+        from gazertc.evaluation import cli as evaluation_cli  # noqa: PLC0415  (needs an extra)
+    except ModuleNotFoundError as exc:
+        error = extras.missing_extra_error(exc)
+        if error is None:
+            raise
+        # Takes any arguments (no option prefix), so that the message, not a usage error, shows.
+        stub = commands.add_parser("evaluate", help=help_text, prefix_chars="\0", add_help=False)
+        stub.add_argument("arguments", nargs="*")
+        stub.set_defaults(handler=_needs_extra(error))
+        return
+    evaluate = commands.add_parser("evaluate", help=help_text)
+    evaluation_cli.add_arguments(evaluate)
+    evaluate.set_defaults(handler=evaluation_cli.run)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gazertc", description="Webcam gaze estimation: offline processing and the server."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("--version", action="version", version=f"gazertc {gazertc.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     process = commands.add_parser(
@@ -167,11 +212,14 @@ def _parser() -> argparse.ArgumentParser:
     recording_cli.add_arguments(export)
     export.set_defaults(handler=recording_cli.run)
 
-    evaluate = commands.add_parser(
-        "evaluate", help="score the pipeline on MPIIFaceGaze or Columbia Gaze (your own copy)"
+    _add_evaluate(commands)
+
+    check = commands.add_parser(
+        "doctor",
+        help="check the installation and this machine, and say how to fix what is wrong",
     )
-    evaluation_cli.add_arguments(evaluate)
-    evaluate.set_defaults(handler=evaluation_cli.run)
+    doctor.add_arguments(check)
+    check.set_defaults(handler=doctor.run)
     return parser
 
 
@@ -186,6 +234,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except GazertcError as exc:
         print(f"gazertc: error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        missing = extras.missing_extra_error(exc)  # an extra's module imported on first use
+        if missing is None:
+            raise
+        print(f"gazertc: error: {missing}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0

@@ -3,7 +3,8 @@
 The manifest (``models/manifest.json`` in the repository) lists each file with its sha256 and the
 PyPI package that ships it. Files inside an installed package are used where they lie; files that
 come inside a package we do not install (the MediaPipe iris network) are extracted once by
-``python -m gazertc.models fetch`` into :func:`model_dir`.
+``gazertc models fetch`` into :func:`model_dir`, a per-user cache: an installed wheel has no
+writable place of its own, and one copy serves every environment (checkout or wheel) of the user.
 
 Nothing here runs at import time: :func:`locate` is called by the code that loads a model, the
 first time it needs it.
@@ -27,12 +28,22 @@ from pathlib import Path
 
 from gazertc.errors import ModelFileError
 
-__all__ = ["ModelFile", "fetch", "load_manifest", "locate", "model_dir"]
+__all__ = [
+    "FETCH_COMMAND",
+    "ModelFile",
+    "fetch",
+    "load_manifest",
+    "locate",
+    "model_dir",
+    "problems",
+]
 
 logger = logging.getLogger(__name__)
 
 LANDMARKS_68 = "shape_predictor_68_face_landmarks.dat"
 IRIS_LANDMARK = "iris_landmark.tflite"
+FETCH_COMMAND = "gazertc models fetch"
+"""The command that extracts the model files; every message about a missing file names it."""
 
 _REPO_MANIFEST = Path(__file__).resolve().parents[2] / "models" / "manifest.json"
 _WHEEL_MANIFEST = Path(__file__).with_name("_manifest.json")
@@ -84,12 +95,19 @@ def load_manifest() -> dict[str, ModelFile]:
 
 
 def model_dir() -> Path:
-    """Where extracted model files live: ``$GAZERTC_MODEL_DIR``, else ``<prefix>/share/gazertc``.
+    """Where extracted model files live.
 
-    Inside a virtual environment the prefix is the environment, so the files go with it.
+    ``$GAZERTC_MODEL_DIR`` when set, else ``gazertc/models`` in the per-user cache
+    (``$XDG_CACHE_HOME``, by default ``~/.cache``): the files are derived data that can be fetched
+    again, and one copy serves every virtual environment and checkout of the user.
     """
     override = os.environ.get("GAZERTC_MODEL_DIR")
-    return Path(override) if override else Path(sys.prefix) / "share" / "gazertc" / "models"
+    if override:
+        return Path(override)
+    cache = Path(os.environ.get("XDG_CACHE_HOME", ""))
+    if not cache.is_absolute():  # unset, empty or relative: the XDG spec says to ignore it
+        cache = Path.home() / ".cache"
+    return cache / "gazertc" / "models"
 
 
 def _sha256_of(path: Path) -> str:
@@ -110,8 +128,8 @@ def _path_in_installed_package(model: ModelFile) -> Path | None:
 
 def _fix_for(model: ModelFile) -> str:
     if _path_in_installed_package(model) is not None or model.package_name != "mediapipe":
-        return f"reinstall it: pip install --force-reinstall {model.package}"
-    return "extract it: python -m gazertc.models fetch (or run make)"
+        return f"fix: pip install --force-reinstall {model.package}"
+    return f"fix: {FETCH_COMMAND}"
 
 
 @cache
@@ -150,6 +168,21 @@ def locate(name: str) -> Path:
         )
     searched = ", ".join(str(path) for path in candidates)
     raise ModelFileError(f"model file {name} not found (looked in {searched}); {_fix_for(model)}")
+
+
+def problems() -> list[str]:
+    """One message per model file that is missing or corrupt (empty when all are usable).
+
+    For checks before a long-running command starts (``serve``, ``doctor``), so that a missing file
+    is reported at once rather than by the first worker that needs it.
+    """
+    found = []
+    for name in load_manifest():
+        try:
+            locate(name)
+        except ModelFileError as exc:
+            found.append(str(exc))
+    return found
 
 
 def fetch(name: str) -> Path:
@@ -195,8 +228,8 @@ def fetch(name: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m gazertc.models {fetch,check}``: prepare or verify every model file."""
-    parser = argparse.ArgumentParser(prog="python -m gazertc.models", description=main.__doc__)
+    """``gazertc models {fetch,check}``: prepare or verify every model file."""
+    parser = argparse.ArgumentParser(prog="gazertc models", description=main.__doc__)
     parser.add_argument("action", choices=["fetch", "check"])
     args = parser.parse_args(argv)
     status = 0

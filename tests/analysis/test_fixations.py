@@ -8,15 +8,17 @@ from dataclasses import dataclass
 import pytest
 
 from gazertc.analysis.fixations import (
-    DetectionMethod,
     DetectorSettings,
     FixationDetector,
+    GazePoint,
+    angular_distance_deg,
+)
+from gazertc.records import (
+    DetectionMethod,
     FixationEvent,
     FixationPhase,
-    GazePoint,
     OculomotorEvent,
     SaccadeEvent,
-    angular_distance_deg,
 )
 
 NS_PER_MS = 1_000_000

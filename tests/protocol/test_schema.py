@@ -12,6 +12,7 @@ import pytest
 
 from gazertc import protocol
 from gazertc.protocol import ErrorCode, OutputMode, ProtocolError
+from gazertc.records import SampleMessage, SampleTiming
 from gazertc.vision import types
 
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "messages"
@@ -126,15 +127,17 @@ def _full_gaze_sample() -> types.GazeSample:
     ids=["face", "no_face"],
 )
 def test_gaze_sample_records_build_valid_sample_messages(sample: types.GazeSample) -> None:
-    message = protocol.make_sample(
-        sample.to_dict(),
-        frame_id=5,
-        pts_90khz=15000,
-        received_unix_ns=2,
-        processed_unix_ns=3,
-        processing_ms=4.56789,
-        stage_ms={"total": 4.56789},
-    )
+    message = SampleMessage(
+        sample,
+        SampleTiming(
+            frame_id=5,
+            pts_90khz=15000,
+            received_unix_ns=2,
+            processed_unix_ns=3,
+            processing_ms=4.56789,
+            stages=types.StageTimings(total_ms=4.56789),
+        ),
+    ).to_dict()
     protocol.validate_message(message)
     assert message["processing_ms"] == pytest.approx(4.568)
 

@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from gazertc.errors import InputError
 from gazertc.vision.headpose import CameraIntrinsics
-from gazertc.vision.types import GazeSample, TrackingState
+from gazertc.vision.types import GazeSample, StageTimings, TrackedFrame, TrackingState
 
 BRIGHT_FACE_LEVEL = 128
 CRASH_LEVEL = 2
@@ -28,14 +28,13 @@ class FakeTracker:
         self._work_s = work_s
         self._frame_index = 0
         self._last_timestamp_ns = -1
-        self.last_stage_ms: dict[str, float] = {"total": 0.0}
         self._intrinsics: CameraIntrinsics | None = None
 
     @property
     def intrinsics(self) -> CameraIntrinsics | None:
         return self._intrinsics
 
-    def process(self, image_bgr: npt.NDArray[np.uint8], timestamp_unix_ns: int) -> GazeSample:
+    def track(self, image_bgr: npt.NDArray[np.uint8], timestamp_unix_ns: int) -> TrackedFrame:
         started = time.perf_counter()
         height, width = image_bgr.shape[:2]
         if width == REJECT_WIDTH_PX:
@@ -60,8 +59,7 @@ class FakeTracker:
             tracking=TrackingState.DETECTED if found else TrackingState.LOST,
         )
         self._frame_index += 1
-        self.last_stage_ms = {"total": (time.perf_counter() - started) * 1000.0}
-        return sample
+        return TrackedFrame(sample, StageTimings(total_ms=(time.perf_counter() - started) * 1000.0))
 
 
 class FakeTrackerFactory:

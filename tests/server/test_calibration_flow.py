@@ -1,20 +1,39 @@
-"""Calibration over a real peer: the message flow, then samples that carry screen_point.
+"""Calibration over a real peer: the message flow, then samples that carry screen_point; and
+the session's :class:`~gazertc.server.calibration_flow.CalibrationFlow` driven directly with
+generated samples whose gaze is known.
 
-The clip's subject does not look at our targets, so the fit itself means nothing here (the maths
-is tested on generated data in tests/vision/test_calibration.py); what is tested is the protocol:
-ordering, answers, errors and the samples' new field.
+The clip's subject does not look at our targets, so the fit itself means nothing over the peer
+(the maths is tested on generated data in tests/vision/test_calibration.py); what is tested there
+is the protocol: ordering, answers, errors and the samples' new field.
 """
 
 from __future__ import annotations
 
 import asyncio
+import statistics
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from gazertc.protocol import validate_message
+from gazertc.protocol import ErrorCode, ProtocolError, validate, validate_message
+from gazertc.records import ScreenGaze
+from gazertc.server.calibration_flow import CalibrationFlow
+from gazertc.vision.calibration import ScreenPoint
+from gazertc.vision.screen import ScreenGeometry
+from gazertc.vision.types import GazeSample
 from tests.server.peer import GazeClient, RunningServer, video_track
+from tests.vision.gaze_simulation import (
+    LAPTOP_SCREEN,
+    REALISTIC_NOISE,
+    Recording,
+    grid_targets,
+    random_targets,
+    simulate_session,
+    still_head,
+)
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
 
@@ -68,6 +87,7 @@ async def test_calibrate_validate_and_stream_screen_points(
     )
     assert not _errors(client, "calibration_end"), _errors(client, "calibration_end")
     result = client.of_type("calibration_result")[0]
+    assert result["source"] == "fit"
     assert [target["target_id"] for target in result["targets"]] == list(range(5))
     assert result["samples_used"] >= 12
     assert result["model"]["screen"]["width_px"] == 1536
@@ -105,6 +125,7 @@ async def test_calibrate_validate_and_stream_screen_points(
         what="load answers",
     )
     assert client.of_type("calibration_result")[1]["targets"] == []
+    assert client.of_type("calibration_result")[1]["source"] == "load"
     assert _errors(client, "calibration_load")[0]["code"] == "calibration_failed"
     assert "1920x1080" in _errors(client, "calibration_load")[0]["message"]
 
@@ -150,3 +171,129 @@ async def test_calibration_without_screen_or_samples_fails_clearly(
     await server.wait_for_sessions(0)
     for received in client.messages:
         validate_message(received.message)
+
+
+# -- the flow on its own, with generated samples ---------------------------------------------------
+
+FRAME_TIME_NS = 1_000
+"""When the flow is told a message arrived (the simulated samples carry their own times)."""
+
+
+def _target_messages(targets: list[ScreenPoint], first_id: int = 0) -> list[dict[str, Any]]:
+    return [
+        {"id": first_id + index, "x_px": target.x_css_px, "y_px": target.y_css_px}
+        for index, target in enumerate(targets)
+    ]
+
+
+async def _run_procedure(
+    flow: CalibrationFlow,
+    start_type: str,
+    targets: list[dict[str, Any]],
+    recording: Recording,
+    screen: ScreenGeometry,
+) -> dict[str, Any]:
+    """Show each target for its share of the recording's frames, the way a client would."""
+    assert await flow.handle({"v": 1, "type": start_type, "targets": targets}, 0, screen) is None
+    per_target = len(recording.gaze_samples) // len(targets)
+    for index, target in enumerate(targets):
+        frames = recording.gaze_samples[index * per_target : (index + 1) * per_target]
+        shown = {
+            "v": 1,
+            "type": "target_shown",
+            "target_id": target["id"],
+            "shown_unix_ns": frames[0].timestamp_unix_ns,
+        }
+        assert await flow.handle(shown, FRAME_TIME_NS, screen) is None
+        for frame in frames:
+            on_screen = flow.on_sample(frame)
+            assert (on_screen is not None) == flow.calibrated
+        done = {"v": 1, "type": "target_done", "target_id": target["id"]}
+        assert await flow.handle(done, FRAME_TIME_NS, screen) is None
+    answer = await flow.handle({"v": 1, "type": "calibration_end"}, FRAME_TIME_NS, screen)
+    assert answer is not None
+    validate_message(answer)
+    return answer
+
+
+def _mean_error_css_px(flow: CalibrationFlow, recording: Recording) -> float:
+    """Mean distance of the flow's points from where the simulated eyes looked."""
+    errors = []
+    for frame, looked_at in zip(recording.gaze_samples, recording.looked_at, strict=True):
+        point = flow.on_sample(frame)
+        assert isinstance(point, ScreenGaze)
+        errors.append(ScreenPoint(point.x_css_px, point.y_css_px).distance_css_px(looked_at))
+    return statistics.fmean(errors)
+
+
+async def test_flow_maps_gaze_samples_once_calibrated_and_says_where_the_model_came_from() -> None:
+    rng = np.random.default_rng(21)
+    grid = grid_targets(4, 3)
+    calibration = simulate_session(grid, rng, head=still_head(rng), noise=REALISTIC_NOISE)
+    elsewhere = random_targets(8, rng)
+    still = simulate_session(elsewhere, rng, head=still_head(rng), noise=REALISTIC_NOISE)
+    screen = ScreenGeometry.from_dict(LAPTOP_SCREEN.to_dict())
+    sample: GazeSample = still.gaze_samples[40]
+
+    flow = CalibrationFlow()
+    assert (flow.calibrated, flow.wants_samples) == (False, False)
+    assert flow.on_sample(sample) is None
+
+    result = await _run_procedure(
+        flow, "calibration_start", _target_messages(grid), calibration, screen
+    )
+    validate(result, "calibration_result")
+    assert result["type"] == "calibration_result" and result["source"] == "fit"
+    assert [target["target_id"] for target in result["targets"]] == list(range(12))
+    assert result["model"]["screen"] == LAPTOP_SCREEN.to_dict()
+    assert (flow.calibrated, flow.wants_samples) == (True, True)
+
+    point = flow.on_sample(sample)
+    assert isinstance(point, ScreenGaze)
+    validate(point.to_dict(), "screen_point")
+    # Measured about 35 px on these generated users; an unapplied or broken model is far off.
+    assert _mean_error_css_px(flow, still) < 80.0
+    assert flow.on_sample(replace(sample, blinking=True)) is None
+    assert flow.on_sample(replace(sample, face_found=False)) is None
+
+    validation = await _run_procedure(
+        flow, "validation_start", _target_messages(elsewhere, 100), still, screen
+    )
+    validate(validation, "validation_result")
+    assert [target["target_id"] for target in validation["targets"]] == list(range(100, 108))
+    assert validation["accuracy_px"] is not None and validation["accuracy_px"] < 80.0
+
+    # The saved model, loaded into a new session's flow, maps the same sample to the same point.
+    loaded_flow = CalibrationFlow()
+    load = {"v": 1, "type": "calibration_load", "model": result["model"]}
+    loaded = await loaded_flow.handle(load, FRAME_TIME_NS, screen)
+    assert loaded is not None
+    validate(loaded, "calibration_result")
+    assert loaded["source"] == "load" and loaded["targets"] == []
+    assert loaded_flow.calibrated
+    again = loaded_flow.on_sample(sample)
+    assert again is not None
+    assert (again.x_css_px, again.y_css_px) == pytest.approx((point.x_css_px, point.y_css_px))
+
+    # Another screen discards the model: no more points.
+    discarded = flow.screen_changed(ScreenGeometry(1280, 720))
+    assert discarded is not None and discarded["code"] == "calibration_failed"
+    validate_message(discarded)
+    assert not flow.calibrated and flow.on_sample(sample) is None
+    assert loaded_flow.screen_changed(ScreenGeometry.from_dict(LAPTOP_SCREEN.to_dict())) is None
+    assert loaded_flow.calibrated
+
+
+async def test_flow_refuses_to_calibrate_or_load_without_a_screen() -> None:
+    flow = CalibrationFlow()
+    start = {"v": 1, "type": "calibration_start", "targets": _target_messages(grid_targets(2, 2))}
+    with pytest.raises(ProtocolError) as no_screen:
+        await flow.handle(start, FRAME_TIME_NS, None)
+    assert no_screen.value.code is ErrorCode.CALIBRATION_FAILED
+    assert not flow.wants_samples
+    load = {"v": 1, "type": "calibration_load", "model": {"format": "gazertc.calibration/1"}}
+    with pytest.raises(ProtocolError, match="screen is unknown"):
+        await flow.handle(load, FRAME_TIME_NS, None)
+    with pytest.raises(ProtocolError, match="malformed"):
+        await flow.handle(load, FRAME_TIME_NS, LAPTOP_SCREEN)
+    assert not flow.calibrated

@@ -21,6 +21,7 @@ import pytest
 
 from gazertc.client import Client
 from gazertc.protocol import JsonObject
+from gazertc.records import SampleMessage, oculomotor_from_dict
 from gazertc.server.app import ServerConfig
 from gazertc.server.lsl import GAZE_CHANNELS, LslPublisher, gaze_channel_values
 from tests.server.peer import running_server
@@ -102,12 +103,14 @@ def test_inlet_receives_samples_and_markers_in_order(publisher: LslPublisher) ->
             sample["timestamp_unix_ns"] = start_ns + index * 33_333_333
             sample["blink_events"] = [] if index != 7 else face["blink_events"]
             sent.append(sample)
-            outlets.push_sample(sample)
+            outlets.on_sample(SampleMessage.from_dict(sample), "")
         received, stamps = _pull(gaze, len(sent))
         offset_s = _lsl_offset_s(publisher)
         assert [row[0] for row in received] == [sample["frame_id"] for sample in sent]
         for row, stamp, sample in zip(received, stamps, sent, strict=True):
-            assert row == pytest.approx(gaze_channel_values(sample), nan_ok=True)
+            assert row == pytest.approx(
+                gaze_channel_values(SampleMessage.from_dict(sample)), nan_ok=True
+            )
             expected_s = sample["timestamp_unix_ns"] / 1e9 + offset_s
             assert stamp == pytest.approx(expected_s, abs=CLOCK_TOLERANCE_S)
         face_row = received[0]
@@ -123,7 +126,7 @@ def test_inlet_receives_samples_and_markers_in_order(publisher: LslPublisher) ->
         )
         fixation = json.loads((FIXTURES / "fixation.end.json").read_text())
         fields = {k: v for k, v in fixation.items() if k not in {"v", "type"}}
-        outlets.push_oculomotor(fields, "fixation")
+        outlets.on_oculomotor(oculomotor_from_dict(fixation))
         (received_fixation,), (fixation_stamp,) = _pull(markers, 1)
         assert json.loads(received_fixation[0]) == fixation
         assert fixation_stamp == pytest.approx(
@@ -131,7 +134,7 @@ def test_inlet_receives_samples_and_markers_in_order(publisher: LslPublisher) ->
         )
     finally:
         outlets.close()
-    outlets.push_sample(sent[0])  # closed: ignored, not an error
+    outlets.on_sample(SampleMessage.from_dict(sent[0]), "")  # closed: ignored, not an error
     assert outlets.samples_pushed == len(sent)
 
 
@@ -169,7 +172,9 @@ async def test_served_session_publishes_its_samples_and_events(
     assert len(matched) >= 25
     for row, stamp in matched:
         sample = by_frame[int(row[0])]
-        assert row == pytest.approx(gaze_channel_values(sample), nan_ok=True)
+        assert row == pytest.approx(
+            gaze_channel_values(SampleMessage.from_dict(sample)), nan_ok=True
+        )
         expected_s = sample["timestamp_unix_ns"] / 1e9 + offset_s
         assert stamp == pytest.approx(expected_s, abs=CLOCK_TOLERANCE_S)
     # Markers: the event, amid the online fixations and saccades of the real video.

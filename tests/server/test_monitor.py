@@ -24,10 +24,12 @@ import pytest_asyncio
 
 from gazertc.errors import InputError
 from gazertc.protocol import ErrorCode, ProtocolError, validate
+from gazertc.records import SampleMessage
 from gazertc.server import cli
 from gazertc.server.app import SESSIONS_KEY, ServerConfig, create_app
 from gazertc.server.monitor import MONITOR_KEY, Monitor, check_token
-from gazertc.server.session import SessionLimits, SessionRegistry
+from gazertc.server.registry import SessionRegistry
+from gazertc.server.session import SessionLimits
 from gazertc.server.trace import GazeTrace
 from tests.client.server_process import free_port
 from tests.server.peer import GazeClient, RunningServer, running_server, video_track
@@ -51,8 +53,11 @@ def test_trace_keeps_the_last_gaze_points_and_skips_frames_without_gaze() -> Non
     trace = GazeTrace(max_points=3)
     face = _fixture("sample.face.json")
     for index in range(5):
-        trace.add({**face, "timestamp_unix_ns": 1000 + index}, processed_s=index / 25)
-    trace.add(_fixture("sample.no_face.json"), processed_s=5 / 25)
+        trace.add(
+            SampleMessage.from_dict({**face, "timestamp_unix_ns": 1000 + index}),
+            processed_s=index / 25,
+        )
+    trace.add(SampleMessage.from_dict(_fixture("sample.no_face.json")), processed_s=5 / 25)
     points = trace.points()
     assert [point.timestamp_unix_ns for point in points] == [1002, 1003, 1004]
     assert points[-1].yaw_deg == face["gaze"]["yaw_deg"]
@@ -65,7 +70,7 @@ def test_trace_keeps_the_last_gaze_points_and_skips_frames_without_gaze() -> Non
 def test_trace_takes_the_smoothed_screen_point_once_calibrated() -> None:
     trace = GazeTrace()
     calibrated = _fixture("sample.calibrated.json")
-    trace.add(calibrated, processed_s=0.0)
+    trace.add(SampleMessage.from_dict(calibrated), processed_s=0.0)
     (point,) = trace.points()
     assert (point.screen_x_px, point.screen_y_px) == (
         calibrated["screen_point"]["smoothed_x_px"],
@@ -79,13 +84,13 @@ def test_trace_rate_counts_recent_samples_and_falls_when_they_stop() -> None:
     assert trace.processed_fps(10.0) == 0.0
     face = _fixture("sample.face.json")
     for index in range(100):  # 4 s at 25 fps
-        trace.add(face, processed_s=index / 25)
+        trace.add(SampleMessage.from_dict(face), processed_s=index / 25)
     assert trace.processed_fps(99 / 25) == pytest.approx(25.0, rel=0.02)
     assert trace.processed_fps(99 / 25 + 1.0) == pytest.approx(12.5, rel=0.05)
     assert trace.processed_fps(99 / 25 + 2.0) == 0.0
     young = GazeTrace()
     for index in range(6):  # only 0.2 s old: the rate is over its life, not the full window
-        young.add(face, processed_s=index / 25)
+        young.add(SampleMessage.from_dict(face), processed_s=index / 25)
     assert young.processed_fps(5 / 25) == pytest.approx(30.0)
 
 

@@ -58,6 +58,7 @@ async def test_results_are_valid_sample_messages_in_order_per_session(pool: Work
         processed = await pool.process("a", _frame(200), _meta(frame_id))
         message = json.loads(processed.result.message_json)
         validate_message(message)
+        assert processed.result.message.to_dict() == message  # the typed values and the text agree
         assert message["frame_id"] == frame_id
         assert message["frame_index"] == frame_id  # the tracker's state persisted
         assert message["face_found"] is True
@@ -72,7 +73,7 @@ async def test_sessions_have_their_own_state_on_separate_workers(pool: WorkerPoo
     await pool.process("a", _frame(200), _meta(1))
     first_b = await pool.process("b", _frame(50), _meta(0))
     assert json.loads(first_b.result.message_json)["frame_index"] == 0
-    assert first_b.result.face_found is False
+    assert first_b.result.message.sample.face_found is False
     assert first_a.result.worker_pid != first_b.result.worker_pid
     again_a = await pool.process("a", _frame(200), _meta(2))
     assert again_a.result.worker_pid == first_a.result.worker_pid
@@ -148,7 +149,7 @@ async def test_tracker_input_error_rejects_the_frame_not_the_worker(pool: Worker
     with pytest.raises(FrameRejectedError, match="refuses frames"):
         await pool.process("a", _frame(200, REJECT_WIDTH_PX, 24), _meta(0))
     processed = await pool.process("a", _frame(200), _meta(1))
-    assert processed.result.face_found
+    assert processed.result.message.sample.face_found
 
 
 async def test_worker_crash_fails_its_sessions_and_is_replaced(pool: WorkerPool) -> None:
@@ -161,7 +162,7 @@ async def test_worker_crash_fails_its_sessions_and_is_replaced(pool: WorkerPool)
     with pytest.raises(WorkerCrashedError):
         await pool.process("victim", _frame(200), _meta(1))
     # The other worker is untouched.
-    assert (await pool.process("bystander", _frame(200), _meta(0))).result.face_found
+    assert (await pool.process("bystander", _frame(200), _meta(0))).result.message.sample.face_found
     pool.close_session("victim")
     deadline = time.monotonic() + 30.0
     while len(set(pool.worker_pids()) - old_pids) < 1:
@@ -169,7 +170,7 @@ async def test_worker_crash_fails_its_sessions_and_is_replaced(pool: WorkerPool)
         await asyncio.sleep(0.05)
     pool.open_session("newcomer")
     assert pool.worker_index("newcomer") == victim_worker
-    assert (await pool.process("newcomer", _frame(200), _meta(0))).result.face_found
+    assert (await pool.process("newcomer", _frame(200), _meta(0))).result.message.sample.face_found
 
 
 async def test_hung_worker_is_replaced() -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from gazertc import protocol
 from gazertc.errors import InputError
 from gazertc.vision.calibration import (
     SETTLE_MS,
@@ -18,6 +22,7 @@ from gazertc.vision.calibration import (
     FeatureKind,
     FeatureSettings,
     FrameFeatures,
+    HeadFeatures,
     ScreenMismatchError,
     ScreenPoint,
     select_samples,
@@ -33,6 +38,7 @@ from gazertc.vision.screen import (
     viewing_distance_from_iris_mm,
     visual_angle_deg,
 )
+from gazertc.vision.types import GazeSample
 from tests.vision.gaze_simulation import (
     LAPTOP_SCREEN,
     REALISTIC_NOISE,
@@ -227,7 +233,9 @@ def test_predict_from_a_gaze_sample_matches_its_message() -> None:
     model = CalibrationModel.fit(calibration.samples, LAPTOP_SCREEN)
     sample = still.gaze_samples[40]
     from_sample = model.predict(sample)
-    from_message = model.predict_features(FrameFeatures.from_message(sample.to_dict()))
+    from_message = model.predict_features(
+        FrameFeatures.from_sample(GazeSample.from_dict(sample.to_dict()))
+    )
     assert from_sample is not None and from_message is not None
     assert from_sample.distance_css_px(from_message) < 0.5  # to_dict rounds to 4 decimals
 
@@ -261,7 +269,7 @@ def test_units() -> None:
     estimated = ScreenGeometry(1000, 500)
     assert estimated.size_is_estimated
     assert estimated.mm_per_css_px == pytest.approx(25.4 / 96)
-    assert ScreenGeometry.from_message(screen.to_message()) == screen
+    assert ScreenGeometry.from_dict(screen.to_dict()) == screen
     with pytest.raises(InputError):
         ScreenGeometry(0, 500)
     with pytest.raises(InputError):
@@ -269,7 +277,65 @@ def test_units() -> None:
     with pytest.raises(InputError):
         viewing_distance_from_iris_mm(0.0, 600.0)
     with pytest.raises(InputError):
-        ScreenGeometry.from_message({"height_px": 3})
+        ScreenGeometry.from_dict({"height_px": 3})
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "messages"
+
+
+def _fixture(name: str) -> dict[str, Any]:
+    message: dict[str, Any] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return message
+
+
+@pytest.mark.parametrize(
+    "client_screen",
+    [
+        _fixture("hello.browser.json")["config"]["screen"],
+        _fixture("config.server_effective.json")["screen"],
+        {"width_px": 1280, "height_px": 720, "device_pixel_ratio": 2},
+        {"width_px": 1280, "height_px": 720, "width_mm": 300, "height_mm": 169.5},
+    ],
+    ids=["hello_browser", "config_server_effective", "integer_ratio", "integer_size"],
+)
+def test_screen_dict_round_trip_gives_back_the_clients_object(
+    client_screen: dict[str, Any],
+) -> None:
+    screen = ScreenGeometry.from_dict(client_screen)
+    assert screen.to_dict() == client_screen
+    # The same text on the wire: nothing added, integers stay integers.
+    assert json.dumps(screen.to_dict()) == json.dumps(client_screen)
+    protocol.validate(screen.to_dict(), "screen")
+
+
+def test_screen_without_a_pixel_ratio_is_the_same_screen_as_ratio_1() -> None:
+    unsaid = ScreenGeometry.from_dict({"width_px": 1920, "height_px": 1080})
+    assert unsaid.device_pixel_ratio is None and unsaid.pixel_ratio == 1.0
+    assert unsaid.same_screen(ScreenGeometry(1920, 1080, 1.0))
+    assert not unsaid.same_screen(ScreenGeometry(1920, 1080, 1.25))
+    with pytest.raises(InputError):
+        ScreenGeometry.from_dict({"width_px": "1920", "height_px": 1080})
+    with pytest.raises(InputError):
+        ScreenGeometry.from_dict({"width_px": 1920, "height_px": 1080, "device_pixel_ratio": 0})
+
+
+def test_frame_features_carry_the_head_pose_as_named_fields() -> None:
+    _, still, _ = _sessions(10)
+    sample = still.gaze_samples[5]
+    pose = sample.head_pose
+    assert pose is not None
+    head = FrameFeatures.from_sample(sample).head
+    assert head == HeadFeatures(pose.yaw_deg, pose.pitch_deg, pose.roll_deg, *pose.translation_mm)
+    assert head.z_mm == pose.translation_mm[2]
+    broken = replace(sample, head_pose=replace(pose, yaw_deg=math.nan))
+    assert FrameFeatures.from_sample(broken).head is None
+    # A model with head-pose terms needs the head: without it there is no point.
+    calibration, _, _ = _sessions(10)
+    with_head = CalibrationModel.fit(
+        calibration.samples, LAPTOP_SCREEN, FeatureSettings(FeatureKind.GAZE_ANGLES, True, 1)
+    )
+    assert with_head.predict(sample) is not None
+    assert with_head.predict(replace(sample, head_pose=None)) is None
 
 
 def _step_frames_to_90_percent(filter_: OneEuroFilter, rng: np.random.Generator) -> int:

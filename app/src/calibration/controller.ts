@@ -61,7 +61,6 @@ export class CalibrationController {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private clockEstimates: { roundTripMs: number; offsetMs: number }[] = [];
   private validationPoints = new Map<number, ScreenPx[]>();
-  private loadPending = false;
   private cleanups: (() => void)[] = [];
 
   constructor(private readonly options: CalibrationControllerOptions) {
@@ -192,7 +191,6 @@ export class CalibrationController {
     }
     const app = this.options.app;
     if (!app.send(configMessage(screen))) return;
-    this.loadPending = true;
     this.setSavedStatus('loading');
     app.send({ v: PROTOCOL_VERSION, type: 'calibration_load', model: saved.model });
   }
@@ -260,7 +258,6 @@ export class CalibrationController {
   private onSessionOpen(): void {
     // A new session knows nothing of the last one: no calibration, no running procedure.
     this.clockEstimates = [];
-    this.loadPending = false;
     const interrupted = this.store.getState().procedure.phase !== 'idle';
     this.dispatch({ type: 'cancel' });
     this.store.update((state) => ({
@@ -302,8 +299,7 @@ export class CalibrationController {
         this.onSample(message);
         return;
       case 'calibration_result': {
-        const loaded = message.targets.length === 0 && this.loadPending;
-        this.loadPending = false;
+        const loaded = message.source === 'load';
         this.dispatch({ type: 'finished' });
         const screen = message.model.screen;
         if (loaded) {
@@ -348,7 +344,6 @@ export class CalibrationController {
           return;
         }
         if (message.ref_type === 'calibration_load') {
-          this.loadPending = false;
           this.store.update((state) => ({
             ...state,
             savedStatus: 'refused',

@@ -1,15 +1,14 @@
 import { useId } from 'react';
 import { REQUESTED_FRAME_RATE_FPS, REQUESTED_HEIGHT_PX, REQUESTED_WIDTH_PX } from '../rtc/camera';
 import { useAppState, useController } from '../store/react';
+import { MirrorToggle } from './MirrorToggle';
 
 /** Which camera, what it gives, and the mirror setting. */
 export function CameraSettings() {
   const controller = useController();
   const devices = useAppState((state) => state.camera.devices);
   const granted = useAppState((state) => state.camera.granted);
-  const mirrored = useAppState((state) => state.view.mirrored);
   const selectId = useId();
-  const mirrorId = useId();
 
   return (
     <div className="camera-settings">
@@ -48,15 +47,7 @@ export function CameraSettings() {
           </span>
         </p>
       )}
-      <div className="field field-inline">
-        <input
-          id={mirrorId}
-          type="checkbox"
-          checked={mirrored}
-          onChange={(event) => controller.setMirrored(event.target.checked)}
-        />
-        <label htmlFor={mirrorId}>Mirror the picture</label>
-      </div>
+      <MirrorToggle className="field field-inline" label="Mirror the picture" />
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { useId } from 'react';
 import type { ViewMode } from '../store/appState';
 import { useAppState, useController } from '../store/react';
+import { MirrorToggle } from './MirrorToggle';
 
 const OPTIONS: ReadonlyArray<{ mode: ViewMode; label: string }> = [
   { mode: 'overlay', label: 'Camera + overlay' },
@@ -11,11 +12,9 @@ const OPTIONS: ReadonlyArray<{ mode: ViewMode; label: string }> = [
 export function ViewControls() {
   const controller = useController();
   const mode = useAppState((state) => state.view.mode);
-  const mirrored = useAppState((state) => state.view.mirrored);
   const videoAvailable = useAppState((state) => state.connection.videoAvailable);
   const sessionKnown = useAppState((state) => state.connection.sessionId !== null);
   const name = useId();
-  const mirrorId = useId();
 
   return (
     <div className="view-controls">
@@ -38,15 +37,7 @@ export function ViewControls() {
           );
         })}
       </fieldset>
-      <div className="field-inline">
-        <input
-          id={mirrorId}
-          type="checkbox"
-          checked={mirrored}
-          onChange={(event) => controller.setMirrored(event.target.checked)}
-        />
-        <label htmlFor={mirrorId}>Mirror</label>
-      </div>
+      <MirrorToggle className="field-inline" label="Mirror" />
     </div>
   );
 }

@@ -1,34 +1,17 @@
 // React bindings for the monitor's store, like src/store/react.ts for the main page.
 
-import { createContext, useContext, useSyncExternalStore } from 'react';
+import { bindStore, type StoreContextValue } from '../react/bindStore';
 import type { Store } from '../store/store';
 import type { MonitorController } from './controller';
 import type { MonitorState } from './monitorState';
 
-export interface MonitorContextValue {
-  store: Store<MonitorState>;
-  controller: MonitorController;
-}
+export type MonitorContextValue = StoreContextValue<Store<MonitorState>, MonitorController>;
 
-export const MonitorContext = createContext<MonitorContextValue | null>(null);
+const binding = bindStore<Store<MonitorState>, MonitorController>('MonitorContext');
 
-function useMonitorContext(): MonitorContextValue {
-  const value = useContext(MonitorContext);
-  if (value === null)
-    throw new Error('MonitorContext is missing: render inside <MonitorContext value=...>');
-  return value;
-}
+export const MonitorContext = binding.Provider;
 
 /** A slice of the monitor state; selectors return values already held in it (no new objects). */
-export function useMonitorState<T>(selector: (state: MonitorState) => T): T {
-  const { store } = useMonitorContext();
-  return useSyncExternalStore(
-    store.subscribe,
-    () => selector(store.getState()),
-    () => selector(store.getState()),
-  );
-}
+export const useMonitorState = binding.useSelector;
 
-export function useMonitorController(): MonitorController {
-  return useMonitorContext().controller;
-}
+export const useMonitorController = binding.useController;

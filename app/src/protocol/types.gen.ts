@@ -267,6 +267,8 @@ export interface CalibrationTargetResidual {
 export interface CalibrationResultMessage {
   v: Version;
   type: "calibration_result";
+  /** Where the model came from: fit (this session's calibration procedure) or load (calibration_load; targets empty, totals null). The server always sends it. */
+  source?: "fit" | "load";
   targets: CalibrationTargetResidual[];
   mean_offset_px: number | null;
   mean_offset_deg: number | null;

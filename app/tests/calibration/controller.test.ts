@@ -183,7 +183,7 @@ describe('calibration controller', () => {
     next.session.opened();
     expect(next.session.types()).toEqual(['config', 'calibration_load']);
     expect(next.store.getState().savedStatus).toBe('loading');
-    next.session.receive({ ...CALIBRATED, targets: [], mean_offset_px: null });
+    next.session.receive({ ...CALIBRATED, source: 'load', targets: [], mean_offset_px: null });
     expect(next.store.getState()).toMatchObject({
       savedStatus: 'loaded',
       calibrated: true,

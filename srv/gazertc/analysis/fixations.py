@@ -3,7 +3,8 @@
 Input is a stream of :class:`GazePoint` (capture time in ns, gaze yaw and pitch in degrees, the
 convention of :mod:`gazertc.vision.types`), output is a stream of :class:`FixationEvent`
 (``start`` once a fixation has lasted ``min_fixation_ms``, ``end`` when it is over) and
-:class:`SaccadeEvent` (once the eye has settled again).
+:class:`SaccadeEvent` (once the eye has settled again); both records live in
+:mod:`gazertc.records` because they travel on the wire.
 
 Two methods, chosen per sample from the recent sampling interval:
 
@@ -25,20 +26,17 @@ import math
 import statistics
 from collections import deque
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 
-__all__ = [
-    "DetectionMethod",
-    "DetectorSettings",
-    "FixationDetector",
-    "FixationEvent",
-    "FixationPhase",
-    "GazePoint",
-    "OculomotorEvent",
-    "SaccadeEvent",
-    "angular_distance_deg",
-]
+from gazertc.records import (
+    DetectionMethod,
+    FixationEvent,
+    FixationPhase,
+    OculomotorEvent,
+    SaccadeEvent,
+)
+
+__all__ = ["DetectorSettings", "FixationDetector", "GazePoint", "angular_distance_deg"]
 
 NS_PER_MS: Final = 1_000_000
 INTERVAL_WINDOW: Final = 9
@@ -46,16 +44,6 @@ INTERVAL_WINDOW: Final = 9
 VELOCITY_SPAN_MS: Final = 30.0
 """Velocities are measured over at least this span: at 60 Hz it averages two intervals' noise,
 and it stays shorter than a saccade (30-80 ms)."""
-
-
-class DetectionMethod(StrEnum):
-    VELOCITY = "velocity"
-    DISPERSION = "dispersion"
-
-
-class FixationPhase(StrEnum):
-    START = "start"
-    END = "end"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +80,16 @@ class DetectorSettings:
             if not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}")
 
+    def to_dict(self) -> dict[str, float]:
+        """The thresholds by name (stored in a recording's metadata)."""
+        return {
+            "velocity_threshold_deg_s": self.velocity_threshold_deg_s,
+            "dispersion_threshold_deg": self.dispersion_threshold_deg,
+            "min_fixation_ms": self.min_fixation_ms,
+            "max_velocity_interval_ms": self.max_velocity_interval_ms,
+            "max_gap_ms": self.max_gap_ms,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class GazePoint:
@@ -101,51 +99,6 @@ class GazePoint:
     timestamp_unix_ns: int
     yaw_deg: float | None
     pitch_deg: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class FixationEvent:
-    """A fixation starting (reported once it has lasted the minimum duration, so
-    ``timestamp_unix_ns`` of the report is later than ``start_unix_ns``) or ending.
-
-    ``yaw_deg``/``pitch_deg`` are the mean gaze angles of the fixation so far;
-    ``dispersion_deg`` the yaw range plus pitch range. ``end_unix_ns`` and ``duration_ms`` are
-    set on ``end`` (time of its last sample) and ``None`` on ``start``.
-    """
-
-    phase: FixationPhase
-    start_unix_ns: int
-    end_unix_ns: int | None
-    duration_ms: float | None
-    yaw_deg: float
-    pitch_deg: float
-    dispersion_deg: float
-    method: DetectionMethod
-
-
-@dataclass(frozen=True, slots=True)
-class SaccadeEvent:
-    """A saccade between two fixations, reported when the eye has settled.
-
-    ``start_unix_ns`` is the last fixation sample before it, ``end_unix_ns`` the first settled
-    sample after it. ``amplitude_deg`` is the angle between those two gaze directions;
-    ``peak_velocity_deg_s`` the largest sample-to-sample velocity (``None`` with the
-    dispersion method, where samples are too far apart to measure it).
-    """
-
-    start_unix_ns: int
-    end_unix_ns: int
-    duration_ms: float
-    amplitude_deg: float
-    peak_velocity_deg_s: float | None
-    start_yaw_deg: float
-    start_pitch_deg: float
-    end_yaw_deg: float
-    end_pitch_deg: float
-    method: DetectionMethod
-
-
-OculomotorEvent = FixationEvent | SaccadeEvent
 
 
 def angular_distance_deg(

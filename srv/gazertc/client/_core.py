@@ -1,4 +1,17 @@
-"""The asynchronous client: one aiortc peer connection to a gazertc server."""
+"""The asynchronous client: one aiortc peer connection to a gazertc server.
+
+Every message from the server is checked against the protocol schema
+(:func:`gazertc.protocol.validate_message`) before anything reads it; one that breaks the
+protocol is logged (``logger.warning``) and dropped, and the client carries on.
+
+Samples are the exception to full validation: jsonschema takes about 5 ms for a 2.4 KB
+``sample`` (decoding and typing it take about 0.1 ms), too much at 30 samples a second. A
+sample is validated fully until its shape (with or without ``stage_ms``; no, a ``null`` or a
+set ``screen_point``) has passed once; later samples of that shape are accepted when their
+``v`` is right and :meth:`SampleMessage.from_dict <gazertc.records.SampleMessage.from_dict>`
+succeeds (every field present, enums known, numbers convertible), without the schema's ranges
+and lengths. Every other message is validated fully.
+"""
 
 from __future__ import annotations
 
@@ -11,40 +24,91 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 import aiohttp
 import av
 import numpy as np
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 import gazertc
 from gazertc import protocol
-from gazertc.client.records import (
-    ClientError,
-    ServerError,
-    TimeOffsetEstimate,
-    VideoFrame,
-    gaze_sample_from_dict,
-    recording_info_from_dict,
-    stored_event_from_dict,
+from gazertc.client.records import ClientError, ServerError, TimeOffsetEstimate, VideoFrame
+from gazertc.protocol import ErrorCode, JsonObject, OutputMode, ProtocolError
+from gazertc.records import (
+    FixationEvent,
+    RecordingInfo,
+    SaccadeEvent,
+    SampleMessage,
+    StatusReport,
+    StoredEvent,
+    oculomotor_from_dict,
 )
-from gazertc.protocol import JsonObject, OutputMode
-from gazertc.recording.store import RecordingInfo, StoredEvent
 from gazertc.vision.types import GazeSample
 
-__all__ = ["Client", "MessageListener"]
+__all__ = ["CLOSED_MESSAGE", "Client", "MessageListener", "RecordListener", "ServerRecord"]
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 MessageListener = Callable[[JsonObject, int], None]
-"""Called on the event loop with every data-channel message and its arrival (client clock)."""
+"""Called on the event loop with every valid data-channel message and its arrival (client
+clock)."""
+
+ServerRecord = SampleMessage | StatusReport | FixationEvent | SaccadeEvent
+"""The streamed records a server sends: samples, status reports, fixations and saccades."""
+
+RecordListener = Callable[[ServerRecord], None]
+"""Called on the event loop with every sample, status, fixation and saccade, typed."""
 
 DEFAULT_TIMEOUT_S: Final = 10.0
 MATCH_HISTORY: Final = 300
 """Samples kept for matching returned video frames: ten seconds at 30 fps."""
+CLOSED_MESSAGE: Final = "the client is closed"
+"""The message of the :class:`ClientError` raised by requests on (or during) :meth:`close`."""
+
+_Answer = StoredEvent | RecordingInfo
+SampleShape = tuple[bool, str]
+"""Whether a sample has ``stage_ms``, and whether its ``screen_point`` is absent, null or set."""
+
+
+def _sample_shape(message: JsonObject) -> SampleShape:
+    point = message.get("screen_point", ...)
+    return ("stage_ms" in message, "absent" if point is ... else "null" if point is None else "set")
+
+
+class _Newest(Generic[T]):
+    """The newest item of a stream, handed to one reader once (on the event loop)."""
+
+    def __init__(self) -> None:
+        self._item: T | None = None
+        self._changed = asyncio.Event()
+        self._closed = False
+
+    def put(self, item: T) -> None:
+        if not self._closed:
+            self._item = item
+            self._changed.set()
+
+    def close(self) -> None:
+        """Wake every reader; from now on :meth:`take` returns ``None`` at once."""
+        self._closed = True
+        self._item = None
+        self._changed.set()
+
+    async def take(self, timeout_seconds: float | None) -> T | None:
+        try:
+            async with asyncio.timeout(timeout_seconds):
+                while self._item is None and not self._closed:
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            return None
+        item, self._item = self._item, None
+        return item
 
 
 class Client:
@@ -54,6 +118,14 @@ class Client:
 
         async with Client("http://127.0.0.1:3000", video="clip.mp4") as client:
             sample = await client.receive_gaze_sample(timeout_seconds=5)
+
+    Incoming streams (samples, status reports, fixations and saccades) each keep only their
+    newest item: ``receive_*`` returns the newest one not yet received, so it is never stale.
+
+    :meth:`close` wakes everything waiting on the client: ``receive_*`` returns ``None``, and
+    every call waiting for the server's answer (``connect``, ``send_event``, the
+    ``recording_*`` calls, ``estimate_time_offset``) raises ``ClientError("the client is
+    closed")``, as do calls made after it.
 
     Args:
         url: the server's base URL.
@@ -82,15 +154,24 @@ class Client:
         self._video_options = video_options
         self._loop_video = loop_video
         self._pc: RTCPeerConnection | None = None
+        self._channel: RTCDataChannel | None = None
         self._player: MediaPlayer | None = None
         self._listeners: list[MessageListener] = []
+        self._record_listeners: list[RecordListener] = []
         self._frame_listeners: list[Callable[[VideoFrame, GazeSample | None], None]] = []
-        self._pending_events: collections.deque[asyncio.Future[JsonObject]] = collections.deque()
-        self._pending_recording: collections.deque[asyncio.Future[JsonObject]] = collections.deque()
+        self._config_received: asyncio.Future[None] | None = None
+        self._pending_events: collections.deque[asyncio.Future[StoredEvent]] = collections.deque()
+        self._pending_recording: collections.deque[asyncio.Future[RecordingInfo]] = (
+            collections.deque()
+        )
         self._pending_pongs: dict[int, asyncio.Future[tuple[JsonObject, int]]] = {}
         self._next_ping_id = 0
-        self._latest_sample: GazeSample | None = None
-        self._new_sample = asyncio.Event()
+        self._checked_sample_shapes: set[SampleShape] = set()
+        self._latest_sample: SampleMessage | None = None
+        self._gaze_samples: _Newest[SampleMessage] = _Newest()
+        self._sample_messages: _Newest[SampleMessage] = _Newest()
+        self._status: _Newest[StatusReport] = _Newest()
+        self._oculomotor: _Newest[FixationEvent | SaccadeEvent] = _Newest()
         self._samples_by_pts: collections.OrderedDict[int, tuple[GazeSample, int]] = (
             collections.OrderedDict()
         )
@@ -113,6 +194,11 @@ class Client:
     ) -> None:
         await self.close()
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has been called."""
+        return self._closed
+
     def _video_track(self) -> MediaStreamTrack:
         if isinstance(self._video, MediaStreamTrack):
             return self._video
@@ -134,25 +220,17 @@ class Client:
         """Offer the video, open the data channel and wait for the server's config.
 
         Raises:
-            ClientError: already connected, the video cannot be opened, or the server refused
-                (:class:`ServerError` with the server's code) or did not answer in time.
+            ClientError: already connected or closed, the video cannot be opened, or the server
+                refused (:class:`ServerError` with the server's code) or did not answer in time.
         """
+        if self._closed:
+            raise ClientError(CLOSED_MESSAGE)
         if self._pc is not None:
             raise ClientError("already connected; use a new Client for a new session")
+        config_received = self._config_received = asyncio.get_running_loop().create_future()
         pc = self._pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         channel = pc.createDataChannel("gaze")
-        config_received = asyncio.Event()
-
-        def on_message(data: str | bytes) -> None:
-            arrived_unix_ns = time.time_ns()
-            if not isinstance(data, str):
-                return
-            message = json.loads(data)
-            if message.get("type") == "config":
-                config_received.set()
-            self._dispatch(message, arrived_unix_ns)
-
-        channel.on("message", on_message)
+        channel.on("message", self._on_channel_message)
         pc.on("track", self._on_track)
         direction = "sendrecv" if self.output.sends_video else "sendonly"
         pc.addTransceiver(self._video_track(), direction=direction)
@@ -176,13 +254,15 @@ class Client:
         except (aiohttp.ClientError, TimeoutError) as exc:
             await self.close()
             raise ClientError(f"cannot reach {self.url}: {exc}") from exc
+        if self._closed:
+            raise ClientError(CLOSED_MESSAGE)
         if response.status != 200:
             await self.close()
             raise ServerError(answer.get("code", "unknown"), answer.get("message", str(answer)))
         self.session_id = answer["session_id"]
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
         try:
-            await asyncio.wait_for(config_received.wait(), timeout_seconds)
+            await asyncio.wait_for(config_received, timeout_seconds)
         except TimeoutError as exc:
             await self.close()
             raise ClientError(f"no config from the server within {timeout_seconds} s") from exc
@@ -196,10 +276,16 @@ class Client:
         )
 
     async def close(self) -> None:
-        """Close the connection and stop the video source (idempotent)."""
+        """Close the connection and stop the video source (idempotent).
+
+        Everything waiting on the client wakes at once, before the connection is torn down:
+        ``receive_*`` returns ``None``; calls waiting for an answer raise
+        ``ClientError("the client is closed")``.
+        """
         if self._closed:
             return
         self._closed = True
+        self._wake_waiters()
         if self._reader is not None:
             self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)
@@ -208,56 +294,154 @@ class Client:
             self._pc.remove_all_listeners()
         if self._player is not None and self._player.video is not None:
             self._player.video.stop()
-        failure = ClientError("the client was closed")
-        for future in [*self._pending_events, *self._pending_recording]:
-            if not future.done():
-                future.set_exception(failure)
-        for pong in self._pending_pongs.values():
-            if not pong.done():
-                pong.set_exception(failure)
         self._listeners.clear()
+        self._record_listeners.clear()
         self._frame_listeners.clear()
+
+    def _wake_waiters(self) -> None:
+        for stream in (self._gaze_samples, self._sample_messages, self._status, self._oculomotor):
+            stream.close()
+        futures: list[asyncio.Future[Any]] = [
+            *self._pending_events,
+            *self._pending_recording,
+            *self._pending_pongs.values(),
+        ]
+        if self._config_received is not None:
+            futures.append(self._config_received)
+        self._pending_events.clear()
+        self._pending_recording.clear()
+        self._pending_pongs.clear()
+        for future in futures:
+            if not future.done():
+                future.set_exception(ClientError(CLOSED_MESSAGE))
 
     # -- incoming -----------------------------------------------------------------------------
 
     def add_listener(self, listener: MessageListener) -> None:
-        """Call ``listener`` with every data-channel message (on the event loop)."""
+        """Call ``listener`` with every valid data-channel message (on the event loop).
+
+        A listener that raises is logged and does not disturb the client or other listeners.
+        """
         self._listeners.append(listener)
+
+    def add_record_listener(self, listener: RecordListener) -> None:
+        """Call ``listener`` with every sample (:class:`~gazertc.records.SampleMessage`),
+        status report, fixation and saccade, as its typed record (on the event loop)."""
+        self._record_listeners.append(listener)
 
     def add_frame_listener(self, listener: Callable[[VideoFrame, GazeSample | None], None]) -> None:
         """Call ``listener`` with every returned video frame and its sample, when known."""
         self._frame_listeners.append(listener)
 
-    def _dispatch(self, message: JsonObject, arrived_unix_ns: int) -> None:
-        message_type = message.get("type")
-        if message_type == "sample":
-            sample = gaze_sample_from_dict(message)
-            self._latest_sample = sample
-            self._new_sample.set()
-            self._samples_by_pts[message["pts_90khz"]] = (sample, arrived_unix_ns)
-            self._last_sample_pts = message["pts_90khz"]
-            while len(self._samples_by_pts) > MATCH_HISTORY:
-                self._samples_by_pts.popitem(last=False)
-        elif message_type == "event_ack":
-            _resolve_first(self._pending_events, message)
-        elif message_type == "recording_status":
-            _resolve_first(self._pending_recording, message)
+    def _on_channel_message(self, data: str | bytes) -> None:
+        """One data-channel payload: decoded, checked, typed and handed on; never raises."""
+        arrived_unix_ns = time.time_ns()
+        if not isinstance(data, str):
+            logger.warning("dropped a binary message of %d bytes from the server", len(data))
+            return
+        try:
+            message = json.loads(data)
+        except ValueError as exc:
+            logger.warning("dropped a message from the server that is not JSON: %s", exc)
+            return
+        try:
+            record = self._checked_record(message)
+        except ProtocolError as exc:
+            logger.warning("dropped a message from the server that breaks the protocol: %s", exc)
+            return
+        except (KeyError, TypeError, ValueError) as exc:
+            logger.warning(
+                "dropped a message from the server that breaks the protocol: %s: %s",
+                type(exc).__name__,
+                exc,
+            )
+            return
+        self._dispatch(message, record, arrived_unix_ns)
+
+    def _checked_record(self, message: Any) -> ServerRecord | _Answer | None:
+        """The typed record of a valid server message (``None`` for types without one).
+
+        Raises:
+            ProtocolError: the message fails the schema or is not one a server sends.
+            KeyError, TypeError, ValueError: a sample of an already checked shape is not valid.
+        """
+        message_type = message.get("type") if isinstance(message, dict) else None
+        if message_type == "sample" and message.get("v") == protocol.PROTOCOL_VERSION:
+            shape = _sample_shape(message)
+            if shape in self._checked_sample_shapes:
+                return SampleMessage.from_dict(message)
+            protocol.validate_message(message)
+            sample = SampleMessage.from_dict(message)
+            self._checked_sample_shapes.add(shape)
+            return sample
+        protocol.validate_message(message)
+        if message_type not in protocol.SERVER_MESSAGE_TYPES:
+            raise ProtocolError(
+                ErrorCode.UNEXPECTED_TYPE, f"a server does not send {message_type!r} messages"
+            )
+        if message_type == "status":
+            return StatusReport.from_dict(message)
+        if message_type in {"fixation", "saccade"}:
+            return oculomotor_from_dict(message)
+        if message_type == "event_ack":
+            return StoredEvent.from_dict(message["event"])
+        if message_type == "recording_status":
+            return RecordingInfo.from_dict(message["recording"])
+        return None
+
+    def _dispatch(
+        self, message: JsonObject, record: ServerRecord | _Answer | None, arrived_unix_ns: int
+    ) -> None:
+        message_type = message["type"]
+        if isinstance(record, SampleMessage):
+            self._on_sample(record, arrived_unix_ns)
+        elif isinstance(record, StatusReport):
+            self._status.put(record)
+        elif isinstance(record, FixationEvent | SaccadeEvent):
+            self._oculomotor.put(record)
+        elif isinstance(record, StoredEvent):
+            _resolve_first(self._pending_events, record)
+        elif isinstance(record, RecordingInfo):
+            _resolve_first(self._pending_recording, record)
+        elif message_type == "config":
+            if self._config_received is not None and not self._config_received.done():
+                self._config_received.set_result(None)
         elif message_type == "pong":
             pong = self._pending_pongs.pop(message["id"], None)
             if pong is not None and not pong.done():
                 pong.set_result((message, arrived_unix_ns))
         elif message_type == "error":
-            pending = {"event": self._pending_events, "recording": self._pending_recording}.get(
-                message.get("ref_type", "")
-            )
-            if pending:
-                future = pending.popleft()
-                if not future.done():
-                    future.set_exception(ServerError(message["code"], message["message"]))
-            else:
-                logger.warning("server error %s: %s", message["code"], message["message"])
+            self._on_error(message)
+        if isinstance(record, ServerRecord):
+            for record_listener in list(self._record_listeners):
+                try:
+                    record_listener(record)
+                except Exception:
+                    logger.exception("a record listener failed on a %s message", message_type)
         for listener in list(self._listeners):
-            listener(message, arrived_unix_ns)
+            try:
+                listener(message, arrived_unix_ns)
+            except Exception:
+                logger.exception("a message listener failed on a %s message", message_type)
+
+    def _on_sample(self, message: SampleMessage, arrived_unix_ns: int) -> None:
+        self._latest_sample = message
+        self._gaze_samples.put(message)
+        self._sample_messages.put(message)
+        pts = message.timing.pts_90khz
+        self._samples_by_pts[pts] = (message.sample, arrived_unix_ns)
+        self._last_sample_pts = pts
+        while len(self._samples_by_pts) > MATCH_HISTORY:
+            self._samples_by_pts.popitem(last=False)
+
+    def _on_error(self, message: JsonObject) -> None:
+        failure = ServerError(message["code"], message["message"])
+        ref_type = message.get("ref_type")
+        if ref_type == "event" and _fail_first(self._pending_events, failure):
+            return
+        if ref_type == "recording" and _fail_first(self._pending_recording, failure):
+            return
+        logger.warning("server error %s: %s", message["code"], message["message"])
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "video":
@@ -291,33 +475,56 @@ class Client:
     @property
     def latest_gaze_sample(self) -> GazeSample | None:
         """The newest sample received (``None`` before the first)."""
+        return None if self._latest_sample is None else self._latest_sample.sample
+
+    @property
+    def latest_sample_message(self) -> SampleMessage | None:
+        """The newest ``sample`` message received, with its timing and screen point."""
         return self._latest_sample
 
     async def receive_gaze_sample(self, timeout_seconds: float | None = None) -> GazeSample | None:
-        """The next sample to arrive (newest first: older unread ones are skipped), or ``None``
-        after ``timeout_seconds``."""
-        self._new_sample.clear()
-        try:
-            await asyncio.wait_for(self._new_sample.wait(), timeout_seconds)
-        except TimeoutError:
-            return None
-        return self._latest_sample
+        """The newest sample not yet received, waiting up to ``timeout_seconds`` (``None``:
+        forever) for one; ``None`` on timeout or once the client is closed."""
+        message = await self._gaze_samples.take(timeout_seconds)
+        return None if message is None else message.sample
+
+    async def receive_sample_message(
+        self, timeout_seconds: float | None = None
+    ) -> SampleMessage | None:
+        """Like :meth:`receive_gaze_sample`, with the whole ``sample`` message: the sample, its
+        frame's timing and, once the session is calibrated, its point on the screen. (A stream
+        of its own: it does not consume what :meth:`receive_gaze_sample` returns.)"""
+        return await self._sample_messages.take(timeout_seconds)
+
+    async def receive_status(self, timeout_seconds: float | None = None) -> StatusReport | None:
+        """The newest ``status`` report not yet received (the server sends one a second by
+        default), or ``None`` on timeout or once the client is closed."""
+        return await self._status.take(timeout_seconds)
+
+    async def receive_fixation_or_saccade(
+        self, timeout_seconds: float | None = None
+    ) -> FixationEvent | SaccadeEvent | None:
+        """The newest fixation or saccade not yet received, or ``None`` on timeout or once the
+        client is closed."""
+        return await self._oculomotor.take(timeout_seconds)
 
     # -- outgoing -----------------------------------------------------------------------------
 
     def _send(self, message: JsonObject) -> None:
-        channel = getattr(self, "_channel", None)
-        if self._closed or channel is None or channel.readyState != "open":
+        if self._closed:
+            raise ClientError(CLOSED_MESSAGE)
+        channel = self._channel
+        if channel is None or channel.readyState != "open":
             raise ClientError("not connected")
-        channel.send(json.dumps(message, separators=(",", ":")))
+        channel.send(protocol.encode(message))
 
     async def _request(
         self,
-        pending: collections.deque[asyncio.Future[JsonObject]],
+        pending: collections.deque[asyncio.Future[T]],
         message: JsonObject,
         timeout_seconds: float,
-    ) -> JsonObject:
-        future: asyncio.Future[JsonObject] = asyncio.get_running_loop().create_future()
+    ) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._send(message)
         pending.append(future)
         try:
@@ -339,13 +546,12 @@ class Client:
 
         Raises:
             ServerError: the server refused it (e.g. an empty name).
-            ClientError: not connected or no answer in time.
+            ClientError: not connected, no answer in time, or the client is closed.
         """
         message: JsonObject = {"v": protocol.PROTOCOL_VERSION, "type": "event", "name": name}
         if event_timestamp_unix_ns is not None:
             message["timestamp_unix_ns"] = event_timestamp_unix_ns
-        ack = await self._request(self._pending_events, message, timeout_seconds)
-        return stored_event_from_dict(ack["event"])
+        return await self._request(self._pending_events, message, timeout_seconds)
 
     async def _recording(
         self, action: str, name: str | None, timeout_seconds: float
@@ -357,8 +563,7 @@ class Client:
         }
         if name is not None:
             message["name"] = name
-        status = await self._request(self._pending_recording, message, timeout_seconds)
-        return recording_info_from_dict(status["recording"])
+        return await self._request(self._pending_recording, message, timeout_seconds)
 
     async def recording_start(
         self, name: str | None = None, *, timeout_seconds: float = DEFAULT_TIMEOUT_S
@@ -367,19 +572,22 @@ class Client:
 
         Raises:
             ServerError: ``recording_in_progress`` or ``recording_unavailable``.
+            ClientError: not connected, no answer in time, or the client is closed.
         """
         return await self._recording("start", name, timeout_seconds)
 
     async def recording_stop_and_save(
         self, *, timeout_seconds: float = DEFAULT_TIMEOUT_S
     ) -> RecordingInfo:
-        """Stop the recording and keep it. Raises: ServerError ``not_recording``."""
+        """Stop the recording and keep it. Raises: ServerError ``not_recording``; ClientError
+        as :meth:`recording_start`."""
         return await self._recording("stop", None, timeout_seconds)
 
     async def recording_cancel(
         self, *, timeout_seconds: float = DEFAULT_TIMEOUT_S
     ) -> RecordingInfo:
-        """Stop the recording and discard its data. Raises: ServerError ``not_recording``."""
+        """Stop the recording and discard its data. Raises: ServerError ``not_recording``;
+        ClientError as :meth:`recording_start`."""
         return await self._recording("cancel", None, timeout_seconds)
 
     async def set_output(self, output: OutputMode) -> None:
@@ -394,7 +602,7 @@ class Client:
         shortest round trip wins: it had the least room for asymmetric delay).
 
         Raises:
-            ClientError: not connected or no pong in time.
+            ClientError: not connected, no pong in time, or the client is closed.
         """
         best: tuple[int, int] | None = None
         loop = asyncio.get_running_loop()
@@ -402,8 +610,8 @@ class Client:
             ping_id = self._next_ping_id
             self._next_ping_id += 1
             future: asyncio.Future[tuple[JsonObject, int]] = loop.create_future()
-            self._pending_pongs[ping_id] = future
             self._send(protocol.make_ping(ping_id, time.time_ns()))
+            self._pending_pongs[ping_id] = future
             try:
                 pong, t3 = await asyncio.wait_for(future, timeout_seconds)
             except TimeoutError as exc:
@@ -418,9 +626,19 @@ class Client:
         return TimeOffsetEstimate(best[1], best[0] / 1e6, max(1, pings))
 
 
-def _resolve_first(pending: collections.deque[asyncio.Future[JsonObject]], message: Any) -> None:
+def _resolve_first(pending: collections.deque[asyncio.Future[T]], answer: T) -> None:
     while pending:
         future = pending.popleft()
         if not future.done():
-            future.set_result(message)
+            future.set_result(answer)
             return
+
+
+def _fail_first(pending: collections.deque[asyncio.Future[T]], failure: ServerError) -> bool:
+    """Fail the oldest request still waiting; whether there was one."""
+    while pending:
+        future = pending.popleft()
+        if not future.done():
+            future.set_exception(failure)
+            return True
+    return False

@@ -9,13 +9,17 @@ slot per stream holding only the newest item, so ``receive_*`` never returns sta
         client.send_event("stimulus_onset")
         sample = client.receive_gaze_sample(timeout_seconds=1.0)
         client.recording_stop_and_save()
+
+:meth:`Client.close` may be called from any thread and wakes every other thread waiting on the
+client at once: ``receive_*`` returns ``None``; calls waiting for the server's answer raise
+``ClientError("the client is closed")``, as do calls made after it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import concurrent.futures
+import contextlib
 import threading
 from collections.abc import Coroutine
 from pathlib import Path
@@ -24,10 +28,18 @@ from typing import Any, Final, Generic, TypeVar
 
 from aiortc.mediastreams import MediaStreamTrack
 
+from gazertc.client._core import CLOSED_MESSAGE, ServerRecord
 from gazertc.client._core import Client as AsyncClient
 from gazertc.client.records import ClientError, TimeOffsetEstimate, VideoFrame
-from gazertc.protocol import JsonObject, OutputMode
-from gazertc.recording.store import RecordingInfo, StoredEvent
+from gazertc.protocol import OutputMode
+from gazertc.records import (
+    FixationEvent,
+    RecordingInfo,
+    SaccadeEvent,
+    SampleMessage,
+    StatusReport,
+    StoredEvent,
+)
 from gazertc.vision.types import GazeSample
 
 __all__ = ["Client"]
@@ -40,21 +52,27 @@ class _Latest(Generic[T]):
     """The newest item of a stream, handed to one reader once (thread-safe)."""
 
     def __init__(self) -> None:
-        self._items: collections.deque[T] = collections.deque(maxlen=1)
-        self._ready = threading.Event()
-        self._lock = threading.Lock()
+        self._item: T | None = None
+        self._closed = False
+        self._changed = threading.Condition()
 
     def put(self, item: T) -> None:
-        with self._lock:
-            self._items.append(item)
-            self._ready.set()
+        with self._changed:
+            if not self._closed:
+                self._item = item
+                self._changed.notify_all()
+
+    def close(self) -> None:
+        """Wake every reader; from now on :meth:`take` returns ``None`` at once."""
+        with self._changed:
+            self._closed = True
+            self._item = None
+            self._changed.notify_all()
 
     def take(self, timeout_seconds: float | None) -> T | None:
-        if not self._ready.wait(timeout_seconds):
-            return None
-        with self._lock:
-            item = self._items.popleft() if self._items else None
-            self._ready.clear()
+        with self._changed:
+            self._changed.wait_for(lambda: self._item is not None or self._closed, timeout_seconds)
+            item, self._item = self._item, None
         return item
 
 
@@ -82,11 +100,14 @@ class Client:
             target=self._loop.run_forever, name="gazertc-client", daemon=True
         )
         self._thread.start()
-        self._samples: _Latest[GazeSample] = _Latest()
-        self._status: _Latest[JsonObject] = _Latest()
-        self._oculomotor: _Latest[JsonObject] = _Latest()
+        self._gaze_samples: _Latest[GazeSample] = _Latest()
+        self._sample_messages: _Latest[SampleMessage] = _Latest()
+        self._status: _Latest[StatusReport] = _Latest()
+        self._oculomotor: _Latest[FixationEvent | SaccadeEvent] = _Latest()
         self._matched: _Latest[tuple[VideoFrame, GazeSample]] = _Latest()
         self._closed = False
+        self._calls_lock = threading.Lock()
+        self._calls: set[concurrent.futures.Future[Any]] = set()
 
         async def create() -> AsyncClient:
             client = AsyncClient(
@@ -97,7 +118,7 @@ class Client:
                 video_options=video_options,
                 loop_video=loop_video,
             )
-            client.add_listener(lambda message, _: self._on_message(client, message))
+            client.add_record_listener(self._on_record)
             client.add_frame_listener(self._on_frame)
             await client.connect(connect_timeout_seconds)
             return client
@@ -112,6 +133,11 @@ class Client:
     def session_id(self) -> str | None:
         return self._client.session_id
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has been called."""
+        return self._closed
+
     def __enter__(self) -> Client:
         return self
 
@@ -124,14 +150,40 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        """Close the session and stop the background thread (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
+        """Close the session and stop the background thread (idempotent; any thread).
+
+        Threads blocked in ``receive_*`` return ``None`` at once; threads waiting for an
+        answer (``send_event``, ``recording_*``, ``estimate_time_offset``) raise
+        ``ClientError("the client is closed")``.
+        """
+        with self._calls_lock:
+            if self._closed:
+                return
+            self._closed = True
+        for stream in (
+            self._gaze_samples,
+            self._sample_messages,
+            self._status,
+            self._oculomotor,
+            self._matched,
+        ):
+            stream.close()
         try:
-            self._call(self._client.close(), DEFAULT_TIMEOUT_S)
+            closing = asyncio.run_coroutine_threadsafe(self._client.close(), self._loop)
+            try:
+                closing.result(DEFAULT_TIMEOUT_S)
+            except concurrent.futures.TimeoutError as exc:
+                closing.cancel()
+                raise ClientError(f"closing took over {DEFAULT_TIMEOUT_S} s") from exc
         finally:
             self._stop_loop()
+            # Calls whose coroutine never ran (the loop stopped first) would wait for their
+            # timeout: fail them now.
+            with self._calls_lock:
+                calls = list(self._calls)
+            for call in calls:
+                with contextlib.suppress(concurrent.futures.InvalidStateError):
+                    call.set_exception(ClientError(CLOSED_MESSAGE))
 
     def _stop_loop(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -139,28 +191,33 @@ class Client:
         self._loop.close()
 
     def _call(self, coroutine: Coroutine[Any, Any, T], timeout_seconds: float) -> T:
-        if self._loop.is_closed():
-            coroutine.close()
-            raise ClientError("the client is closed")
-        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        with self._calls_lock:
+            if self._closed or self._loop.is_closed():
+                coroutine.close()
+                raise ClientError(CLOSED_MESSAGE)
+            future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+            self._calls.add(future)
         try:
             return future.result(timeout_seconds)
         except concurrent.futures.TimeoutError as exc:
             future.cancel()
             raise ClientError(f"no result within {timeout_seconds} s") from exc
+        except concurrent.futures.CancelledError as exc:
+            raise ClientError(CLOSED_MESSAGE) from exc
+        finally:
+            with self._calls_lock:
+                self._calls.discard(future)
 
     # -- on the loop thread -------------------------------------------------------------------
 
-    def _on_message(self, client: AsyncClient, message: JsonObject) -> None:
-        message_type = message.get("type")
-        if message_type == "sample":
-            sample = client.latest_gaze_sample  # built once, by the core
-            if sample is not None:
-                self._samples.put(sample)
-        elif message_type == "status":
-            self._status.put(message)
-        elif message_type in {"fixation", "saccade"}:
-            self._oculomotor.put(message)
+    def _on_record(self, record: ServerRecord) -> None:
+        if isinstance(record, SampleMessage):
+            self._gaze_samples.put(record.sample)
+            self._sample_messages.put(record)
+        elif isinstance(record, StatusReport):
+            self._status.put(record)
+        else:
+            self._oculomotor.put(record)
 
     def _on_frame(self, frame: VideoFrame, sample: GazeSample | None) -> None:
         if sample is not None:
@@ -170,24 +227,33 @@ class Client:
 
     def receive_gaze_sample(self, timeout_seconds: float | None = None) -> GazeSample | None:
         """The newest sample not yet received, waiting up to ``timeout_seconds`` (``None``:
-        forever) for one; ``None`` on timeout."""
-        return self._samples.take(timeout_seconds)
+        forever) for one; ``None`` on timeout or once the client is closed."""
+        return self._gaze_samples.take(timeout_seconds)
 
-    def receive_status(self, timeout_seconds: float | None = None) -> JsonObject | None:
-        """The newest ``status`` message not yet received, or ``None`` on timeout."""
+    def receive_sample_message(self, timeout_seconds: float | None = None) -> SampleMessage | None:
+        """Like :meth:`receive_gaze_sample`, with the whole ``sample`` message: the sample, its
+        frame's timing and, once the session is calibrated, its point on the screen. (A stream
+        of its own: it does not consume what :meth:`receive_gaze_sample` returns.)"""
+        return self._sample_messages.take(timeout_seconds)
+
+    def receive_status(self, timeout_seconds: float | None = None) -> StatusReport | None:
+        """The newest ``status`` report not yet received, or ``None`` on timeout or once the
+        client is closed."""
         return self._status.take(timeout_seconds)
 
     def receive_fixation_or_saccade(
         self, timeout_seconds: float | None = None
-    ) -> JsonObject | None:
-        """The newest ``fixation`` or ``saccade`` message not yet received, or ``None``."""
+    ) -> FixationEvent | SaccadeEvent | None:
+        """The newest fixation or saccade not yet received, or ``None`` on timeout or once the
+        client is closed."""
         return self._oculomotor.take(timeout_seconds)
 
     def receive_matched_video_frame_and_gaze(
         self, timeout_seconds: float | None = None
     ) -> tuple[VideoFrame, GazeSample] | None:
         """The newest annotated frame with the sample of the same source frame (matched by RTP
-        timestamp), or ``None`` on timeout. Needs ``output`` ``video`` or ``both``.
+        timestamp), or ``None`` on timeout or once the client is closed. Needs ``output``
+        ``video`` or ``both``.
 
         Raises:
             ClientError: this client does not receive video.

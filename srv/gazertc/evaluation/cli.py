@@ -8,22 +8,27 @@ import sys
 from pathlib import Path
 
 from gazertc.errors import InputError
-from gazertc.evaluation.gaze_datasets import (
+from gazertc.evaluation.columbia import (
     COLUMBIA_HORIZONTAL_SIGN,
     COLUMBIA_VERTICAL_SIGN,
-    DEFAULT_CALIBRATION_SAMPLES,
     ColumbiaEvaluation,
     ColumbiaGroupResult,
-    GazeDatasetName,
-    MpiiEvaluation,
-    MpiiPersonResult,
     evaluate_columbia,
-    evaluate_mpiifacegaze,
     load_columbia,
-    load_mpiifacegaze,
+)
+from gazertc.evaluation.gaze_common import (
+    DEFAULT_CALIBRATION_SAMPLES,
+    GazeDatasetName,
     still_estimator,
 )
+from gazertc.evaluation.mpiifacegaze import (
+    MpiiEvaluation,
+    MpiiPersonResult,
+    evaluate_mpiifacegaze,
+    load_mpiifacegaze,
+)
 from gazertc.evaluation.tables import Cell, format_table
+from gazertc.progress import Progress, counting
 
 __all__ = ["add_arguments", "columbia_tables", "mpii_tables", "run"]
 
@@ -185,16 +190,25 @@ def run(args: argparse.Namespace) -> int:
             f"--max-images-per-person must be at least 1, got {args.max_images_per_person}"
         )
     estimator = still_estimator()
+    # Progress (on a terminal only) counts the estimator's calls: one per image evaluated.
     if dataset is GazeDatasetName.MPIIFACEGAZE:
-        evaluation = evaluate_mpiifacegaze(
-            load_mpiifacegaze(path),
-            estimator,
-            calibration_samples=args.calibration_samples,
-            seed=args.seed,
-            max_images_per_person=args.max_images_per_person,
+        persons = load_mpiifacegaze(path)
+        limit = args.max_images_per_person
+        total = sum(
+            len(p.samples) if limit is None else min(limit, len(p.samples)) for p in persons
         )
+        with Progress(f"evaluate {dataset.value}", total, "images") as progress:
+            evaluation = evaluate_mpiifacegaze(
+                persons,
+                counting(estimator, progress),
+                calibration_samples=args.calibration_samples,
+                seed=args.seed,
+                max_images_per_person=args.max_images_per_person,
+            )
         report = mpii_tables(evaluation)
     else:
-        report = columbia_tables(evaluate_columbia(load_columbia(path), estimator))
+        samples = load_columbia(path)
+        with Progress(f"evaluate {dataset.value}", len(samples), "images") as progress:
+            report = columbia_tables(evaluate_columbia(samples, counting(estimator, progress)))
     print(report, file=sys.stdout)
     return 0

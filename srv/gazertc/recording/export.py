@@ -22,52 +22,32 @@ import json
 import sqlite3
 import statistics
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import gazertc
-from gazertc.recording.store import RecordingError, RecordingInfo, read_recording_info
+from gazertc.recording.store import RecordingError, read_recording_info
+from gazertc.records import (
+    SAMPLE_COLUMNS,
+    Column,
+    OculomotorKind,
+    RecordingInfo,
+    SampleMessage,
+    sample_columns,
+)
 
-__all__ = ["SAMPLE_COLUMNS", "export_bids", "export_csv", "sampling_rate_hz"]
+__all__ = ["EXPORT_SAMPLE_COLUMNS", "export_bids", "export_csv", "sampling_rate_hz"]
 
 NS_PER_S: Final = 1_000_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
-    name: str
-    description: str
-    units: str | None
-
-
-SAMPLE_COLUMNS: Final = (
-    Column("timestamp_unix_ns", "capture time of the frame, server clock", "ns"),
+EXPORT_SAMPLE_COLUMNS: Final = (
+    SAMPLE_COLUMNS[0],
     Column("time_s", "seconds since the recording started", "s"),
-    Column("frame_id", "frames received in the session, counted from 0", None),
-    Column("face_found", "1 when a face was found", None),
-    Column("gaze_yaw_deg", "gaze direction yaw, positive towards the image's right", "deg"),
-    Column("gaze_pitch_deg", "gaze direction pitch, positive up", "deg"),
-    Column("head_yaw_deg", "head yaw, positive towards the image's right", "deg"),
-    Column("head_pitch_deg", "head pitch, positive up", "deg"),
-    Column("head_roll_deg", "head roll, positive clockwise in the image", "deg"),
-    Column("right_iris_x_px", "subject's right iris centre, x in frame pixels", "pixel"),
-    Column("right_iris_y_px", "subject's right iris centre, y in frame pixels (down)", "pixel"),
-    Column("left_iris_x_px", "subject's left iris centre, x in frame pixels", "pixel"),
-    Column("left_iris_y_px", "subject's left iris centre, y in frame pixels (down)", "pixel"),
-    Column("right_eye_openness", "right lid gap over eye width (open 0.25-0.4)", None),
-    Column("left_eye_openness", "left lid gap over eye width (open 0.25-0.4)", None),
-    Column("blinking", "1 during a blink", None),
+    *SAMPLE_COLUMNS[1:],
 )
-
-
-def _eye_values(eye: dict[str, Any] | None) -> tuple[Any, Any, Any]:
-    if eye is None:
-        return None, None, None
-    centre = eye["centre_px"]
-    if centre is None:
-        return None, None, eye["openness"]
-    return centre[0], centre[1], eye["openness"]
+"""The sample columns of the exports: :data:`~gazertc.records.SAMPLE_COLUMNS` with ``time_s``
+after the capture time."""
 
 
 def _sample_rows(connection: sqlite3.Connection, info: RecordingInfo) -> Iterator[list[Any]]:
@@ -76,28 +56,9 @@ def _sample_rows(connection: sqlite3.Connection, info: RecordingInfo) -> Iterato
         (info.recording_id,),
     )
     for (sample_json,) in cursor:
-        sample = json.loads(sample_json)
-        gaze, head = sample["gaze"], sample["head_pose"]
-        right = _eye_values(sample["right_eye"])
-        left = _eye_values(sample["left_eye"])
-        yield [
-            sample["timestamp_unix_ns"],
-            _seconds(sample["timestamp_unix_ns"], info),
-            sample["frame_id"],
-            int(sample["face_found"]),
-            None if gaze is None else gaze["yaw_deg"],
-            None if gaze is None else gaze["pitch_deg"],
-            None if head is None else head["yaw_deg"],
-            None if head is None else head["pitch_deg"],
-            None if head is None else head["roll_deg"],
-            right[0],
-            right[1],
-            left[0],
-            left[1],
-            right[2],
-            left[2],
-            int(sample["blinking"]),
-        ]
+        message = SampleMessage.from_dict(json.loads(sample_json))
+        values = sample_columns(message)
+        yield [values[0], _seconds(message.sample.timestamp_unix_ns, info), *values[1:]]
 
 
 def _seconds(timestamp_unix_ns: int, info: RecordingInfo) -> float:
@@ -145,12 +106,14 @@ def _blinks(connection: sqlite3.Connection, info: RecordingInfo) -> list[list[An
     return [[phase, ts, _seconds(ts, info), duration] for phase, ts, duration in rows]
 
 
-def _oculomotor(connection: sqlite3.Connection, info: RecordingInfo, kind: str) -> list[list[Any]]:
+def _oculomotor(
+    connection: sqlite3.Connection, info: RecordingInfo, kind: OculomotorKind
+) -> list[list[Any]]:
     rows = connection.execute(
         "SELECT start_unix_ns, end_unix_ns, duration_ms, yaw_deg, pitch_deg, amplitude_deg, "
         "peak_velocity_deg_s, method FROM oculomotor WHERE recording_id = ? AND kind = ? "
         "ORDER BY start_unix_ns",
-        (info.recording_id, kind),
+        (info.recording_id, kind.value),
     )
     return [
         [start, _seconds(start, info), end, duration, *rest] for start, end, duration, *rest in rows
@@ -198,7 +161,9 @@ def export_csv(connection: sqlite3.Connection, recording_id: str, out_dir: Path)
         name: out_dir / f"{name}.csv"
         for name in ("samples", "events", "blinks", "fixations", "saccades")
     }
-    _write_csv(paths["samples"], [c.name for c in SAMPLE_COLUMNS], _sample_rows(connection, info))
+    _write_csv(
+        paths["samples"], [c.name for c in EXPORT_SAMPLE_COLUMNS], _sample_rows(connection, info)
+    )
     _write_csv(
         paths["events"],
         ["timestamp_unix_ns", "time_s", "name", "source", "received_unix_ns"],
@@ -209,8 +174,14 @@ def export_csv(connection: sqlite3.Connection, recording_id: str, out_dir: Path)
         ["phase", "timestamp_unix_ns", "time_s", "duration_ms"],
         _blinks(connection, info),
     )
-    _write_csv(paths["fixations"], _OCULOMOTOR_HEADER, _oculomotor(connection, info, "fixation"))
-    _write_csv(paths["saccades"], _OCULOMOTOR_HEADER, _oculomotor(connection, info, "saccade"))
+    _write_csv(
+        paths["fixations"],
+        _OCULOMOTOR_HEADER,
+        _oculomotor(connection, info, OculomotorKind.FIXATION),
+    )
+    _write_csv(
+        paths["saccades"], _OCULOMOTOR_HEADER, _oculomotor(connection, info, OculomotorKind.SACCADE)
+    )
     summary_path = out_dir / "recording.json"
     summary_path.write_text(
         json.dumps(_metadata(info, sampling_rate_hz(connection, recording_id)), indent=2) + "\n",
@@ -246,15 +217,15 @@ def _physioevents(connection: sqlite3.Connection, info: RecordingInfo) -> list[l
         if phase == "end" and duration_ms is not None:
             onset_ns = ts - round(duration_ms * 1e6)
             rows.append([_seconds(onset_ns, info), duration_ms / 1000.0, "blink", "n/a", onset_ns])
-    for kind in ("fixation", "saccade"):
+    for kind in OculomotorKind:
         for start, start_s, _, duration_ms, yaw, pitch, amplitude, *_ in _oculomotor(
             connection, info, kind
         ):
-            if kind == "fixation":
+            if kind is OculomotorKind.FIXATION:
                 message = f"yaw_deg={yaw:.3f} pitch_deg={pitch:.3f}"
             else:
                 message = f"amplitude_deg={amplitude:.3f}"
-            rows.append([start_s, duration_ms / 1000.0, kind, message, start])
+            rows.append([start_s, duration_ms / 1000.0, kind.value, message, start])
     rows.sort(key=lambda row: int(row[4]))
     return rows
 
@@ -310,7 +281,7 @@ def export_bids(
         "CameraResolution": (
             None if info.frame_width_px is None else [info.frame_width_px, info.frame_height_px]
         ),
-        **_columns_sidecar(SAMPLE_COLUMNS),
+        **_columns_sidecar(EXPORT_SAMPLE_COLUMNS),
     }
     screen = info.metadata.get("screen")
     if isinstance(screen, dict):

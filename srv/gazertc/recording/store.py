@@ -24,21 +24,24 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
-from enum import StrEnum
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from gazertc.errors import GazertcError
+from gazertc.records import (
+    FixationEvent,
+    OculomotorEvent,
+    RecordingInfo,
+    RecordingState,
+    SampleMessage,
+    StoredEvent,
+)
 
 __all__ = [
     "DATABASE_NAME",
-    "EventSource",
     "RecordingError",
-    "RecordingInfo",
-    "RecordingState",
     "RecordingStore",
-    "StoredEvent",
     "connect_read_only",
     "list_recording_infos",
     "read_recording_info",
@@ -111,66 +114,6 @@ CREATE INDEX IF NOT EXISTS oculomotor_by_recording ON oculomotor (recording_id, 
 
 class RecordingError(GazertcError):
     """The recording store cannot do what was asked (the message says why)."""
-
-
-class RecordingState(StrEnum):
-    RECORDING = "recording"
-    SAVED = "saved"
-    CANCELLED = "cancelled"
-    INCOMPLETE = "incomplete"
-    """The server stopped without saving it (killed or crashed); what was committed is kept."""
-
-
-class EventSource(StrEnum):
-    """Where an event's timestamp came from."""
-
-    CLIENT = "client"
-    """The client gave ``timestamp_unix_ns`` (its clock: see the ping/pong offset)."""
-    ARRIVAL = "arrival"
-    """The server stamped the event when it arrived."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """An event as the server stored it (the schema's ``stored_event``)."""
-
-    name: str
-    timestamp_unix_ns: int
-    received_unix_ns: int
-    source: EventSource
-    session_id: str
-    recording_id: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        as_dict = asdict(self)
-        as_dict["source"] = self.source.value
-        return as_dict
-
-
-@dataclass(frozen=True, slots=True)
-class RecordingInfo:
-    """A recording's summary (the schema's ``recording_info``)."""
-
-    recording_id: str
-    session_id: str
-    name: str | None
-    state: RecordingState
-    started_unix_ns: int
-    stopped_unix_ns: int | None
-    frame_width_px: int | None
-    frame_height_px: int | None
-    sample_count: int
-    event_count: int
-    blink_count: int
-    fixation_count: int
-    saccade_count: int
-    metadata: Mapping[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        as_dict = asdict(self)
-        as_dict["state"] = self.state.value
-        as_dict["metadata"] = dict(self.metadata)
-        return as_dict
 
 
 _INFO_QUERY: Final = """
@@ -252,20 +195,21 @@ class _Rows:
 _STOP: Final = object()
 
 
-def _sample_row(recording_id: str, sample: Mapping[str, Any], sample_json: str) -> _Rows:
-    gaze = sample.get("gaze")
+def _sample_row(recording_id: str, message: SampleMessage, text: str) -> _Rows:
+    sample = message.sample
+    gaze = sample.gaze
     return _Rows(
         "INSERT INTO samples (recording_id, timestamp_unix_ns, frame_id, face_found, "
         "gaze_yaw_deg, gaze_pitch_deg, blinking, sample_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             recording_id,
-            sample["timestamp_unix_ns"],
-            sample["frame_id"],
-            int(sample["face_found"]),
-            None if gaze is None else gaze["yaw_deg"],
-            None if gaze is None else gaze["pitch_deg"],
-            int(sample["blinking"]),
-            sample_json,
+            sample.timestamp_unix_ns,
+            message.timing.frame_id,
+            int(sample.face_found),
+            None if gaze is None else gaze.yaw_deg,
+            None if gaze is None else gaze.pitch_deg,
+            int(sample.blinking),
+            text,
         ),
     )
 
@@ -346,29 +290,26 @@ class RecordingStore:
 
     # -- from the event loop: never blocks -----------------------------------------------------
 
-    def add_sample(self, recording_id: str, sample: Mapping[str, Any], sample_json: str) -> None:
-        """Queue one ``sample`` message (parsed, and its JSON text) and its blink events."""
-        self._queue.put(_sample_row(recording_id, sample, sample_json))
+    def add_sample(self, recording_id: str, message: SampleMessage, text: str) -> None:
+        """Queue one sample (the typed message and the text sent for it) and its blink
+        events."""
+        sample = message.sample
+        self._queue.put(_sample_row(recording_id, message, text))
         if recording_id not in self._frame_size_known:
             self._frame_size_known.add(recording_id)
             self._queue.put(
                 _Rows(
                     "UPDATE recordings SET frame_width_px = ?, frame_height_px = ? "
                     "WHERE recording_id = ?",
-                    (sample["frame_width_px"], sample["frame_height_px"], recording_id),
+                    (sample.frame_width_px, sample.frame_height_px, recording_id),
                 )
             )
-        for blink in sample.get("blink_events", ()):
+        for blink in sample.blink_events:
             self._queue.put(
                 _Rows(
                     "INSERT INTO blinks (recording_id, phase, timestamp_unix_ns, duration_ms) "
                     "VALUES (?, ?, ?, ?)",
-                    (
-                        recording_id,
-                        blink["phase"],
-                        blink["timestamp_unix_ns"],
-                        blink["duration_ms"],
-                    ),
+                    (recording_id, blink.phase.value, blink.timestamp_unix_ns, blink.duration_ms),
                 )
             )
 
@@ -390,22 +331,29 @@ class RecordingStore:
             )
         )
 
-    def add_oculomotor(
-        self,
-        recording_id: str,
-        *,
-        kind: str,
-        start_unix_ns: int,
-        end_unix_ns: int,
-        duration_ms: float,
-        yaw_deg: float | None,
-        pitch_deg: float | None,
-        amplitude_deg: float | None,
-        peak_velocity_deg_s: float | None,
-        method: str,
-    ) -> None:
-        """Queue a finished fixation (``kind="fixation"``, mean angles) or saccade
-        (``kind="saccade"``, landing angles and amplitude)."""
+    def add_oculomotor(self, recording_id: str, event: OculomotorEvent) -> None:
+        """Queue a finished fixation (mean angles; give its ``end``) or a saccade (landing
+        angles and amplitude)."""
+        if isinstance(event, FixationEvent):
+            if event.end_unix_ns is None:
+                raise ValueError("only a fixation's end is stored (its start has no end time)")
+            row: tuple[Any, ...] = (
+                event.end_unix_ns,
+                event.duration_ms or 0.0,
+                event.yaw_deg,
+                event.pitch_deg,
+                None,
+                None,
+            )
+        else:
+            row = (
+                event.end_unix_ns,
+                event.duration_ms,
+                event.end_yaw_deg,
+                event.end_pitch_deg,
+                event.amplitude_deg,
+                event.peak_velocity_deg_s,
+            )
         self._queue.put(
             _Rows(
                 "INSERT INTO oculomotor (recording_id, kind, start_unix_ns, end_unix_ns, "
@@ -413,15 +361,10 @@ class RecordingStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     recording_id,
-                    kind,
-                    start_unix_ns,
-                    end_unix_ns,
-                    duration_ms,
-                    yaw_deg,
-                    pitch_deg,
-                    amplitude_deg,
-                    peak_velocity_deg_s,
-                    method,
+                    event.kind.value,
+                    event.start_unix_ns,
+                    *row,
+                    event.method.value,
                 ),
             )
         )

@@ -5,11 +5,8 @@ Routes::
     POST /offer    {"sdp", "type": "offer", "options"?} -> {"sdp", "type": "answer", "session_id"}
     GET  /health   sessions, workers, event-loop lag (schema: health)
     GET  /         the built web app (app/dist) when present
-    POST /api/sessions/{session_id}/events     event_request -> stored_event
-    POST /api/sessions/{session_id}/recording  recording_request -> recording_info
-    GET  /api/recordings                       recording_list
-    GET  /api/recordings/{recording_id}        recording_info
-    GET  /api/recordings/{recording_id}/export?format=csv|bids   a zip of the exported files
+    POST /api/sessions/{session_id}/events|recording, GET /api/recordings/...
+                   events, recording control and stored recordings (see recordings_api.py)
     GET  /api/monitor/sessions, POST /api/monitor/sessions/{anon_id}/recording|events
                    the monitor (Authorization: Bearer <monitor token>; see monitor.py)
     GET  /monitor  the built web app's monitor page (same index.html as /)
@@ -22,15 +19,11 @@ messages (see the protocol schema) with a fitting HTTP status.
 from __future__ import annotations
 
 import asyncio
-import io
-import json
 import logging
 import math
 import os
-import tempfile
 import time
 import uuid
-import zipfile
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -48,16 +41,19 @@ from aiortc.contrib.media import MediaRelay
 
 import gazertc
 from gazertc import protocol
+from gazertc.installation import app_dir
 from gazertc.protocol import ErrorCode, JsonObject, OutputMode, ProtocolError
-from gazertc.recording.export import export_bids, export_csv
-from gazertc.recording.store import RecordingError, RecordingStore, connect_read_only
+from gazertc.recording.store import RecordingError, RecordingStore
 from gazertc.server.discovery import Advertisement
+from gazertc.server.http_bodies import read_json_body
 from gazertc.server.lsl import LslPublisher
 from gazertc.server.monitor import Monitor
 from gazertc.server.monitor import add_routes as add_monitor_routes
 from gazertc.server.monitor import new_token as new_monitor_token
 from gazertc.server.pool import WorkerPool
-from gazertc.server.session import Session, SessionConfig, SessionLimits, SessionRegistry
+from gazertc.server.recordings_api import add_routes as add_recordings_routes
+from gazertc.server.registry import SessionRegistry
+from gazertc.server.session import Session, SessionConfig, SessionLimits
 from gazertc.server.signalling import check_offer
 
 __all__ = [
@@ -73,7 +69,6 @@ __all__ = [
     "LoopLagMonitor",
     "ServerConfig",
     "create_app",
-    "default_static_dir",
 ]
 
 logger = logging.getLogger(__name__)
@@ -115,12 +110,6 @@ class IceServer:
     credential: str | None = None
 
 
-def default_static_dir() -> Path | None:
-    """``app/dist`` of a source checkout, when it has been built."""
-    candidate = Path(__file__).resolve().parents[3] / "app" / "dist"
-    return candidate if (candidate / "index.html").is_file() else None
-
-
 def _default_worker_count() -> int:
     return len(os.sched_getaffinity(0)) or 1
 
@@ -155,7 +144,7 @@ class ServerConfig:
     port: int = 3000
     cert_path: Path | None = None
     key_path: Path | None = None
-    static_dir: Path | None = field(default_factory=default_static_dir)
+    static_dir: Path | None = field(default_factory=app_dir)
     worker_count: int = field(default_factory=_default_worker_count)
     max_sessions: int = 8
     ice_servers: tuple[IceServer, ...] = ()
@@ -281,15 +270,13 @@ async def _health(request: web.Request) -> web.Response:
                 f"lag_window_s must be a number of seconds in (0, {MAX_LAG_WINDOW_S:g}]",
             )
     sessions = app[SESSIONS_KEY]
-    body: JsonObject = {
-        "status": "ok",
-        "version": gazertc.__version__,
-        "protocol_version": protocol.PROTOCOL_VERSION,
-        "sessions": len(sessions),
-        "max_sessions": sessions.max_sessions,
-        "workers": app[POOL_KEY].worker_count,
-        "loop_lag_ms": app[LAG_MONITOR_KEY].snapshot(window_s),
-    }
+    body = protocol.make_health(
+        version=gazertc.__version__,
+        sessions=len(sessions),
+        max_sessions=sessions.max_sessions,
+        workers=app[POOL_KEY].worker_count,
+        loop_lag_ms=app[LAG_MONITOR_KEY].snapshot(window_s),
+    )
     return web.json_response(body)
 
 
@@ -300,122 +287,13 @@ def _too_many(sessions: SessionRegistry) -> ProtocolError:
     )
 
 
-async def _read_body(request: web.Request, definition: str) -> JsonObject:
-    body = await request.read()
-    try:
-        parsed_body = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ProtocolError(ErrorCode.INVALID_JSON, f"the body is not valid JSON: {exc}") from exc
-    try:
-        protocol.validate(parsed_body, definition)
-    except ProtocolError as exc:
-        raise ProtocolError(ErrorCode.INVALID_REQUEST, exc.message) from exc
-    parsed: JsonObject = parsed_body
-    return parsed
-
-
-async def _read_offer(request: web.Request) -> JsonObject:
-    return await _read_body(request, "offer_request")
-
-
-def _session_of(request: web.Request) -> Session:
-    session_id = request.match_info["session_id"]
-    session = request.app[SESSIONS_KEY].get(session_id)
-    if session is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, f"no live session {session_id!r}")
-    return session
-
-
-async def _post_event(request: web.Request) -> web.Response:
-    received_unix_ns = time.time_ns()
-    session = _session_of(request)
-    body = await _read_body(request, "event_request")
-    event = session.record_event(body["name"], body.get("timestamp_unix_ns"), received_unix_ns)
-    return web.json_response(event.to_dict())
-
-
-async def _post_recording(request: web.Request) -> web.Response:
-    session = _session_of(request)
-    body = await _read_body(request, "recording_request")
-    info = await session.recording_command(body["action"], body.get("name"))
-    return web.json_response(info.to_dict())
-
-
-def _store_of(request: web.Request) -> RecordingStore:
-    store = request.app.get(RECORDINGS_KEY)
-    if store is None:
-        raise ProtocolError(
-            ErrorCode.RECORDING_UNAVAILABLE,
-            "this server keeps no recordings (start it with --data-dir)",
-        )
-    return store
-
-
-async def _list_recordings(request: web.Request) -> web.Response:
-    infos = await asyncio.wrap_future(_store_of(request).list())
-    return web.json_response({"recordings": [info.to_dict() for info in infos]})
-
-
-async def _get_recording(request: web.Request) -> web.Response:
-    recording_id = request.match_info["recording_id"]
-    info = await asyncio.wrap_future(_store_of(request).get(recording_id))
-    if info is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, f"no recording {recording_id!r}")
-    return web.json_response(info.to_dict())
-
-
-EXPORT_FORMATS: Final = ("csv", "bids")
-
-
-def _export_zip(data_dir: Path, recording_id: str, export_format: str) -> bytes:
-    """The recording exported as ``export_format`` into a zip, in memory (runs in a thread)."""
-    with tempfile.TemporaryDirectory(prefix="gazertc-export-") as scratch:
-        out_dir = Path(scratch) / f"{recording_id}-{export_format}"
-        connection = connect_read_only(data_dir)
-        try:
-            if export_format == "csv":
-                paths = export_csv(connection, recording_id, out_dir)
-            else:
-                paths = export_bids(connection, recording_id, out_dir)
-        finally:
-            connection.close()
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for path in paths:
-                archive.write(path, f"{out_dir.name}/{path.name}")
-    return buffer.getvalue()
-
-
-async def _export_recording(request: web.Request) -> web.Response:
-    """A zip of the recording's CSV or BIDS files (``?format=csv``, the default, or ``bids``)."""
-    store = _store_of(request)
-    recording_id = request.match_info["recording_id"]
-    export_format = request.query.get("format", "csv")
-    if export_format not in EXPORT_FORMATS:
-        raise ProtocolError(
-            ErrorCode.INVALID_REQUEST,
-            f"format must be one of {', '.join(EXPORT_FORMATS)}, got {export_format!r}",
-        )
-    info = await asyncio.wrap_future(store.get(recording_id))
-    if info is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, f"no recording {recording_id!r}")
-    body = await asyncio.to_thread(_export_zip, store.path.parent, recording_id, export_format)
-    return web.Response(
-        body=body,
-        content_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{recording_id}-{export_format}.zip"'
-        },
-    )
-
-
 async def _offer(request: web.Request) -> web.Response:
     app = request.app
     config = app[CONFIG_KEY]
     sessions = app[SESSIONS_KEY]
     if sessions.full:
         raise _too_many(sessions)
-    offer = await _read_offer(request)
+    offer = await read_json_body(request, "offer_request")
     summary = check_offer(offer["sdp"])
     session_config = SessionConfig(
         output=config.default_output, status_interval_ms=config.status_interval_ms
@@ -493,21 +371,18 @@ def create_app(config: ServerConfig | None = None) -> web.Application:
     app[RELAY_KEY] = MediaRelay()
     app.router.add_get("/health", _health)
     app.router.add_post("/offer", _offer)
-    app.router.add_post("/api/sessions/{session_id}/events", _post_event)
-    app.router.add_post("/api/sessions/{session_id}/recording", _post_recording)
-    app.router.add_get("/api/recordings", _list_recordings)
-    app.router.add_get("/api/recordings/{recording_id}", _get_recording)
-    app.router.add_get("/api/recordings/{recording_id}/export", _export_recording)
-    add_monitor_routes(app, Monitor(config.monitor_token, app[SESSIONS_KEY]), _read_body)
+    add_monitor_routes(app, Monitor(config.monitor_token, app[SESSIONS_KEY]))
     if config.lsl:
         app[LSL_KEY] = LslPublisher.load()
     if config.advertise:
         scheme = "https" if config.cert_path is not None else "http"
         app[ADVERTISEMENT_KEY] = Advertisement(config.host, config.port, scheme)
         app.cleanup_ctx.append(_advertise)
+    store: RecordingStore | None = None
     if config.data_dir is not None:
-        app[RECORDINGS_KEY] = RecordingStore(config.data_dir)
+        store = app[RECORDINGS_KEY] = RecordingStore(config.data_dir)
         app.cleanup_ctx.append(_recording_store)
+    add_recordings_routes(app, app[SESSIONS_KEY], store)
     static_dir = config.static_dir
     if static_dir is not None and (static_dir / "index.html").is_file():
         index = static_dir / "index.html"

@@ -1,42 +1,48 @@
 """One session's calibration and validation: the protocol's calibration messages meet
 :mod:`gazertc.vision.calibration`.
 
-Where the model runs: in the main process, on the sample dict that the session already parses
-for fixation detection. Applying it costs tens of microseconds per frame (``bench/calibration.py``
-measures it), less than shipping the model to the worker and keeping it in step would; fitting
-(a few milliseconds) runs in the default thread executor, off the event loop.
+Where the model runs: in the main process, on the :class:`~gazertc.vision.types.GazeSample`
+the session already holds for fixation detection. Applying it costs tens of microseconds per
+frame (``bench/calibration.py`` measures it), less than shipping the model to the worker and
+keeping it in step would; fitting (a few milliseconds) runs in the default thread executor, off
+the event loop.
 
 Flow: ``calibration_start`` (targets) -> per target ``target_shown`` ... ``target_done`` ->
-``calibration_end`` -> ``calibration_result``; then every sample carries ``screen_point``.
-``validation_start`` runs the same sequence against the fitted model and ends in
-``validation_result``. ``calibration_load`` restores a model saved from a ``calibration_result``.
+``calibration_end`` -> ``calibration_result``; then every sample carries ``screen_point`` (the
+session adds the :class:`~gazertc.records.ScreenGaze` that :meth:`CalibrationFlow.on_sample`
+returns). ``validation_start`` runs the same sequence against the fitted model and ends in
+``validation_result``. ``calibration_load`` restores a model saved from a
+``calibration_result``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Final
+from typing import Final
 
 from gazertc import protocol
 from gazertc.errors import InputError
 from gazertc.protocol import ErrorCode, JsonObject, ProtocolError
+from gazertc.protocol.calibration import (
+    CalibrationSource,
+    make_calibration_result,
+    make_validation_result,
+)
+from gazertc.records import ScreenGaze
 from gazertc.vision.calibration import (
     CalibrationError,
-    CalibrationFit,
     CalibrationModel,
     CalibrationSample,
     FrameFeatures,
     ScreenPoint,
-    ValidationResult,
     validate_calibration,
 )
 from gazertc.vision.headpose import CameraIntrinsics
-from gazertc.vision.screen import OneEuroFilter, ScreenGeometry, offset_cm_from_css_px
+from gazertc.vision.screen import OneEuroFilter, ScreenGeometry
+from gazertc.vision.types import GazeSample
 
 __all__ = ["CalibrationFlow", "ProcedureKind"]
 
@@ -62,33 +68,34 @@ class _Procedure:
     samples: list[CalibrationSample] = field(default_factory=list)
 
 
-def _rounded(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None else round(value, digits)
-
-
 class CalibrationFlow:
     """Calibration state of one session (not thread-safe: call from the event loop)."""
 
     def __init__(self) -> None:
-        self.model: CalibrationModel | None = None
+        self._model: CalibrationModel | None = None
         self._procedure: _Procedure | None = None
         self._filter = OneEuroFilter()
         self._intrinsics: dict[tuple[int, int], CameraIntrinsics] = {}
 
     @property
+    def calibrated(self) -> bool:
+        """A model is applied: every sample carries ``screen_point`` (``null`` when the frame
+        gives none)."""
+        return self._model is not None
+
+    @property
     def wants_samples(self) -> bool:
         """True while samples are collected or mapped to the screen."""
-        return self.model is not None or self._procedure is not None
+        return self._model is not None or self._procedure is not None
 
     # -- client messages -----------------------------------------------------------------
 
     async def handle(
-        self,
-        message: Mapping[str, Any],
-        received_unix_ns: int,
-        screen: Mapping[str, Any] | None,
+        self, message: JsonObject, received_unix_ns: int, screen: ScreenGeometry | None
     ) -> JsonObject | None:
         """Act on a validated calibration message; returns the answer to send, if any.
+
+        ``screen`` is the session's screen (``None`` until the client described it).
 
         Raises:
             ProtocolError: ``calibration_failed`` or ``calibration_out_of_order``.
@@ -122,7 +129,7 @@ class CalibrationFlow:
             return self._load(message["model"], screen)
         return None
 
-    def _start(self, message: Mapping[str, Any], screen: Mapping[str, Any] | None) -> None:
+    def _start(self, message: JsonObject, screen: ScreenGeometry | None) -> None:
         message_type = str(message["type"])
         kind = (
             ProcedureKind.CALIBRATION
@@ -135,7 +142,7 @@ class CalibrationFlow:
                 "the screen is unknown: send it in hello or config (screen) before calibrating",
                 ref_type=message_type,
             )
-        if kind is ProcedureKind.VALIDATION and self.model is None:
+        if kind is ProcedureKind.VALIDATION and self._model is None:
             raise _out_of_order("validation needs a calibration first", message_type)
         targets = {
             int(target["id"]): ScreenPoint(float(target["x_px"]), float(target["y_px"]))
@@ -145,7 +152,7 @@ class CalibrationFlow:
             raise ProtocolError(
                 ErrorCode.INVALID_MESSAGE, "target ids must be unique", ref_type=message_type
             )
-        self._procedure = _Procedure(kind, ScreenGeometry.from_message(screen), targets)
+        self._procedure = _Procedure(kind, screen, targets)
 
     def _running(self, message_type: str) -> _Procedure:
         if self._procedure is None:
@@ -168,17 +175,15 @@ class CalibrationFlow:
                 raise ProtocolError(
                     ErrorCode.CALIBRATION_FAILED, str(exc), ref_type="calibration_end"
                 ) from exc
-            self.model = model
-            self._filter.reset()
-            assert model.fit_report is not None
-            return _calibration_result(model, model.fit_report)
-        current = self.model
+            self._use(model)
+            return make_calibration_result(model, model.fit_report, CalibrationSource.FIT)
+        current = self._model
         if current is None:
             raise _out_of_order("the calibration was discarded", "calibration_end")
         validation = await loop.run_in_executor(None, validate_calibration, current, samples)
-        return _validation_result(validation, current.screen)
+        return make_validation_result(validation, current.screen)
 
-    def _load(self, document: Mapping[str, Any], screen: Mapping[str, Any] | None) -> JsonObject:
+    def _load(self, document: JsonObject, screen: ScreenGeometry | None) -> JsonObject:
         if screen is None:
             raise ProtocolError(
                 ErrorCode.CALIBRATION_FAILED,
@@ -187,24 +192,27 @@ class CalibrationFlow:
                 ref_type="calibration_load",
             )
         try:
-            model = CalibrationModel.from_dict(document, ScreenGeometry.from_message(screen))
+            model = CalibrationModel.from_dict(document, screen)
         except CalibrationError as exc:
             raise ProtocolError(
                 ErrorCode.CALIBRATION_FAILED, str(exc), ref_type="calibration_load"
             ) from exc
-        self.model = model
-        self._filter.reset()
-        return _calibration_result(model, None)
+        self._use(model)
+        return make_calibration_result(model, None, CalibrationSource.LOAD)
 
-    def screen_changed(self, screen: Mapping[str, Any] | None) -> JsonObject | None:
+    def _use(self, model: CalibrationModel) -> None:
+        self._model = model
+        self._filter.reset()
+
+    def screen_changed(self, screen: ScreenGeometry | None) -> JsonObject | None:
         """Drop a model made for another screen; returns the error to send, if any."""
-        model = self.model
+        model = self._model
         if model is None or screen is None:
             return None
         try:
-            model.check_screen(ScreenGeometry.from_message(screen))
-        except (CalibrationError, InputError) as exc:
-            self.model = None
+            model.check_screen(screen)
+        except CalibrationError as exc:
+            self._model = None
             return protocol.make_error(
                 ErrorCode.CALIBRATION_FAILED,
                 f"calibration discarded: {exc}",
@@ -214,9 +222,10 @@ class CalibrationFlow:
 
     # -- samples -------------------------------------------------------------------------
 
-    def on_sample(self, sample: dict[str, Any], sample_json: str) -> str:
-        """Collect a parsed sample for the running procedure and, once calibrated, add
-        ``screen_point`` to it and return its text with the field (unchanged text otherwise)."""
+    def on_sample(self, sample: GazeSample) -> ScreenGaze | None:
+        """Collect a sample for the running procedure; once calibrated, return where on the
+        screen it looks (``None`` when the frame gives no point: no face, a blink, no usable
+        eye), and ``None`` when not calibrated (see :attr:`calibrated`)."""
         features: FrameFeatures | None = None
         procedure = self._procedure
         if procedure is not None and procedure.current_target is not None:
@@ -230,102 +239,30 @@ class CalibrationFlow:
                         (features.timestamp_unix_ns - procedure.shown_unix_ns) / 1e6,
                     )
                 )
-        model = self.model
-        if model is None:
-            return sample_json
-        point: JsonObject | None = None
-        if sample.get("face_found") and not sample.get("blinking"):
-            features = features or self._features(sample)
-            predicted = None if features is None else model.predict_features(features)
-            if features is not None and predicted is not None:
-                smoothed_x, smoothed_y = self._filter.update(
-                    predicted.x_css_px, predicted.y_css_px, features.timestamp_unix_ns / 1e9
-                )
-                point = {
-                    "x_px": round(predicted.x_css_px, 1),
-                    "y_px": round(predicted.y_css_px, 1),
-                    "smoothed_x_px": round(smoothed_x, 1),
-                    "smoothed_y_px": round(smoothed_y, 1),
-                }
-        sample["screen_point"] = point
-        return f'{sample_json[:-1]},"screen_point":{json.dumps(point, separators=(",", ":"))}}}'
+        model = self._model
+        if model is None or not sample.face_found or sample.blinking:
+            return None
+        features = features or self._features(sample)
+        predicted = None if features is None else model.predict_features(features)
+        if features is None or predicted is None:
+            return None
+        smoothed_x, smoothed_y = self._filter.update(
+            predicted.x_css_px, predicted.y_css_px, features.timestamp_unix_ns / 1e9
+        )
+        return ScreenGaze(predicted.x_css_px, predicted.y_css_px, smoothed_x, smoothed_y)
 
-    def _features(self, sample: Mapping[str, Any]) -> FrameFeatures | None:
+    def _features(self, sample: GazeSample) -> FrameFeatures | None:
+        size = (sample.frame_width_px, sample.frame_height_px)
         try:
-            size = (int(sample["frame_width_px"]), int(sample["frame_height_px"]))
             intrinsics = self._intrinsics.get(size)
             if intrinsics is None:
                 intrinsics = CameraIntrinsics.from_frame_size(*size)
                 self._intrinsics = {size: intrinsics}
-            return FrameFeatures.from_message(sample, intrinsics)
-        except (InputError, KeyError, TypeError, ValueError) as exc:
+            return FrameFeatures.from_sample(sample, intrinsics)
+        except InputError as exc:
             logger.warning("sample unusable for calibration: %s", exc)
             return None
 
 
 def _out_of_order(message: str, ref_type: str) -> ProtocolError:
     return ProtocolError(ErrorCode.CALIBRATION_OUT_OF_ORDER, message, ref_type=ref_type)
-
-
-def _calibration_result(model: CalibrationModel, fit: CalibrationFit | None) -> JsonObject:
-    screen = model.screen
-    mean_px = None if fit is None else fit.mean_offset_css_px
-    return {
-        "v": protocol.PROTOCOL_VERSION,
-        "type": "calibration_result",
-        "targets": []
-        if fit is None
-        else [
-            {
-                "target_id": target.target_id,
-                "x_px": target.target.x_css_px,
-                "y_px": target.target.y_css_px,
-                "offset_px": _rounded(target.offset_css_px),
-                "offset_deg": _rounded(target.offset_deg, 3),
-                "rms_px": _rounded(target.rms_css_px),
-                "samples_used": target.samples_used,
-                "samples_dropped": target.samples_dropped,
-            }
-            for target in fit.targets
-        ],
-        "mean_offset_px": _rounded(mean_px),
-        "mean_offset_deg": None if fit is None else _rounded(fit.mean_offset_deg, 3),
-        "mean_offset_cm": None
-        if mean_px is None
-        else _rounded(offset_cm_from_css_px(mean_px, screen), 3),
-        "samples_used": 0 if fit is None else fit.samples_used,
-        "samples_dropped": 0 if fit is None else fit.samples_dropped,
-        "viewing_distance_mm": None if fit is None else _rounded(fit.viewing_distance_mm, 1),
-        "screen_size_estimated": screen.size_is_estimated,
-        "model": model.to_dict(),
-    }
-
-
-def _validation_result(validation: ValidationResult, screen: ScreenGeometry) -> JsonObject:
-    accuracy_px = validation.accuracy_css_px
-    return {
-        "v": protocol.PROTOCOL_VERSION,
-        "type": "validation_result",
-        "targets": [
-            {
-                "target_id": target.target_id,
-                "x_px": target.target.x_css_px,
-                "y_px": target.target.y_css_px,
-                "accuracy_px": _rounded(target.accuracy_css_px),
-                "accuracy_deg": _rounded(target.accuracy_deg, 3),
-                "precision_px": _rounded(target.precision_css_px),
-                "precision_deg": _rounded(target.precision_deg, 3),
-                "samples_used": target.samples_used,
-            }
-            for target in validation.targets
-        ],
-        "accuracy_px": _rounded(accuracy_px),
-        "accuracy_deg": _rounded(validation.accuracy_deg, 3),
-        "accuracy_cm": None
-        if accuracy_px is None
-        else _rounded(offset_cm_from_css_px(accuracy_px, screen), 3),
-        "precision_px": _rounded(validation.precision_css_px),
-        "precision_deg": _rounded(validation.precision_deg, 3),
-        "viewing_distance_mm": _rounded(validation.viewing_distance_mm, 1),
-        "screen_size_estimated": screen.size_is_estimated,
-    }

@@ -7,7 +7,8 @@ import ssl
 import sys
 from pathlib import Path
 
-from gazertc.errors import InputError
+from gazertc import extras, installation, models
+from gazertc.errors import InputError, ModelFileError
 
 __all__ = ["add_arguments", "run"]
 
@@ -31,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--static-dir",
         type=Path,
         default=None,
-        help="built web app to serve at / (default: app/dist of a source checkout, if built)",
+        help="built web app to serve at / (default: the one inside the installed package, or "
+        "app/dist of a source checkout)",
     )
     parser.add_argument(
         "--stun",
@@ -48,13 +50,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--data-dir",
         type=Path,
         default=Path("gazertc-data"),
-        help="where recordings are kept (SQLite; default ./gazertc-data)",
+        help="where recordings are kept (SQLite; default ./gazertc-data, created private)",
     )
     parser.add_argument(
         "--lsl",
         action="store_true",
         help="publish each session's gaze samples and markers as Lab Streaming Layer outlets "
-        "(needs pylsl)",
+        "(needs the lsl extra: pip install 'gazertc[lsl]')",
     )
     parser.add_argument(
         "--advertise",
@@ -83,13 +85,34 @@ def _ssl_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
     return context
 
 
+def _check_models() -> None:
+    """Fail before listening when a model file is unusable, naming the command that fixes it.
+
+    Otherwise the server would start, and the first session's worker would fail instead.
+    """
+    problems = models.problems()
+    if problems:
+        more = f" (and {len(problems) - 1} more: gazertc models check)" if len(problems) > 1 else ""
+        raise ModelFileError(problems[0] + more)
+
+
+def _private_data_dir(data_dir: Path) -> None:
+    """Create the data directory readable by its owner only: recordings are personal data."""
+    try:
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the data directory {data_dir}: {exc}") from exc
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the server until interrupted; returns the exit status.
 
     Raises:
         InputError: inconsistent flags, an unreadable certificate, a port in use, or
             ``--advertise`` without zeroconf.
-        LslError: ``--lsl`` without a loadable pylsl.
+        ModelFileError: a model file is missing or corrupt.
+        MissingExtraError: ``--lsl`` without the ``lsl`` extra.
+        LslError: ``--lsl`` with a pylsl that cannot load liblsl.
     """
     from aiohttp import web  # noqa: PLC0415  (aiortc and aiohttp are slow to import)
 
@@ -104,6 +127,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--turn-username and --turn-credential go together")
     if args.static_dir is not None and not (args.static_dir / "index.html").is_file():
         raise InputError(f"--static-dir {args.static_dir} has no index.html")
+    if args.lsl:
+        extras.require("lsl")
+    _check_models()
     if args.advertise:
         try:
             import zeroconf  # noqa: F401, PLC0415  (checked before serving; used by discovery)
@@ -120,6 +146,12 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise InputError(f"--monitor-token: {exc}") from exc
     ssl_context = _ssl_context(args.cert, args.key)
+    static_dir = args.static_dir or installation.app_dir()
+    if static_dir is None:
+        fix = installation.app_fix()
+        print(f"gazertc: no web app found, serving the API only (fix: {fix})", file=sys.stderr)
+    if args.data_dir is not None:
+        _private_data_dir(args.data_dir)
     ice_servers = [IceServer((url,)) for url in args.stun] + [
         IceServer((url,), args.turn_username, args.turn_credential) for url in args.turn
     ]
@@ -129,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
         cert_path=args.cert,
         key_path=args.key,
-        static_dir=args.static_dir or defaults.static_dir,
+        static_dir=static_dir,
         worker_count=args.workers or defaults.worker_count,
         max_sessions=args.max_sessions,
         ice_servers=tuple(ice_servers),

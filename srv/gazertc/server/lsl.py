@@ -41,8 +41,16 @@ from typing import Any, Final
 import gazertc
 from gazertc import protocol
 from gazertc.errors import GazertcError
-from gazertc.recording.export import SAMPLE_COLUMNS, Column
-from gazertc.recording.store import StoredEvent
+from gazertc.records import (
+    SAMPLE_COLUMNS,
+    Column,
+    FixationEvent,
+    FixationPhase,
+    OculomotorEvent,
+    SampleMessage,
+    StoredEvent,
+    sample_columns,
+)
 
 __all__ = [
     "GAZE_CHANNELS",
@@ -59,11 +67,9 @@ logger = logging.getLogger(__name__)
 
 GAZE_STREAM_TYPE: Final = "Gaze"
 MARKER_STREAM_TYPE: Final = "Markers"
-GAZE_CHANNELS: Final[tuple[Column, ...]] = tuple(
-    column for column in SAMPLE_COLUMNS if column.name not in {"timestamp_unix_ns", "time_s"}
-)
-"""The gaze outlet's channels: the exported samples' columns minus the two times (the LSL
-timestamp carries the capture time)."""
+GAZE_CHANNELS: Final[tuple[Column, ...]] = SAMPLE_COLUMNS[1:]
+"""The gaze outlet's channels: the samples' columns without the capture time (the LSL timestamp
+carries it)."""
 IRREGULAR_RATE_HZ: Final = 0.0
 CLOCK_REFRESH_S: Final = 1.0
 """How often the LSL-minus-wall-clock offset is measured again (wall clocks get slewed by NTP)."""
@@ -112,31 +118,10 @@ class ClockMapping:
         return timestamp_unix_ns / NS_PER_S + self._offset_s
 
 
-def _number(value: Any) -> float:
-    return math.nan if value is None else float(value)
-
-
-def gaze_channel_values(sample: Mapping[str, Any]) -> list[float]:
-    """One ``sample`` message as the gaze outlet's channel values, in :data:`GAZE_CHANNELS`
-    order (NaN where a value is missing)."""
-    gaze, head = sample["gaze"], sample["head_pose"]
-    values: dict[str, Any] = {
-        "frame_id": sample["frame_id"],
-        "face_found": int(sample["face_found"]),
-        "gaze_yaw_deg": None if gaze is None else gaze["yaw_deg"],
-        "gaze_pitch_deg": None if gaze is None else gaze["pitch_deg"],
-        "head_yaw_deg": None if head is None else head["yaw_deg"],
-        "head_pitch_deg": None if head is None else head["pitch_deg"],
-        "head_roll_deg": None if head is None else head["roll_deg"],
-        "blinking": int(sample["blinking"]),
-    }
-    for side in ("right", "left"):
-        eye = sample[f"{side}_eye"]
-        centre = None if eye is None else eye["centre_px"]
-        values[f"{side}_iris_x_px"] = None if centre is None else centre[0]
-        values[f"{side}_iris_y_px"] = None if centre is None else centre[1]
-        values[f"{side}_eye_openness"] = None if eye is None else eye["openness"]
-    return [_number(values[column.name]) for column in GAZE_CHANNELS]
+def gaze_channel_values(message: SampleMessage) -> list[float]:
+    """One sample as the gaze outlet's channel values, in :data:`GAZE_CHANNELS` order (NaN
+    where a value is missing)."""
+    return [math.nan if value is None else float(value) for value in sample_columns(message)[1:]]
 
 
 class SessionOutlets:
@@ -154,28 +139,33 @@ class SessionOutlets:
         self.samples_pushed = 0
         self.markers_pushed = 0
 
-    def push_sample(self, sample: Mapping[str, Any]) -> None:
-        """Push one ``sample`` message, and a marker for each of its blink events."""
+    def on_sample(self, message: SampleMessage, text: str) -> None:
+        """Push one sample, and a marker for each of its blink events (``text`` is unused: the
+        outlet takes numbers)."""
         if self._closed:
             return
+        sample = message.sample
         self._gaze.push_sample(
-            gaze_channel_values(sample), self._clock.lsl_seconds(sample["timestamp_unix_ns"])
+            gaze_channel_values(message), self._clock.lsl_seconds(sample.timestamp_unix_ns)
         )
         self.samples_pushed += 1
-        for blink in sample["blink_events"]:
-            self.push_marker({"type": "blink", **blink}, blink["timestamp_unix_ns"])
+        for blink in sample.blink_events:
+            self.push_marker({"type": "blink", **blink.to_dict()}, blink.timestamp_unix_ns)
 
-    def push_event(self, event: StoredEvent) -> None:
+    def on_event(self, event: StoredEvent) -> None:
         """Push a marked event at its own time."""
         self.push_marker({"type": "event", **event.to_dict()}, event.timestamp_unix_ns)
 
-    def push_oculomotor(self, fields: Mapping[str, Any], message_type: str) -> None:
-        """Push a ``fixation`` or ``saccade`` (the protocol message's fields) at its start, or
-        a fixation ``end`` at its end."""
-        timestamp_unix_ns = fields["start_unix_ns"]
-        if fields.get("phase") == "end" and fields.get("end_unix_ns") is not None:
-            timestamp_unix_ns = fields["end_unix_ns"]
-        self.push_marker(protocol.make_oculomotor(dict(fields), message_type), timestamp_unix_ns)
+    def on_oculomotor(self, event: OculomotorEvent) -> None:
+        """Push a fixation or saccade at its start, or a fixation ``end`` at its end."""
+        timestamp_unix_ns = event.start_unix_ns
+        if (
+            isinstance(event, FixationEvent)
+            and event.phase is FixationPhase.END
+            and event.end_unix_ns is not None
+        ):
+            timestamp_unix_ns = event.end_unix_ns
+        self.push_marker(protocol.make_oculomotor(event), timestamp_unix_ns)
 
     def push_marker(self, marker: Mapping[str, Any], timestamp_unix_ns: int) -> None:
         """Push one marker (a JSON object) stamped ``timestamp_unix_ns``."""
@@ -217,7 +207,7 @@ class LslPublisher:
         except (ImportError, OSError, RuntimeError) as exc:
             raise LslError(
                 f"--lsl needs pylsl with a working liblsl ({type(exc).__name__}: {exc}); "
-                "install it with: pip install pylsl==1.18.6"
+                "install the lsl extra with: pip install 'gazertc[lsl]'"
             ) from exc
         return cls(module)
 

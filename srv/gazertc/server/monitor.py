@@ -19,21 +19,21 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Awaitable, Callable
 from typing import Final
 
 from aiohttp import web
 
 from gazertc.protocol import ErrorCode, JsonObject, ProtocolError
-from gazertc.recording.store import RecordingInfo, StoredEvent
-from gazertc.server.session import Session, SessionRegistry, SessionState
+from gazertc.records import RecordingInfo, StoredEvent
+from gazertc.server.http_bodies import read_json_body
+from gazertc.server.registry import SessionRegistry
+from gazertc.server.session import Session, SessionState
 from gazertc.server.trace import TRACE_MAX_POINTS, TracePoint
 
 __all__ = [
     "ANON_ID_HEX_DIGITS",
     "MIN_TOKEN_LENGTH",
     "MONITOR_KEY",
-    "BodyReader",
     "Monitor",
     "add_routes",
     "check_token",
@@ -180,7 +180,7 @@ class Monitor:
             "calibrated": trace.calibrated,
             "screen": None
             if screen is None
-            else {"width_px": screen["width_px"], "height_px": screen["height_px"]},
+            else {"width_px": screen.width_css_px, "height_px": screen.height_css_px},
             "recording": recording,
             "recording_id": session.recording_id,
             "trace": [_trace_point(point) for point in trace.points()],
@@ -227,13 +227,8 @@ _NO_STORE: Final = {"Cache-Control": "no-store"}
 """Monitor answers show other people's sessions: no cache keeps them."""
 
 
-BodyReader = Callable[[web.Request, str], Awaitable[JsonObject]]
-"""Reads a request body and validates it against a schema definition (the app's reader)."""
-
-
-def add_routes(app: web.Application, monitor: Monitor, read_body: BodyReader) -> None:
-    """Hold ``monitor`` on ``app`` (under :data:`MONITOR_KEY`) and register the monitor routes;
-    ``read_body`` parses request bodies with the app's error handling."""
+def add_routes(app: web.Application, monitor: Monitor) -> None:
+    """Hold ``monitor`` on ``app`` (under :data:`MONITOR_KEY`) and register the monitor routes."""
     app[MONITOR_KEY] = monitor
 
     async def list_sessions(request: web.Request) -> web.Response:
@@ -247,7 +242,7 @@ def add_routes(app: web.Application, monitor: Monitor, read_body: BodyReader) ->
     async def post_recording(request: web.Request) -> web.Response:
         monitor.authorize(request.headers.get("Authorization"))
         session = monitor.find(request.match_info["anon_id"])
-        body = await read_body(request, "recording_request")
+        body = await read_json_body(request, "recording_request")
         info = await session.recording_command(body["action"], body.get("name"))
         # The participant's app hears of it as if it had asked itself.
         session.announce_recording(info)
@@ -257,7 +252,7 @@ def add_routes(app: web.Application, monitor: Monitor, read_body: BodyReader) ->
         received_unix_ns = time.time_ns()
         monitor.authorize(request.headers.get("Authorization"))
         session = monitor.find(request.match_info["anon_id"])
-        body = await read_body(request, "event_request")
+        body = await read_json_body(request, "event_request")
         event = session.record_event(body["name"], body.get("timestamp_unix_ns"), received_unix_ns)
         return web.json_response(monitor.event(session, event), headers=_NO_STORE)
 

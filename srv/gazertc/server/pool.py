@@ -31,29 +31,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import logging
 import multiprocessing
 import multiprocessing.connection
-import os
-import signal
-import time
 from dataclasses import dataclass, field
-from enum import StrEnum
 from multiprocessing.shared_memory import SharedMemory
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import Final
 
 import av
-import cv2
 import numpy as np
-import numpy.typing as npt
 
-from gazertc.errors import GazertcError, InputError
-from gazertc.protocol import make_sample
-
-if TYPE_CHECKING:
-    from gazertc.vision.headpose import CameraIntrinsics
-    from gazertc.vision.types import GazeSample
+from gazertc.errors import GazertcError
+from gazertc.server.worker import (
+    CloseSession,
+    FrameFailed,
+    FrameJob,
+    FrameLayout,
+    FrameMeta,
+    FrameResult,
+    PipelineTrackerFactory,
+    StopWorker,
+    TrackerFactory,
+    TrackerLike,
+    WorkerReady,
+    worker_main,
+)
 
 __all__ = [
     "FrameMeta",
@@ -100,125 +102,6 @@ class FrameTooLargeError(FrameRejectedError):
     """The frame has more pixels than the pool accepts."""
 
 
-class TrackerLike(Protocol):
-    """The part of :class:`gazertc.vision.tracker.GazeTracker` the workers use."""
-
-    last_stage_ms: dict[str, float]
-
-    @property
-    def intrinsics(self) -> CameraIntrinsics | None: ...
-
-    def process(self, image_bgr: npt.NDArray[np.uint8], timestamp_unix_ns: int) -> GazeSample: ...
-
-
-class TrackerFactory(Protocol):
-    """Makes trackers inside a worker process. Must be picklable before :meth:`warm_up`."""
-
-    def warm_up(self) -> None:
-        """Load models once per worker, before the first session arrives."""
-
-    def create(self) -> TrackerLike:
-        """A fresh tracker for one session."""
-
-
-class PipelineTrackerFactory:
-    """The real pipeline: one set of models per worker, shared by its sessions' trackers."""
-
-    def __init__(self) -> None:
-        self._models: Any = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"_models": None}
-
-    def warm_up(self) -> None:
-        from gazertc.vision.tracker import PipelineModels  # noqa: PLC0415  (loaded in the worker)
-
-        self._models = PipelineModels()
-        self._models.warm_up()
-
-    def create(self) -> TrackerLike:
-        from gazertc.vision.tracker import GazeTracker  # noqa: PLC0415  (loaded in the worker)
-
-        if self._models is None:
-            self.warm_up()
-        tracker: TrackerLike = GazeTracker(models=self._models)
-        return tracker
-
-
-class FrameLayout(StrEnum):
-    """How a frame sits in its shared-memory slot."""
-
-    I420 = "i420"
-    """Planar Y, U, V (4:2:0), ``(height * 3 / 2, width)`` bytes: the decoder's own format."""
-    BGR = "bgr"
-    """``(height, width, 3)`` bytes: used for odd sizes and formats other than yuv420p."""
-
-
-@dataclass(frozen=True, slots=True)
-class FrameMeta:
-    """Bookkeeping for one frame of one session (all copied into its ``sample`` message)."""
-
-    frame_id: int
-    pts_90khz: int
-    timestamp_unix_ns: int
-    received_unix_ns: int
-
-
-@dataclass(frozen=True, slots=True)
-class _FrameJob:
-    session_id: str
-    shm_name: str
-    layout: FrameLayout
-    width_px: int
-    height_px: int
-    meta: FrameMeta
-    annotate: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _CloseSession:
-    session_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Stop:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class _Ready:
-    pid: int
-
-
-@dataclass(frozen=True, slots=True)
-class FrameResult:
-    """What a worker returns for one frame.
-
-    ``message_json`` is the complete ``sample`` message, serialised in the worker so the event
-    loop only forwards it. ``worker_ms`` covers conversion, tracking, annotation and encoding to
-    JSON; ``processing_ms`` the tracker alone.
-    """
-
-    session_id: str
-    frame_id: int
-    message_json: str
-    face_found: bool
-    tracking: str
-    quality_flags: tuple[str, ...]
-    processing_ms: float
-    worker_ms: float
-    processed_unix_ns: int
-    annotated: bool
-    worker_pid: int
-
-
-@dataclass(frozen=True, slots=True)
-class _FrameFailed:
-    session_id: str
-    frame_id: int
-    message: str
-
-
 @dataclass(frozen=True, slots=True)
 class ProcessedFrame:
     """A frame's result, with the annotated frame when asked for (same size, ``pts`` and
@@ -226,102 +109,6 @@ class ProcessedFrame:
 
     result: FrameResult
     annotated: av.VideoFrame | None
-
-
-def _worker_main(
-    connection: multiprocessing.connection.Connection, factory: TrackerFactory
-) -> None:
-    """Entry point of a worker process: serve frame jobs until told to stop or the pipe closes."""
-    # Ctrl-C reaches the whole process group; the parent decides when workers stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # The workers already fill the cores; OpenCV's own threads would compete with the others.
-    cv2.setNumThreads(1)
-    factory.warm_up()
-    connection.send(_Ready(os.getpid()))
-    trackers: dict[str, TrackerLike] = {}
-    slots: dict[str, SharedMemory] = {}
-    try:
-        while True:
-            try:
-                request = connection.recv()
-            except EOFError:
-                return
-            if isinstance(request, _Stop):
-                return
-            if isinstance(request, _CloseSession):
-                trackers.pop(request.session_id, None)
-                slot = slots.pop(request.session_id, None)
-                if slot is not None:
-                    slot.close()
-                continue
-            job: _FrameJob = request
-            slot = slots.get(job.session_id)
-            if slot is None or slot.name != job.shm_name:
-                if slot is not None:
-                    slot.close()
-                slot = SharedMemory(name=job.shm_name)
-                slots[job.session_id] = slot
-            tracker = trackers.get(job.session_id)
-            if tracker is None:
-                tracker = trackers[job.session_id] = factory.create()
-            try:
-                reply: FrameResult | _FrameFailed = _process_job(job, slot, tracker)
-            except InputError as exc:
-                reply = _FrameFailed(job.session_id, job.meta.frame_id, str(exc))
-            connection.send(reply)
-    finally:
-        for slot in slots.values():
-            slot.close()
-
-
-def _process_job(job: _FrameJob, slot: SharedMemory, tracker: TrackerLike) -> FrameResult:
-    from gazertc.vision.annotate import draw_sample  # noqa: PLC0415  (worker-only import)
-
-    started = time.perf_counter()
-    width, height = job.width_px, job.height_px
-    if job.layout is FrameLayout.I420:
-        i420 = np.ndarray((height * 3 // 2, width), dtype=np.uint8, buffer=slot.buf)
-        image_bgr: npt.NDArray[np.uint8] = np.asarray(
-            cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420), dtype=np.uint8
-        )
-    else:
-        image_bgr = np.ndarray((height, width, 3), dtype=np.uint8, buffer=slot.buf).copy()
-    sample = tracker.process(image_bgr, job.meta.timestamp_unix_ns)
-    processing_ms = tracker.last_stage_ms.get("total", 0.0)
-    annotated = False
-    if job.annotate:
-        intrinsics = tracker.intrinsics
-        if intrinsics is not None:
-            draw_sample(image_bgr, sample, intrinsics)
-        if job.layout is FrameLayout.I420:
-            output = np.ndarray((height * 3 // 2, width), dtype=np.uint8, buffer=slot.buf)
-            cv2.cvtColor(image_bgr, cv2.COLOR_BGR2YUV_I420, dst=output)
-        else:
-            np.copyto(np.ndarray((height, width, 3), dtype=np.uint8, buffer=slot.buf), image_bgr)
-        annotated = True
-    processed_unix_ns = time.time_ns()
-    message = make_sample(
-        sample.to_dict(),
-        frame_id=job.meta.frame_id,
-        pts_90khz=job.meta.pts_90khz,
-        received_unix_ns=job.meta.received_unix_ns,
-        processed_unix_ns=processed_unix_ns,
-        processing_ms=processing_ms,
-        stage_ms=tracker.last_stage_ms,
-    )
-    return FrameResult(
-        session_id=job.session_id,
-        frame_id=job.meta.frame_id,
-        message_json=json.dumps(message, separators=(",", ":")),
-        face_found=sample.face_found,
-        tracking=sample.tracking.value,
-        quality_flags=tuple(flag.value for flag in sample.quality.flags),
-        processing_ms=processing_ms,
-        worker_ms=(time.perf_counter() - started) * 1000.0,
-        processed_unix_ns=processed_unix_ns,
-        annotated=annotated,
-        worker_pid=os.getpid(),
-    )
 
 
 @dataclass
@@ -461,7 +248,7 @@ class WorkerPool:
             )
         slot = self._slot_for(session_id, width * height * BYTES_PER_BGR_PIXEL)
         layout = await self._write_frame(frame, slot)
-        job = _FrameJob(session_id, slot.memory.name, layout, width, height, meta, annotate)
+        job = FrameJob(session_id, slot.memory.name, layout, width, height, meta, annotate)
         result_future: asyncio.Future[FrameResult] = asyncio.get_running_loop().create_future()
         worker.pending[session_id] = result_future
         try:
@@ -505,7 +292,7 @@ class WorkerPool:
                 future.cancel()  # its caller is being torn down with the session
             if worker.alive:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    worker.connection.send(_CloseSession(session_id))
+                    worker.connection.send(CloseSession(session_id))
         slot = self._slots.pop(session_id, None)
         if slot is not None:
             _release(slot.memory)
@@ -522,7 +309,7 @@ class WorkerPool:
             self._detach(worker)
             if worker.alive:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    worker.connection.send(_Stop())
+                    worker.connection.send(StopWorker())
         loop = asyncio.get_running_loop()
         for worker in workers:
             await loop.run_in_executor(None, worker.process.join, WORKER_STOP_TIMEOUT_S)
@@ -540,7 +327,7 @@ class WorkerPool:
     def _spawn(self, index: int) -> _Worker:
         parent_end, child_end = self._context.Pipe(duplex=True)
         process = self._context.Process(
-            target=_worker_main,
+            target=worker_main,
             args=(child_end, self._factory),
             name=f"gazertc-worker-{index}",
             daemon=True,
@@ -570,17 +357,17 @@ class WorkerPool:
             self._worker_lost(worker)
 
     def _dispatch(self, worker: _Worker, message: object) -> None:
-        if isinstance(message, _Ready):
+        if isinstance(message, WorkerReady):
             if not worker.ready.done():
                 worker.ready.set_result(message.pid)
             return
-        if not isinstance(message, FrameResult | _FrameFailed):
+        if not isinstance(message, FrameResult | FrameFailed):
             logger.error("worker %d sent an unexpected %r", worker.index, message)
             return
         future = worker.pending.get(message.session_id)
         if future is None or future.done():
             return  # the session closed while its frame was in the worker
-        if isinstance(message, _FrameFailed):
+        if isinstance(message, FrameFailed):
             future.set_exception(FrameRejectedError(message.message))
         else:
             future.set_result(message)

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Final
@@ -33,21 +31,14 @@ from aiortc.mediastreams import MediaStreamTrack
 
 import gazertc
 from gazertc import protocol
-from gazertc.analysis.fixations import (
-    FixationDetector,
-    FixationEvent,
-    FixationPhase,
-    GazePoint,
-    OculomotorEvent,
-)
+from gazertc.errors import InputError
 from gazertc.protocol import ErrorCode, JsonObject, OutputMode, ProtocolError
-from gazertc.recording.store import (
-    EventSource,
-    RecordingError,
+from gazertc.recording.store import RecordingStore
+from gazertc.records import (
+    OculomotorEvent,
     RecordingInfo,
-    RecordingState,
-    RecordingStore,
     StoredEvent,
+    VideoState,
 )
 from gazertc.server.calibration_flow import CalibrationFlow
 from gazertc.server.lsl import LslError, LslPublisher, SessionOutlets
@@ -58,14 +49,18 @@ from gazertc.server.pool import (
     WorkerCrashedError,
     WorkerPool,
 )
+from gazertc.server.session_recording import RecordingAction, SessionRecorder
+from gazertc.server.sinks import FixationSink, SampleSink
+from gazertc.server.status import StatusWindow
 from gazertc.server.trace import GazeTrace
 from gazertc.server.tracks import (
     AnnotatedVideoTrack,
     VideoPipeline,
     install_marker_jitter_buffer,
 )
+from gazertc.vision.screen import ScreenGeometry
 
-__all__ = ["Session", "SessionConfig", "SessionLimits", "SessionRegistry", "SessionState"]
+__all__ = ["Session", "SessionConfig", "SessionLimits", "SessionState"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,14 +78,6 @@ class SessionState(StrEnum):
     LIVE = "live"
     CLOSING = "closing"
     CLOSED = "closed"
-
-
-class VideoState(StrEnum):
-    """The ``video`` field of status messages."""
-
-    WAITING = "waiting"
-    LIVE = "live"
-    ENDED = "ended"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,29 +99,27 @@ class SessionLimits:
 
 @dataclass(frozen=True, slots=True)
 class SessionConfig:
-    """The settings a client chooses (the schema's ``config_options``)."""
+    """The settings a client chooses (the schema's ``config_options``); ``screen`` is parsed
+    once, when it arrives."""
 
     output: OutputMode = OutputMode.JSON
-    screen: Mapping[str, Any] | None = None
+    screen: ScreenGeometry | None = None
     status_interval_ms: int = 1000
 
     def updated(self, options: Mapping[str, Any]) -> SessionConfig:
-        """A copy with the fields present in validated ``options`` replaced."""
+        """A copy with the fields present in validated ``options`` replaced.
+
+        Raises:
+            InputError: the screen is described inconsistently (one physical side only).
+        """
         changes: dict[str, Any] = {}
         if "output" in options:
             changes["output"] = OutputMode(options["output"])
         if "screen" in options:
-            changes["screen"] = dict(options["screen"])
+            changes["screen"] = ScreenGeometry.from_dict(options["screen"])
         if "status_interval_ms" in options:
             changes["status_interval_ms"] = int(options["status_interval_ms"])
         return replace(self, **changes)
-
-
-def _percentile(values: list[float], fraction: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))], 3)
 
 
 class Session:
@@ -171,11 +156,13 @@ class Session:
         self.session_id = session_id
         self.state = SessionState.CONNECTING
         self.started_unix_ns = time.time_ns()
-        self.trace = GazeTrace()
         self.config = config
         self.video_available = video_available
         self.output_track = AnnotatedVideoTrack()
         self.samples_dropped = 0
+        self.trace = GazeTrace()
+        self.calibration = CalibrationFlow()
+        self.recorder = SessionRecorder(session_id, recordings)
         self._pc = pc
         self._pool = pool
         self._relay = relay
@@ -184,18 +171,15 @@ class Session:
         self._channel: RTCDataChannel | None = None
         self._pipeline: VideoPipeline | None = None
         self._video_state = VideoState.WAITING
+        self._status = StatusWindow()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed: asyncio.Future[None] | None = None
         self._last_activity_s = time.monotonic()
         self._frames_seen = 0
-        self._last_status_s = time.monotonic()
-        self._status_frames = (0, 0)
         self._last_error: tuple[str, float] | None = None
         self._previous_face_found = False
-        self._recordings = recordings
-        self.recording_id: str | None = None
-        self._detector = FixationDetector()
-        self.calibration = CalibrationFlow()
+        self._fixations = FixationSink(session_id, [self, self.recorder])
+        self._sample_sinks: list[SampleSink] = [self.trace, self._fixations, self.recorder]
         self._lsl_outlets: SessionOutlets | None = None
         self._lsl_opening: asyncio.Future[SessionOutlets] | None = None
         if lsl is not None:
@@ -209,6 +193,16 @@ class Session:
         pc.on("connectionstatechange", self._on_connection_state_change)
         self._start(self._tick())
 
+    @property
+    def recording_id(self) -> str | None:
+        """The running recording, if any."""
+        return self.recorder.recording_id
+
+    @property
+    def recordings_available(self) -> bool:
+        """Whether this server keeps recordings (it has a data directory)."""
+        return self.recorder.available
+
     def _on_lsl_opened(self, opening: asyncio.Future[SessionOutlets]) -> None:
         if opening.cancelled():
             return
@@ -217,6 +211,7 @@ class Session:
             logger.error("session %s: no LSL outlets: %s", self.session_id, exc)
         elif self._closed is None:
             self._lsl_outlets = opening.result()
+            self._sample_sinks.append(self._lsl_outlets)
 
     # -- peer events -------------------------------------------------------------------------
 
@@ -289,7 +284,7 @@ class Session:
             event = self.record_event(
                 message["name"], message.get("timestamp_unix_ns"), received_unix_ns
             )
-            self._send(protocol.make_event_ack(event.to_dict()))
+            self._send(protocol.make_event_ack(event))
         elif message_type == "recording":
             self._start(self._answer_recording(message["action"], message.get("name")))
         elif message_type in protocol.CALIBRATION_CLIENT_MESSAGE_TYPES:
@@ -312,7 +307,13 @@ class Session:
                     ref_type=message_type,
                 )
             )
-        self.config = self.config.updated(options)
+        try:
+            self.config = self.config.updated(options)
+        except InputError as exc:
+            self._send(
+                protocol.make_error(ErrorCode.INVALID_MESSAGE, str(exc), ref_type=message_type)
+            )
+            return
         if "screen" in options:
             discarded = self.calibration.screen_changed(self.config.screen)
             if discarded is not None:
@@ -323,88 +324,40 @@ class Session:
     def record_event(
         self, name: str, timestamp_unix_ns: int | None, received_unix_ns: int | None = None
     ) -> StoredEvent:
-        """Stamp an event (the client's time, else its arrival) and store it in the running
-        recording, if any. Returns the event as stored."""
+        """Stamp an event (the client's time, else its arrival), store it in the running
+        recording, if any, and mark it on LSL. Returns the event as stored."""
         received_unix_ns = received_unix_ns if received_unix_ns is not None else time.time_ns()
-        event = StoredEvent(
-            name=name,
-            timestamp_unix_ns=received_unix_ns if timestamp_unix_ns is None else timestamp_unix_ns,
-            received_unix_ns=received_unix_ns,
-            source=EventSource.ARRIVAL if timestamp_unix_ns is None else EventSource.CLIENT,
-            session_id=self.session_id,
-            recording_id=self.recording_id,
-        )
-        if self._recordings is not None and self.recording_id is not None:
-            self._recordings.add_event(event)
+        event = self.recorder.stamp_event(name, timestamp_unix_ns, received_unix_ns)
         if self._lsl_outlets is not None:
-            self._lsl_outlets.push_event(event)
+            self._lsl_outlets.on_event(event)
         return event
 
-    async def recording_command(self, action: str, name: str | None = None) -> RecordingInfo:
-        """Start, stop (and save) or cancel this session's recording.
-
-        Raises:
-            ProtocolError: ``recording_unavailable`` (the server keeps no recordings),
-                ``recording_in_progress`` (start while recording), ``not_recording`` (stop or
-                cancel without one), ``internal_error`` (the store failed).
-        """
-        store = self._recordings
-        if store is None:
-            raise ProtocolError(
-                ErrorCode.RECORDING_UNAVAILABLE,
-                "this server keeps no recordings (start it with --data-dir)",
-                ref_type="recording",
-            )
-        if action == "start":
-            if self.recording_id is not None:
-                raise ProtocolError(
-                    ErrorCode.RECORDING_IN_PROGRESS,
-                    f"recording {self.recording_id} is already running; stop it first",
-                    ref_type="recording",
-                )
-            metadata: JsonObject = {
-                "software_version": gazertc.__version__,
-                "protocol_version": protocol.PROTOCOL_VERSION,
-                "fixation_detector": dataclasses.asdict(self._detector.settings),
-            }
-            if self.config.screen is not None:
-                metadata["screen"] = dict(self.config.screen)
-            self.recording_id, future = store.start(self.session_id, name=name, metadata=metadata)
-        else:
-            recording_id = self.recording_id
-            if recording_id is None:
-                raise ProtocolError(
-                    ErrorCode.NOT_RECORDING,
-                    f"cannot {action}: no recording is running in this session",
-                    ref_type="recording",
-                )
-            self.recording_id = None
-            state = RecordingState.SAVED if action == "stop" else RecordingState.CANCELLED
-            future = store.finish(recording_id, state)
-        try:
-            return await asyncio.wrap_future(future)
-        except RecordingError as exc:
-            raise ProtocolError(
-                ErrorCode.INTERNAL_ERROR, f"the recording store failed: {exc}", ref_type="recording"
-            ) from exc
-
-    @property
-    def recordings_available(self) -> bool:
-        """Whether this server keeps recordings (it has a data directory)."""
-        return self._recordings is not None
+    async def recording_command(
+        self, action: RecordingAction, name: str | None = None
+    ) -> RecordingInfo:
+        """Start, stop (and save) or cancel this session's recording (see
+        :meth:`SessionRecorder.command` for the errors)."""
+        metadata: JsonObject = {
+            "software_version": gazertc.__version__,
+            "protocol_version": protocol.PROTOCOL_VERSION,
+            "fixation_detector": self._fixations.settings.to_dict(),
+        }
+        if self.config.screen is not None:
+            metadata["screen"] = self.config.screen.to_dict()
+        return await self.recorder.command(action, name, metadata)
 
     def announce_recording(self, info: RecordingInfo) -> None:
         """Tell the client about a change to its recording made over HTTP (``recording_status``),
         so that it knows when it is being recorded."""
-        self._send(protocol.make_recording_status(info.to_dict()))
+        self._send(protocol.make_recording_status(info))
 
-    async def _answer_recording(self, action: str, name: str | None) -> None:
+    async def _answer_recording(self, action: RecordingAction, name: str | None) -> None:
         try:
             info = await self.recording_command(action, name)
         except ProtocolError as exc:
             self._send(protocol.error_from(exc))
             return
-        self._send(protocol.make_recording_status(info.to_dict()))
+        self._send(protocol.make_recording_status(info))
 
     async def _answer_calibration(self, message: JsonObject, received_unix_ns: int) -> None:
         try:
@@ -415,76 +368,12 @@ class Session:
         if answer is not None:
             self._send(answer)
 
-    def _on_sample(self, sample_json: str, sample: JsonObject | None = None) -> None:
-        """Fixation detection and recording for one sample (parsing costs ~0.1 ms, skipped
-        when the caller parsed it already)."""
-        sample = json.loads(sample_json) if sample is None else sample
-        self.trace.add(sample, time.monotonic())
-        if self._lsl_outlets is not None:
-            self._lsl_outlets.push_sample(sample)
-        gaze = sample["gaze"]
-        point = GazePoint(
-            sample["timestamp_unix_ns"],
-            None if gaze is None else gaze["yaw_deg"],
-            None if gaze is None else gaze["pitch_deg"],
-        )
-        try:
-            events = self._detector.update(point)
-        except ValueError:
-            logger.warning("session %s: sample time went backwards", self.session_id)
-            events = []
-        store, recording_id = self._recordings, self.recording_id
-        if store is not None and recording_id is not None:
-            store.add_sample(recording_id, sample, sample_json)
-        for event in events:
-            self._on_oculomotor(event, store, recording_id)
-
-    def _on_oculomotor(
-        self, event: OculomotorEvent, store: RecordingStore | None, recording_id: str | None
-    ) -> None:
-        fields = {
-            key: round(value, 3) if isinstance(value, float) else value
-            for key, value in dataclasses.asdict(event).items()
-        }
-        fields["method"] = event.method.value
-        if isinstance(event, FixationEvent):
-            fields["phase"] = event.phase.value
-            message_type = "fixation"
-        else:
-            message_type = "saccade"
+    def on_oculomotor(self, event: OculomotorEvent) -> None:
+        """Send a fixation or saccade to the client (with samples) and mark it on LSL."""
         if self.config.output.sends_samples:
-            self._send(protocol.make_oculomotor(fields, message_type))
+            self._send(protocol.make_oculomotor(event))
         if self._lsl_outlets is not None:
-            self._lsl_outlets.push_oculomotor(fields, message_type)
-        if store is None or recording_id is None:
-            return
-        if isinstance(event, FixationEvent):
-            if event.phase is FixationPhase.END and event.end_unix_ns is not None:
-                store.add_oculomotor(
-                    recording_id,
-                    kind="fixation",
-                    start_unix_ns=event.start_unix_ns,
-                    end_unix_ns=event.end_unix_ns,
-                    duration_ms=event.duration_ms or 0.0,
-                    yaw_deg=event.yaw_deg,
-                    pitch_deg=event.pitch_deg,
-                    amplitude_deg=None,
-                    peak_velocity_deg_s=None,
-                    method=event.method.value,
-                )
-        else:
-            store.add_oculomotor(
-                recording_id,
-                kind="saccade",
-                start_unix_ns=event.start_unix_ns,
-                end_unix_ns=event.end_unix_ns,
-                duration_ms=event.duration_ms,
-                yaw_deg=event.end_yaw_deg,
-                pitch_deg=event.end_pitch_deg,
-                amplitude_deg=event.amplitude_deg,
-                peak_velocity_deg_s=event.peak_velocity_deg_s,
-                method=event.method.value,
-            )
+            self._lsl_outlets.on_oculomotor(event)
 
     # -- pipeline ----------------------------------------------------------------------------
 
@@ -501,23 +390,27 @@ class Session:
 
     def _on_result(self, processed: ProcessedFrame) -> None:
         result = processed.result
+        message = result.message
         if self.state is SessionState.CONNECTING:
             self.state = SessionState.LIVE
+        face_found = message.sample.face_found
         face_changed = self._pipeline is not None and (
-            self._pipeline.counters.frames_processed == 1
-            or result.face_found != self._previous_face_found
+            self._pipeline.counters.frames_processed == 1 or face_found != self._previous_face_found
         )
-        self._previous_face_found = result.face_found
+        self._previous_face_found = face_found
         self._video_state = VideoState.LIVE
-        output = self.config.output
-        message_json, sample = result.message_json, None
-        if self.calibration.wants_samples:
-            sample = json.loads(message_json)
-            message_json = self.calibration.on_sample(sample, message_json)
-        if output.sends_samples:
-            self._send_text(message_json, droppable=True)
-        self._on_sample(message_json, sample)
-        if output.sends_video and processed.annotated is not None:
+        text = result.message_json
+        calibration = self.calibration
+        if calibration.wants_samples:
+            point = calibration.on_sample(message.sample)
+            if calibration.calibrated:
+                message = replace(message, calibrated=True, screen_point=point)
+                text = protocol.sample_text(text, calibrated=True, screen_point=point)
+        if self.config.output.sends_samples:
+            self._send_text(text, droppable=True)
+        for sink in self._sample_sinks:
+            sink.on_sample(message, text)
+        if self.config.output.sends_video and processed.annotated is not None:
             self.output_track.push(processed.annotated)
         if face_changed:
             self._send_status()
@@ -555,67 +448,35 @@ class Session:
                     detail=f"no video and no message for {idle_s:.1f} s; closing the session",
                 )
                 return
-            if now_s - self._last_status_s >= self.config.status_interval_ms / 1000.0:
+            if now_s - self._status.opened_s >= self.config.status_interval_ms / 1000.0:
                 self._send_status()
 
-    def status(self) -> JsonObject:
-        """A ``status`` message for the time since the previous one (and starts a new window)."""
-        now_s = time.monotonic()
-        interval_s = max(now_s - self._last_status_s, 1e-3)
-        self._last_status_s = now_s
-        pipeline = self._pipeline
-        received = processed = dropped = 0
-        processing_ms: list[float] = []
-        latency_ms: list[float] = []
-        face_found, tracking = False, "lost"
-        flags: tuple[str, ...] = ()
-        if pipeline is not None:
-            counters = pipeline.counters
-            received, processed = pipeline.frames_received, counters.frames_processed
-            dropped = pipeline.frames_dropped
-            processing_ms, latency_ms = counters.take_window()
-            face_found, tracking = counters.face_found, counters.tracking
-            flags = counters.quality_flags
-        previous_received, previous_processed = self._status_frames
-        self._status_frames = (received, processed)
-        return {
-            "v": protocol.PROTOCOL_VERSION,
-            "type": "status",
-            "video": self._video_state.value,
-            "face_found": face_found,
-            "tracking": tracking,
-            "quality_flags": list(flags),
-            "advice": protocol.advice_for(list(flags)),
-            "input_fps": round((received - previous_received) / interval_s, 2),
-            "processed_fps": round((processed - previous_processed) / interval_s, 2),
-            "frames_received": received,
-            "frames_processed": processed,
-            "frames_dropped": dropped,
-            "processing_ms_p50": _percentile(processing_ms, 0.5),
-            "server_latency_ms_p95": _percentile(latency_ms, 0.95),
-        }
+    def take_status_window(self) -> JsonObject:
+        """The ``status`` message for the time since the previous one; a new measurement
+        window starts now."""
+        return protocol.make_status(
+            self._status.take_status_window(self._pipeline, self._video_state)
+        )
 
     # -- sending -----------------------------------------------------------------------------
 
     def _send_status(self) -> None:
-        self._send(self.status())
+        self._send(self.take_status_window())
 
     def _send_config(self) -> None:
         config = self.config
-        message: JsonObject = {
-            "v": protocol.PROTOCOL_VERSION,
-            "type": "config",
-            "session_id": self.session_id,
-            "output": config.output.value,
-            "status_interval_ms": config.status_interval_ms,
-            "video_available": self.video_available,
-        }
-        if config.screen is not None:
-            message["screen"] = dict(config.screen)
-        self._send(message)
+        self._send(
+            protocol.make_config(
+                session_id=self.session_id,
+                output=config.output,
+                status_interval_ms=config.status_interval_ms,
+                video_available=self.video_available,
+                screen=None if config.screen is None else config.screen.to_dict(),
+            )
+        )
 
     def _send(self, message: JsonObject) -> None:
-        self._send_text(json.dumps(message, separators=(",", ":")), droppable=False)
+        self._send_text(protocol.encode(message), droppable=False)
 
     def _send_text(self, text: str, *, droppable: bool) -> None:
         channel = self._channel
@@ -664,7 +525,7 @@ class Session:
                 # The session ends, the recording with it: saved, not lost.
                 with contextlib.suppress(ProtocolError):
                     info = await self.recording_command("stop")
-                    self._send(protocol.make_recording_status(info.to_dict()))
+                    self._send(protocol.make_recording_status(info))
             await self._drain()
             current = asyncio.current_task()
             tasks = [task for task in self._tasks if task is not current]
@@ -710,38 +571,3 @@ class Session:
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         logger.error("closing a session failed", exc_info=task.exception())
-
-
-class SessionRegistry:
-    """The live sessions of one server, at most ``max_sessions`` of them."""
-
-    def __init__(self, max_sessions: int) -> None:
-        if max_sessions < 1:
-            raise ValueError(f"max_sessions must be at least 1, got {max_sessions}")
-        self.max_sessions = max_sessions
-        self._sessions: dict[str, Session] = {}
-
-    def __len__(self) -> int:
-        return len(self._sessions)
-
-    def __iter__(self) -> Iterator[Session]:
-        return iter(list(self._sessions.values()))
-
-    @property
-    def full(self) -> bool:
-        return len(self._sessions) >= self.max_sessions
-
-    def get(self, session_id: str) -> Session | None:
-        return self._sessions.get(session_id)
-
-    def add(self, session: Session) -> None:
-        """Raises ``RuntimeError`` when full: check :attr:`full` first."""
-        if self.full:
-            raise RuntimeError(f"the registry already holds {self.max_sessions} sessions")
-        self._sessions[session.session_id] = session
-
-    def remove(self, session: Session) -> None:
-        self._sessions.pop(session.session_id, None)
-
-    async def close_all(self, reason: str) -> None:
-        await asyncio.gather(*(session.close(reason) for session in self))

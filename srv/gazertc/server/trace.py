@@ -1,15 +1,17 @@
 """The recent gaze of one session, kept for the monitor: frame rate, face, the last gaze points.
 
-Plain data, no network code: the session feeds it every parsed ``sample`` message (about 2 µs
-each) and the monitor reads it when polled.
+Plain data, no network code: a sink of the session's samples (about 2 µs each); the monitor
+reads it when polled.
 """
 
 from __future__ import annotations
 
+import time
 from collections import deque
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
+
+from gazertc.records import SampleMessage
 
 __all__ = ["RATE_WINDOW_S", "TRACE_MAX_POINTS", "GazeTrace", "TracePoint"]
 
@@ -63,26 +65,30 @@ class GazeTrace:
         self.face_found = False
         self.calibrated = False
 
-    def add(self, sample: Mapping[str, Any], processed_s: float) -> None:
-        """Take one validated ``sample`` message, processed at ``processed_s`` (monotonic
-        seconds). Samples without a gaze direction (no face, eyes closed) count towards the
-        rate but add no point."""
+    def on_sample(self, message: SampleMessage, text: str) -> None:
+        """Take one sample as it is sent (``text`` is unused), processed now."""
+        self.add(message, time.monotonic())
+
+    def add(self, message: SampleMessage, processed_s: float) -> None:
+        """Take one sample, processed at ``processed_s`` (monotonic seconds). Samples without a
+        gaze direction (no face, eyes closed) count towards the rate but add no point."""
         if self._first_s is None:
             self._first_s = processed_s
         self._processed_s.append(processed_s)
-        self.face_found = bool(sample["face_found"])
-        self.calibrated = "screen_point" in sample
-        gaze = sample.get("gaze")
+        sample = message.sample
+        self.face_found = sample.face_found
+        self.calibrated = message.calibrated
+        gaze = sample.gaze
         if gaze is None:
             return
-        screen_point = sample.get("screen_point")
+        point = message.screen_point
         self._points.append(
             TracePoint(
-                timestamp_unix_ns=int(sample["timestamp_unix_ns"]),
-                yaw_deg=float(gaze["yaw_deg"]),
-                pitch_deg=float(gaze["pitch_deg"]),
-                screen_x_px=None if screen_point is None else float(screen_point["smoothed_x_px"]),
-                screen_y_px=None if screen_point is None else float(screen_point["smoothed_y_px"]),
+                timestamp_unix_ns=sample.timestamp_unix_ns,
+                yaw_deg=gaze.yaw_deg,
+                pitch_deg=gaze.pitch_deg,
+                screen_x_px=None if point is None else point.smoothed_x_css_px,
+                screen_y_px=None if point is None else point.smoothed_y_css_px,
             )
         )
 

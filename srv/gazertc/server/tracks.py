@@ -25,6 +25,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
 
 from gazertc.server.pool import FrameMeta, FrameRejectedError, ProcessedFrame, WorkerPool
+from gazertc.vision.types import QualityFlag, TrackingState
 
 __all__ = [
     "VIDEO_CLOCK_HZ",
@@ -204,8 +205,8 @@ class PipelineCounters:
     frames_rejected: int = 0
     in_flight: bool = False
     face_found: bool = False
-    tracking: str = "lost"
-    quality_flags: tuple[str, ...] = ()
+    tracking: TrackingState = TrackingState.LOST
+    quality_flags: tuple[QualityFlag, ...] = ()
     processing_ms: list[float] = field(default_factory=list)
     server_latency_ms: list[float] = field(default_factory=list)
 
@@ -315,13 +316,13 @@ class VideoPipeline:
             return
         finally:
             counters.in_flight = False
-        result = processed.result
+        sample, timing = processed.result.message.sample, processed.result.message.timing
         counters.frames_processed += 1
-        counters.face_found = result.face_found
-        counters.tracking = result.tracking
-        counters.quality_flags = result.quality_flags
-        counters.processing_ms.append(result.processing_ms)
+        counters.face_found = sample.face_found
+        counters.tracking = sample.tracking
+        counters.quality_flags = sample.quality.flags
+        counters.processing_ms.append(timing.processing_ms)
         counters.server_latency_ms.append(
-            (result.processed_unix_ns - received.received_unix_ns) / 1e6
+            (timing.processed_unix_ns - received.received_unix_ns) / 1e6
         )
         self._on_result(processed)

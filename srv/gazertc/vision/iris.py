@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from gazertc import models
 from gazertc.errors import InputError, ModelFileError
+from gazertc.native_output import filtered_stderr
 from gazertc.vision.blink import eye_aspect_ratio
 from gazertc.vision.types import EyeSide, PointPx
 
@@ -386,7 +387,10 @@ class IrisLandmarkNetwork:
 
         path = self._model_path or models.locate(models.IRIS_LANDMARK)
         try:
-            interpreter = Interpreter(model_path=str(path), num_threads=1)
+            # The first allocation prints LiteRT's XNNPACK "INFO" line on descriptor 2: hide it.
+            with filtered_stderr():
+                interpreter = Interpreter(model_path=str(path), num_threads=1)
+                interpreter.allocate_tensors()
         except (RuntimeError, ValueError) as exc:
             raise ModelFileError(f"cannot load the iris network {path}: {exc}") from exc
         self._output_indices = {d["name"]: d["index"] for d in interpreter.get_output_details()}

@@ -57,7 +57,8 @@ PHYSICAL_SIZE_TOLERANCE_MM: Final = 1.0
 @dataclass(frozen=True, slots=True)
 class ScreenGeometry:
     """The client's screen (the schema's ``screen``): viewport size in CSS pixels, the device
-    pixel ratio (device pixels per CSS pixel), and the physical size of that area when known.
+    pixel ratio (device pixels per CSS pixel; ``None`` when the client did not say, taken as 1),
+    and the physical size of that area when known.
 
     Raises:
         InputError: a size or ratio is not positive and finite, or only one physical side is given.
@@ -65,7 +66,7 @@ class ScreenGeometry:
 
     width_css_px: int
     height_css_px: int
-    device_pixel_ratio: float = 1.0
+    device_pixel_ratio: float | None = None
     width_mm: float | None = None
     height_mm: float | None = None
 
@@ -74,8 +75,9 @@ class ScreenGeometry:
             raise InputError(
                 f"screen size must be positive, got {self.width_css_px}x{self.height_css_px}"
             )
-        if not (math.isfinite(self.device_pixel_ratio) and self.device_pixel_ratio > 0.0):
-            raise InputError(f"device_pixel_ratio must be positive, got {self.device_pixel_ratio}")
+        ratio = self.device_pixel_ratio
+        if ratio is not None and not (math.isfinite(ratio) and ratio > 0.0):
+            raise InputError(f"device_pixel_ratio must be positive, got {ratio}")
         if (self.width_mm is None) != (self.height_mm is None):
             raise InputError("give both width_mm and height_mm, or neither")
         for value in (self.width_mm, self.height_mm):
@@ -83,35 +85,40 @@ class ScreenGeometry:
                 raise InputError(f"physical screen size must be positive, got {value}")
 
     @classmethod
-    def from_message(cls, screen: Mapping[str, Any]) -> ScreenGeometry:
+    def from_dict(cls, screen: Mapping[str, Any]) -> ScreenGeometry:
         """From the protocol's ``screen`` object (``width_px``/``height_px`` are CSS pixels).
 
+        Numbers are kept as sent (an integer stays an integer), so that :meth:`to_dict` gives
+        back the client's object exactly.
+
         Raises:
-            InputError: a field is missing or out of range.
+            InputError: a field is missing, not a number or out of range.
         """
         try:
-            width_mm, height_mm = screen.get("width_mm"), screen.get("height_mm")
             return cls(
-                width_css_px=int(screen["width_px"]),
-                height_css_px=int(screen["height_px"]),
-                device_pixel_ratio=float(screen.get("device_pixel_ratio", 1.0)),
-                width_mm=None if width_mm is None else float(width_mm),
-                height_mm=None if height_mm is None else float(height_mm),
+                width_css_px=_integer(screen["width_px"]),
+                height_css_px=_integer(screen["height_px"]),
+                device_pixel_ratio=_optional_number(screen.get("device_pixel_ratio")),
+                width_mm=_optional_number(screen.get("width_mm")),
+                height_mm=_optional_number(screen.get("height_mm")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"not a screen description: {exc!r}") from exc
 
-    def to_message(self) -> dict[str, Any]:
-        """The protocol's ``screen`` object."""
-        message: dict[str, Any] = {
-            "width_px": self.width_css_px,
-            "height_px": self.height_css_px,
-            "device_pixel_ratio": self.device_pixel_ratio,
-        }
+    def to_dict(self) -> dict[str, Any]:
+        """The protocol's ``screen`` object: the fields that were given, nothing added."""
+        screen: dict[str, Any] = {"width_px": self.width_css_px, "height_px": self.height_css_px}
+        if self.device_pixel_ratio is not None:
+            screen["device_pixel_ratio"] = self.device_pixel_ratio
         if self.width_mm is not None and self.height_mm is not None:
-            message["width_mm"] = self.width_mm
-            message["height_mm"] = self.height_mm
-        return message
+            screen["width_mm"] = self.width_mm
+            screen["height_mm"] = self.height_mm
+        return screen
+
+    @property
+    def pixel_ratio(self) -> float:
+        """The device pixel ratio, 1 when the client did not give it."""
+        return 1.0 if self.device_pixel_ratio is None else self.device_pixel_ratio
 
     @property
     def size_is_estimated(self) -> bool:
@@ -133,7 +140,7 @@ class ScreenGeometry:
         """Same viewport, pixel ratio and (when both know it) physical size."""
         if (self.width_css_px, self.height_css_px) != (other.width_css_px, other.height_css_px):
             return False
-        if not math.isclose(self.device_pixel_ratio, other.device_pixel_ratio, rel_tol=1e-6):
+        if not math.isclose(self.pixel_ratio, other.pixel_ratio, rel_tol=1e-6):
             return False
         if self.width_mm is None or other.width_mm is None:
             return True
@@ -142,6 +149,20 @@ class ScreenGeometry:
             abs(self.width_mm - other.width_mm) <= PHYSICAL_SIZE_TOLERANCE_MM
             and abs(self.height_mm - other.height_mm) <= PHYSICAL_SIZE_TOLERANCE_MM
         )
+
+
+def _integer(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise ValueError(f"expected an integer, got {value!r}")
+
+
+def _optional_number(value: object) -> float | None:
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value
+    raise ValueError(f"expected a number, got {value!r}")
 
 
 def _positive(value: float, what: str) -> float:

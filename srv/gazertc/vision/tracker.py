@@ -38,12 +38,15 @@ from gazertc.vision.smoothing import (
     AlphaBetaParameters,
 )
 from gazertc.vision.types import (
+    STAGES,
     BgrImage,
     EyeObservation,
     EyeSide,
     FaceBox,
     GazeSample,
     GreyImage,
+    StageTimings,
+    TrackedFrame,
     TrackingState,
 )
 
@@ -69,8 +72,6 @@ there is no time budget, and a far face is small (the RT-GENE photos: 73-105 px 
 STILL_DETECTION_THRESHOLD = 0.0
 """...with dlib's own threshold: at full size dogs.jpg offers non-faces scoring -0.33, while the
 faces that need this second search are sharp and score above 1."""
-
-STAGES = ("detect", "landmarks", "iris", "pose", "gaze", "total")
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,6 @@ class GazeTracker:
         self._frames_since_verify = 0
         self.frame_index = 0
         self.detector_calls = 0
-        self.last_stage_ms: dict[str, float] = dict.fromkeys(STAGES, 0.0)
 
     @property
     def intrinsics(self) -> CameraIntrinsics | None:
@@ -145,7 +145,11 @@ class GazeTracker:
         self._blinks.reset()
 
     def process(self, image_bgr: BgrImage, timestamp_unix_ns: int | None = None) -> GazeSample:
-        """Run the pipeline on the next frame.
+        """Run the pipeline on the next frame (:meth:`track` without the timings)."""
+        return self.track(image_bgr, timestamp_unix_ns).sample
+
+    def track(self, image_bgr: BgrImage, timestamp_unix_ns: int | None = None) -> TrackedFrame:
+        """Run the pipeline on the next frame; the sample comes with its stage timings.
 
         Args:
             image_bgr: ``(height, width, 3)`` uint8 BGR frame at full resolution.
@@ -173,8 +177,7 @@ class GazeTracker:
         if raw is None:
             self.reset()
             stage_ms["total"] = _ms_since(started)
-            self.last_stage_ms = stage_ms
-            return GazeSample(
+            lost = GazeSample(
                 timestamp_unix_ns=timestamp_ns,
                 frame_index=frame_index,
                 frame_width_px=width,
@@ -182,6 +185,7 @@ class GazeTracker:
                 face_found=False,
                 tracking=TrackingState.LOST,
             )
+            return TrackedFrame(lost, _timings(stage_ms))
 
         clock = time.perf_counter()
         if tracking is TrackingState.DETECTED:
@@ -245,8 +249,7 @@ class GazeTracker:
             quality=assess_quality(grey, face_box),
         )
         stage_ms["total"] = _ms_since(started)
-        self.last_stage_ms = stage_ms
-        return sample
+        return TrackedFrame(sample, _timings(stage_ms))
 
     def _intrinsics_for(self, width: int, height: int) -> CameraIntrinsics:
         if self._given_intrinsics is not None:
@@ -400,3 +403,14 @@ def _check_frame(image_bgr: BgrImage) -> None:
 
 def _ms_since(clock: float) -> float:
     return (time.perf_counter() - clock) * 1000.0
+
+
+def _timings(stage_ms: dict[str, float]) -> StageTimings:
+    return StageTimings(
+        detect_ms=stage_ms["detect"],
+        landmarks_ms=stage_ms["landmarks"],
+        iris_ms=stage_ms["iris"],
+        pose_ms=stage_ms["pose"],
+        gaze_ms=stage_ms["gaze"],
+        total_ms=stage_ms["total"],
+    )

@@ -1,32 +1,33 @@
 import { useState } from 'react';
+import type { AdvanceMode } from '../../calibration/procedure';
 import { useCalibrationController, useCalibrationState } from '../../calibration/react';
 import { describeGeometry } from '../../calibration/screen';
 import { TARGET_MS_CHOICES } from '../../calibration/storage';
 import { TARGET_COUNTS, isTargetCount } from '../../calibration/layout';
 import { useAppState } from '../../store/react';
-import { StartScreen } from '../StartScreen';
+import { DurationSelect } from '../DurationSelect';
+import { TrackingGate } from '../TrackingGate';
 import { CardCheck } from './CardCheck';
 import { GazeCursor } from './GazeCursor';
+import { GazeCursorToggle } from './GazeCursorToggle';
+import { ProcedureButtons } from './ProcedureButtons';
 import { ProcedureOverlay } from './ProcedureOverlay';
 import { CalibrationResultCard, ValidationResultCard } from './ResultCards';
 import { SavedCalibrationStatus } from './SavedCalibrationStatus';
 import './calibration.css';
-import { useStartProcedure } from './useStartProcedure';
+
+/** How the procedure moves on to the next target. */
+const ADVANCE_MODES: ReadonlyArray<{ mode: AdvanceMode; label: string }> = [
+  { mode: 'key', label: 'Key press (Space or Enter)' },
+  { mode: 'dwell', label: 'By itself, after looking (dwell)' },
+];
 
 export function CalibratePage() {
-  const connected = useAppState((state) => state.connection.phase !== 'idle');
-  if (!connected) {
-    return (
-      <div className="page-gate">
-        <p className="notice">
-          Calibration maps your gaze onto this screen. Turn on the camera and start tracking first;
-          you stay on this page.
-        </p>
-        <StartScreen />
-      </div>
-    );
-  }
-  return <CalibrationWorkspace />;
+  return (
+    <TrackingGate notice="Calibration maps your gaze onto this screen. Turn on the camera and start tracking first; you stay on this page.">
+      <CalibrationWorkspace />
+    </TrackingGate>
+  );
 }
 
 function CalibrationWorkspace() {
@@ -83,7 +84,6 @@ function CalibrationSetup() {
   const calibrated = useCalibrationState((state) => state.calibrated);
   const live = useAppState((state) => state.connection.phase === 'live');
   const [checking, setChecking] = useState(false);
-  const start = useStartProcedure();
   const screen = controller.currentScreen();
   return (
     <section className="card calibrate-setup" aria-labelledby="setup-title">
@@ -108,38 +108,24 @@ function CalibrationSetup() {
       </fieldset>
       <fieldset className="choice">
         <legend>Next target</legend>
-        <label className="choice-option">
-          <input
-            type="radio"
-            name="advance-mode"
-            checked={settings.mode === 'key'}
-            onChange={() => controller.updateSettings({ mode: 'key' })}
-          />
-          Key press (Space or Enter)
-        </label>
-        <label className="choice-option">
-          <input
-            type="radio"
-            name="advance-mode"
-            checked={settings.mode === 'dwell'}
-            onChange={() => controller.updateSettings({ mode: 'dwell' })}
-          />
-          By itself, after looking (dwell)
-        </label>
+        {ADVANCE_MODES.map(({ mode, label }) => (
+          <label key={mode} className="choice-option">
+            <input
+              type="radio"
+              name="advance-mode"
+              checked={settings.mode === mode}
+              onChange={() => controller.updateSettings({ mode })}
+            />
+            {label}
+          </label>
+        ))}
       </fieldset>
-      <label className="field">
-        <span>Time per target</span>
-        <select
-          value={settings.targetMs}
-          onChange={(event) => controller.updateSettings({ targetMs: Number(event.target.value) })}
-        >
-          {TARGET_MS_CHOICES.map((ms) => (
-            <option key={ms} value={ms}>
-              {(ms / 1000).toFixed(1)} s
-            </option>
-          ))}
-        </select>
-      </label>
+      <DurationSelect
+        label="Time per target"
+        valueMs={settings.targetMs}
+        choicesMs={TARGET_MS_CHOICES}
+        onChange={(targetMs) => controller.updateSettings({ targetMs })}
+      />
       <label className="check">
         <input
           type="checkbox"
@@ -148,14 +134,7 @@ function CalibrationSetup() {
         />
         Full screen while calibrating
       </label>
-      <label className="check">
-        <input
-          type="checkbox"
-          checked={settings.showGazeCursor}
-          onChange={(event) => controller.updateSettings({ showGazeCursor: event.target.checked })}
-        />
-        Show gaze cursor
-      </label>
+      <GazeCursorToggle />
       <div className="screen-size">
         <p className="hint" data-testid="screen-geometry">
           Screen: {screen === undefined ? 'unknown' : describeGeometry(screen)}
@@ -187,26 +166,16 @@ function CalibrationSetup() {
           </div>
         )}
       </div>
-      <div className="button-row">
-        <button
-          type="button"
-          className="button button-primary button-large"
-          disabled={!live}
-          onClick={() => start('calibration')}
-        >
-          {calibrated ? 'Recalibrate' : 'Start calibration'}
-        </button>
-        {calibrated && (
-          <button
-            type="button"
-            className="button button-large"
-            disabled={!live}
-            onClick={() => start('validation')}
-          >
-            Validate
-          </button>
-        )}
-      </div>
+      <ProcedureButtons
+        buttons={
+          calibrated
+            ? [
+                { kind: 'calibration', label: 'Recalibrate', primary: true, large: true },
+                { kind: 'validation', label: 'Validate', large: true },
+              ]
+            : [{ kind: 'calibration', label: 'Start calibration', primary: true, large: true }]
+        }
+      />
       {!live && <p className="hint">Waiting for the connection to the server…</p>}
     </section>
   );

@@ -1,9 +1,8 @@
 import type { CalibrationTargetResidual, ValidationTargetResult } from '../../protocol/types.gen';
 import { useCalibrationState } from '../../calibration/react';
-import { useAppState } from '../../store/react';
 import { formatCm, formatDeg, formatDistanceMm, formatPx } from './format';
 import { ResultChart } from './ResultChart';
-import { useStartProcedure } from './useStartProcedure';
+import { ProcedureButtons } from './ProcedureButtons';
 
 function EstimatedSizeNote({ estimated }: { estimated: boolean }) {
   if (!estimated) return null;
@@ -19,8 +18,6 @@ function EstimatedSizeNote({ estimated }: { estimated: boolean }) {
 export function CalibrationResultCard() {
   const fit = useCalibrationState((state) => state.fit);
   const validated = useCalibrationState((state) => state.validation !== null);
-  const live = useAppState((state) => state.connection.phase === 'live');
-  const start = useStartProcedure();
   if (fit === null) return null;
   const screen = fit.model.screen;
   const label = (target: CalibrationTargetResidual): string => formatDeg(target.offset_deg);
@@ -68,24 +65,12 @@ export function CalibrationResultCard() {
       </p>
       <EstimatedSizeNote estimated={fit.screen_size_estimated} />
       {!validated && (
-        <div className="button-row">
-          <button
-            type="button"
-            className="button button-primary button-large"
-            disabled={!live}
-            onClick={() => start('validation')}
-          >
-            Validate
-          </button>
-          <button
-            type="button"
-            className="button"
-            disabled={!live}
-            onClick={() => start('calibration')}
-          >
-            Recalibrate
-          </button>
-        </div>
+        <ProcedureButtons
+          buttons={[
+            { kind: 'validation', label: 'Validate', primary: true, large: true },
+            { kind: 'calibration', label: 'Recalibrate' },
+          ]}
+        />
       )}
     </section>
   );
@@ -95,8 +80,6 @@ export function CalibrationResultCard() {
 export function ValidationResultCard() {
   const validation = useCalibrationState((state) => state.validation);
   const screen = useCalibrationState((state) => state.calibrationScreen);
-  const live = useAppState((state) => state.connection.phase === 'live');
-  const start = useStartProcedure();
   if (validation === null || screen === null) return null;
   const { result, samples } = validation;
   const label = (target: ValidationTargetResult): string => formatDeg(target.accuracy_deg);
@@ -169,24 +152,12 @@ export function ValidationResultCard() {
         </tbody>
       </table>
       <EstimatedSizeNote estimated={result.screen_size_estimated} />
-      <div className="button-row">
-        <button
-          type="button"
-          className="button button-primary"
-          disabled={!live}
-          onClick={() => start('calibration')}
-        >
-          Recalibrate
-        </button>
-        <button
-          type="button"
-          className="button"
-          disabled={!live}
-          onClick={() => start('validation')}
-        >
-          Validate again
-        </button>
-      </div>
+      <ProcedureButtons
+        buttons={[
+          { kind: 'calibration', label: 'Recalibrate', primary: true },
+          { kind: 'validation', label: 'Validate again' },
+        ]}
+      />
     </section>
   );
 }

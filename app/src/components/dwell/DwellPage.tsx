@@ -2,9 +2,11 @@ import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { useCalibrationController, useCalibrationState } from '../../calibration/react';
 import { DWELL_MS_CHOICES } from '../../calibration/storage';
 import { DwellTracker, type DwellRegion } from '../../dwell/dwell';
-import { useAppState, useAppStore } from '../../store/react';
+import { useAppStore } from '../../store/react';
 import { GazeCursor } from '../calibration/GazeCursor';
-import { StartScreen } from '../StartScreen';
+import { GazeCursorToggle } from '../calibration/GazeCursorToggle';
+import { DurationSelect } from '../DurationSelect';
+import { TrackingGate } from '../TrackingGate';
 import './dwell.css';
 
 /** The demo's choices: short, common requests, each a large target. */
@@ -35,19 +37,11 @@ function usePrefersReducedMotion(): boolean {
 }
 
 export function DwellPage() {
-  const connected = useAppState((state) => state.connection.phase !== 'idle');
-  if (!connected) {
-    return (
-      <div className="page-gate">
-        <p className="notice">
-          The dwell buttons follow your gaze. Turn on the camera and start tracking first, then
-          calibrate.
-        </p>
-        <StartScreen />
-      </div>
-    );
-  }
-  return <DwellBoard />;
+  return (
+    <TrackingGate notice="The dwell buttons follow your gaze. Turn on the camera and start tracking first, then calibrate.">
+      <DwellBoard />
+    </TrackingGate>
+  );
 }
 
 function DwellBoard() {
@@ -131,29 +125,14 @@ function DwellBoard() {
     <div className="dwell" data-testid="dwell-page" data-paused={paused}>
       <div className="dwell-toolbar">
         <h1>Dwell buttons</h1>
-        <label className="field field-inline">
-          <span>Dwell time</span>
-          <select
-            value={dwellMs}
-            onChange={(event) => controller.updateSettings({ dwellMs: Number(event.target.value) })}
-          >
-            {DWELL_MS_CHOICES.map((ms) => (
-              <option key={ms} value={ms}>
-                {(ms / 1000).toFixed(1)} s
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={showCursor}
-            onChange={(event) =>
-              controller.updateSettings({ showGazeCursor: event.target.checked })
-            }
-          />
-          Show gaze cursor
-        </label>
+        <DurationSelect
+          label="Dwell time"
+          valueMs={dwellMs}
+          choicesMs={DWELL_MS_CHOICES}
+          onChange={(ms) => controller.updateSettings({ dwellMs: ms })}
+          inline
+        />
+        <GazeCursorToggle />
         <button
           type="button"
           className="button button-large dwell-pause"

