@@ -14,7 +14,8 @@ PORT ?= 3000
 APP := app
 APP_STAMP := $(APP)/node_modules/.installed
 APP_BUILD := $(APP)/dist/index.html
-APP_SOURCES := $(shell find $(APP)/src $(APP)/public -type f 2>/dev/null) $(APP)/index.html \
+APP_SOURCES := $(shell find $(APP)/src $(APP)/public $(APP)/scripts -type f 2>/dev/null) \
+	$(APP)/index.html \
 	$(APP)/vite.config.ts $(APP)/tsconfig.json $(APP)/tsconfig.base.json \
 	srv/gazertc/protocol/schema.json srv/gazertc/__init__.py
 NPM_RUN := npm --prefix $(APP) run --silent

@@ -6,7 +6,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist', 'node_modules', 'test-output'] },
+  { ignores: ['dist', 'node_modules', 'test-output', 'src/protocol/validators.gen.js'] },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,
   {

@@ -9,7 +9,16 @@ import os
 import sys
 from pathlib import Path
 
-SUITES = ("pipeline", "sample_path", "eye_centre", "calibration", "server", "recording")
+SUITES = (
+    "pipeline",
+    "sample_path",
+    "eye_centre",
+    "calibration",
+    "server",
+    "recording",
+    "sdp",
+    "soak",
+)
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

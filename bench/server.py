@@ -187,6 +187,9 @@ async def _server() -> AsyncIterator[tuple[str, int]]:
             str(port),
             "--max-sessions",
             str(MAX_SESSIONS),
+            # Every sweep step offers all its sessions at once, from this one address.
+            "--offer-rate",
+            str(sum(JSON_SWEEP) + sum(VIDEO_SWEEP)),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

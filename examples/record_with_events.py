@@ -1,7 +1,10 @@
 """Record a session with events while a video file plays as the camera, then export it as CSV.
 
-gazertc serve --data-dir gazertc-data &
-python examples/record_with_events.py http://127.0.0.1:3000 clip.mp4 --seconds 5
+gazertc serve --data-dir gazertc-data &    # prints the monitor's address, ending #token=TOKEN
+python examples/record_with_events.py http://127.0.0.1:3000 clip.mp4 --host-token TOKEN --seconds 5
+
+Recording and marking events need nothing but the session's own connection; downloading the
+export needs the host token, the one in the address ``gazertc serve`` printed.
 """
 
 import argparse
@@ -16,6 +19,7 @@ from gazertc.client.simple import Client
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("url", help="the server, e.g. http://127.0.0.1:3000")
 parser.add_argument("video", type=Path, help="a video file played as the camera")
+parser.add_argument("--host-token", required=True, help="the server's host token (exports need it)")
 parser.add_argument("--seconds", type=float, default=10.0, help="how long to record")
 parser.add_argument("--output", type=Path, default=Path("recording-csv"), help="CSV folder")
 args = parser.parse_args()
@@ -34,6 +38,9 @@ with Client(args.url, video=args.video, loop_video=True) as client:
 print(f"recorded {saved.sample_count} samples and {saved.event_count} events")
 
 export_url = f"{args.url}/api/recordings/{saved.recording_id}/export?format=csv"
-with urllib.request.urlopen(export_url) as response:
+export_request = urllib.request.Request(
+    export_url, headers={"Authorization": f"Bearer {args.host_token}"}
+)
+with urllib.request.urlopen(export_request) as response:
     zipfile.ZipFile(io.BytesIO(response.read())).extractall(args.output)
 print(f"CSV files in {args.output / f'{recording.recording_id}-csv'}")

@@ -36,7 +36,9 @@ describe.skipIf(SKIP_REASON !== null)(
     const monitorRequests: { url: string; authorization: string | undefined }[] = [];
 
     async function recordings(): Promise<RecordingSummary[]> {
-      const response = await fetch(`${baseUrl}/api/recordings`);
+      const response = await fetch(`${baseUrl}/api/recordings`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
       return ((await response.json()) as { recordings: RecordingSummary[] }).recordings;
     }
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import cv2
 import numpy as np
@@ -26,38 +29,112 @@ from gazertc.vision.headpose import CameraIntrinsics
 from gazertc.vision.tracker import GazeTracker, PipelineModels, estimate
 from gazertc.vision.types import BgrImage, GazeSample
 
-__all__ = ["main"]
+__all__ = ["EXIT_NOTHING_DECODED", "EXIT_UNUSABLE_INPUT", "UndecodableVideoError", "main"]
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
 )
 
+EXIT_UNUSABLE_INPUT: Final = 2
+"""The errors gazertc raises on purpose (a wrong argument, a missing or unusable file), all but
+:data:`EXIT_NOTHING_DECODED`; argparse's own usage errors use 2 as well."""
 
-def _frames(path: Path) -> Iterator[tuple[BgrImage, int]]:
+EXIT_NOTHING_DECODED: Final = 1
+"""``process`` on a video that opens but of which not one frame decodes (truncated or damaged
+before its first frame). Apart from 2 so that a script can tell a damaged recording from a wrong
+command; a video that breaks off later exits 0 with a warning, since its samples are usable."""
+
+FFMPEG_LOG_LEVEL_VARIABLE: Final = "OPENCV_FFMPEG_LOGLEVEL"
+FFMPEG_QUIET: Final = "-8"
+"""FFmpeg's ``AV_LOG_QUIET``. OpenCV's video reader lets FFmpeg print its complaints about a
+damaged file (``Invalid NAL unit size``, ``partial file``) straight to stderr, over the progress
+line and again at each open of the file; ``process`` reports once, on its own line, where
+decoding stopped instead. ``gazertc -v``, or the variable set by hand, keeps FFmpeg's lines."""
+
+
+class UndecodableVideoError(InputError):
+    """A video that opens but of which no frame decodes (exit status 1, not 2)."""
+
+
+@dataclass(slots=True)
+class _Decoding:
+    """What reading a video found: frames decoded, against the count its container lists."""
+
+    path: Path
+    listed_frames: int | None
+    fps: float = 0.0
+    frames_read: int = 0
+    read_error: str | None = None
+
+    def _cause(self, place: str) -> str:
+        if self.read_error is not None:
+            return f"read error: {self.read_error}"
+        return f"the file is truncated or damaged{place}"
+
+    def warning(self) -> str | None:
+        """The one-line warning for a video that broke off after some frames, else ``None``."""
+        short = self.listed_frames is not None and self.frames_read < self.listed_frames
+        if self.frames_read == 0 or not (short or self.read_error is not None):
+            return None
+        where = f"frame {self.frames_read}"
+        if self.fps > 0.0:
+            where += f" ({self.frames_read / self.fps:.2f} s)"
+        if self.listed_frames is not None:
+            where += f" of the {self.listed_frames} the container lists"
+        cause = self._cause(" there")
+        return (
+            f"{self.path}: decoding stopped at {where} ({cause}); "
+            f"the output holds frames 0-{self.frames_read - 1} only"
+        )
+
+    def failure(self) -> str:
+        """The message for a video of which no frame decoded."""
+        listed = (
+            ""
+            if self.listed_frames is None
+            else f", though the container lists {self.listed_frames}"
+        )
+        cause = self._cause("")
+        return f"{self.path}: no frame could be decoded{listed} ({cause})"
+
+
+def _frames(path: Path, decoding: _Decoding) -> Iterator[tuple[BgrImage, int]]:
     """Frames of a video file with their time from the start of the video, in ns.
 
+    Counts the frames and records a read error in ``decoding``; the caller compares them with
+    the container's count once the frames run out.
+
     Raises:
-        InputError: the file cannot be opened as a video or holds no frame.
+        InputError: the file cannot be opened as a video.
+        UndecodableVideoError: it opens, but no frame decodes.
     """
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
-        raise InputError(f"{path}: not a readable image or video")
+        raise InputError(
+            f"{path}: not a readable image or video (an unknown format, or a damaged header)"
+        )
     fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
-    index = 0
+    decoding.fps = fps
     try:
         while True:
-            ok, frame = capture.read()
+            try:
+                ok, frame = capture.read()
+            except cv2.error as exc:
+                # OpenCV's message is several lines (file, line, function); the last says what.
+                decoding.read_error = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+                break
             if not ok:
                 break
+            index = decoding.frames_read
             position_ms = capture.get(cv2.CAP_PROP_POS_MSEC)
             if position_ms <= 0.0 and index > 0 and fps > 0.0:
                 position_ms = 1000.0 * index / fps
+            decoding.frames_read += 1
             yield np.asarray(frame, np.uint8), round(position_ms * 1e6)
-            index += 1
     finally:
         capture.release()
-    if index == 0:
-        raise InputError(f"{path}: no frame could be decoded")
+    if decoding.frames_read == 0:
+        raise UndecodableVideoError(decoding.failure())
 
 
 def _describe(sample: GazeSample) -> str:
@@ -87,6 +164,8 @@ def _process(args: argparse.Namespace) -> int:
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a folder; give an image or a video file")
+    if not args.verbose:
+        os.environ.setdefault(FFMPEG_LOG_LEVEL_VARIABLE, FFMPEG_QUIET)  # read at the first open
     intrinsics = None
     if args.focal_px is not None:
         intrinsics = _intrinsics_from(args.focal_px, path)
@@ -110,13 +189,37 @@ def _process(args: argparse.Namespace) -> int:
         )
         return 0
     tracker = GazeTracker(intrinsics=intrinsics, models=shared)
+    decoding = _Decoding(path, _listed_frame_count(path))
     # Per-frame lines on the terminal are their own progress; a bar is for output sent elsewhere.
     show = is_terminal(sys.stderr) and not is_terminal(sys.stdout)
-    with Progress(f"process {path.name}", _frame_count(path), "frames", enabled=show) as progress:
-        for frame, offset_ns in _frames(path):
+    total = decoding.listed_frames or _frame_count(path)
+    with Progress(f"process {path.name}", total, "frames", enabled=show) as progress:
+        for frame, offset_ns in _frames(path, decoding):
             emit(tracker.process(frame, args.start_unix_ns + offset_ns))
             progress.advance()
+    # After the progress line is closed, so that the warning stands on a line of its own.
+    warning = decoding.warning()
+    if warning is not None:
+        print(f"gazertc: warning: {warning}", file=sys.stderr, flush=True)
     return 0
+
+
+def _listed_frame_count(path: Path) -> int | None:
+    """The frame count the container stores, ``None`` where it stores none (Matroska, WebM) or
+    cannot be read.
+
+    From PyAV rather than OpenCV: ``CAP_PROP_FRAME_COUNT`` falls back to duration times frame
+    rate, an estimate that would call a healthy variable-rate video cut short.
+    """
+    import av  # noqa: PLC0415  (a tenth of a second to import; only videos need it)
+
+    try:
+        with av.open(str(path)) as container:
+            streams = container.streams.video
+            count = int(streams[0].frames) if streams else 0
+    except (av.FFmpegError, OSError, ValueError):
+        return None
+    return count if count > 0 else None
 
 
 def _frame_count(path: Path) -> int | None:
@@ -186,6 +289,11 @@ def _parser() -> argparse.ArgumentParser:
         "process",
         help="print gaze samples for an image or a video file",
         description="Run the pipeline on an image (one sample) or a video (one sample per frame).",
+        epilog="Exit status: 0 when the samples were printed, also for a video that breaks off "
+        "early (truncated or damaged: a warning on stderr names the frame where decoding "
+        "stopped); 1 when a video opens but not one frame decodes; 2 for an unusable argument "
+        "or file (missing, a folder, not an image or video). `gazertc -v process ...` also "
+        "shows FFmpeg's own messages about a damaged video.",
     )
     process.add_argument("path", type=Path, help="image or video file")
     process.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -234,13 +342,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except GazertcError as exc:
         print(f"gazertc: error: {exc}", file=sys.stderr)
-        return 2
+        if isinstance(exc, UndecodableVideoError):
+            return EXIT_NOTHING_DECODED
+        return EXIT_UNUSABLE_INPUT
     except ModuleNotFoundError as exc:
         missing = extras.missing_extra_error(exc)  # an extra's module imported on first use
         if missing is None:
             raise
         print(f"gazertc: error: {missing}", file=sys.stderr)
-        return 2
+        return EXIT_UNUSABLE_INPUT
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:

@@ -38,6 +38,7 @@ __all__ = [
     "FixationPhase",
     "OculomotorEvent",
     "OculomotorKind",
+    "RecordingActor",
     "RecordingInfo",
     "RecordingState",
     "SaccadeEvent",
@@ -117,9 +118,25 @@ class RecordingState(StrEnum):
     """The server stopped without saving it (killed or crashed); what was committed is kept."""
 
 
+class RecordingActor(StrEnum):
+    """Who started or ended a recording (the schema's ``recording_started_by`` and
+    ``recording_stopped_by``)."""
+
+    PARTICIPANT = "participant"
+    """The session's own connection: its data channel, or its session secret over HTTP."""
+    HOST = "host"
+    """The holder of the host token: the monitor, or the host token over HTTP."""
+    SERVER = "server"
+    """Ends only: the session ended, the server shut down, or a server that died left it."""
+
+
 @dataclass(frozen=True, slots=True)
 class RecordingInfo:
-    """A recording's summary (the schema's ``recording_info``)."""
+    """A recording's summary (the schema's ``recording_info``).
+
+    ``started_by`` is never :attr:`RecordingActor.SERVER`; ``stopped_by`` is ``None`` while the
+    recording runs, and for one ended by a gazertc that did not keep who ended it.
+    """
 
     recording_id: str
     session_id: str
@@ -135,9 +152,14 @@ class RecordingInfo:
     fixation_count: int
     saccade_count: int
     metadata: Mapping[str, Any]
+    started_by: RecordingActor
+    stopped_by: RecordingActor | None
+    write_errors: int = 0
+    """Rows that could not be stored (each also reported to the session's client); the
+    message carries it only once it is above 0."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        fields: dict[str, Any] = {
             "recording_id": self.recording_id,
             "session_id": self.session_id,
             "name": self.name,
@@ -152,7 +174,12 @@ class RecordingInfo:
             "fixation_count": self.fixation_count,
             "saccade_count": self.saccade_count,
             "metadata": dict(self.metadata),
+            "started_by": self.started_by.value,
+            "stopped_by": None if self.stopped_by is None else self.stopped_by.value,
         }
+        if self.write_errors:
+            fields["write_errors"] = self.write_errors
+        return fields
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> RecordingInfo:
@@ -171,6 +198,9 @@ class RecordingInfo:
             fixation_count=int(raw["fixation_count"]),
             saccade_count=int(raw["saccade_count"]),
             metadata=dict(raw["metadata"]),
+            started_by=RecordingActor(raw["started_by"]),
+            stopped_by=None if raw["stopped_by"] is None else RecordingActor(raw["stopped_by"]),
+            write_errors=int(raw.get("write_errors", 0)),
         )
 
 
@@ -492,7 +522,8 @@ class StatusReport:
 
     Counters are cumulative for the session; ``input_fps``/``processed_fps`` cover the
     interval; ``processing_ms_p50`` and ``server_latency_ms_p95`` are ``None`` when no frame
-    was processed in it.
+    was processed in it. ``pipeline_restarts`` counts the times the session's worker was lost
+    and its frames went on to a fresh tracker (the message carries it only once it is above 0).
     """
 
     video: VideoState
@@ -507,10 +538,11 @@ class StatusReport:
     frames_dropped: int
     processing_ms_p50: float | None
     server_latency_ms_p95: float | None
+    pipeline_restarts: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The fields of the ``status`` message (without ``v`` and ``type``)."""
-        return {
+        fields: dict[str, Any] = {
             "video": self.video.value,
             "face_found": self.face_found,
             "tracking": self.tracking.value,
@@ -524,6 +556,9 @@ class StatusReport:
             "processing_ms_p50": self.processing_ms_p50,
             "server_latency_ms_p95": self.server_latency_ms_p95,
         }
+        if self.pipeline_restarts:
+            fields["pipeline_restarts"] = self.pipeline_restarts
+        return fields
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> StatusReport:
@@ -540,6 +575,7 @@ class StatusReport:
             frames_dropped=int(raw["frames_dropped"]),
             processing_ms_p50=_optional_float(raw["processing_ms_p50"]),
             server_latency_ms_p95=_optional_float(raw["server_latency_ms_p95"]),
+            pipeline_restarts=int(raw.get("pipeline_restarts", 0)),
         )
 
 

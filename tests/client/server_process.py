@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 SERVER_START_TIMEOUT_S = 60.0
+HOST_TOKEN = "test-host-token-0123456789abcdef"
+"""The host token every server started here takes (recordings and exports need it)."""
 
 
 def free_port() -> int:
@@ -27,11 +29,12 @@ def server_process_and_url(
     data_dir: Path, *extra_args: str
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """Yields the process and its URL once ``/health`` answers; stops it with SIGINT
-    afterwards (unless it is already gone, e.g. killed by the caller)."""
+    afterwards (unless it is already gone, e.g. killed by the caller). Its host token is
+    :data:`HOST_TOKEN`."""
     port = free_port()
     command = [sys.executable, "-m", "gazertc", "serve", "--port", str(port), "--workers", "1"]
     process = subprocess.Popen(
-        [*command, "--data-dir", str(data_dir), *extra_args],
+        [*command, "--data-dir", str(data_dir), "--host-token", HOST_TOKEN, *extra_args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

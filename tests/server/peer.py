@@ -83,6 +83,7 @@ class GazeClient:
     returned_frames: list[av.VideoFrame] = field(default_factory=list)
     keep_returned_frames: int = 50
     session_id: str | None = None
+    session_secret: str | None = None
     on_message: Callable[[ReceivedMessage], None] | None = None
 
     def __post_init__(self) -> None:
@@ -132,6 +133,7 @@ class GazeClient:
         if status != 200:
             raise AssertionError(f"offer refused with {status}: {answer}")
         self.session_id = answer["session_id"]
+        self.session_secret = answer["session_secret"]
         await self.pc.setRemoteDescription(
             RTCSessionDescription(sdp=answer["sdp"], type=answer["type"])
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -59,7 +60,7 @@ async def test_json_mode_streams_valid_samples_and_stops_cleanly(
     await client.connect()
     await client.wait_for(lambda: len(client.of_type("sample")) >= SAMPLES_WANTED, what="samples")
     assert (await _health(server))["sessions"] == 1
-    client.send({"v": 1, "type": "ping", "id": 7, "sent_unix_ns": 1})
+    client.send({"v": 1, "type": "ping", "id": 7, "sent_unix_ns": time.time_ns()})
     await client.wait_for(lambda: bool(client.of_type("pong")), what="pong")
     await client.close()
     await server.wait_for_sessions(0)

@@ -10,7 +10,7 @@ import asyncio
 import fractions
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import av
 import numpy as np
@@ -20,14 +20,17 @@ from aiortc import RTCPeerConnection
 from aiortc.contrib.media import MediaRelay
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtp import RtpPacket
 
-from gazertc.server.pool import FrameRejectedError, ProcessedFrame, WorkerPool
+from gazertc.server.pool import FrameRejectedError, ProcessedFrame, WorkerCrashedError, WorkerPool
 from gazertc.server.tracks import (
+    MAX_PIPELINE_RESTARTS,
     AnnotatedVideoTrack,
     CaptureClock,
     MarkerJitterBuffer,
     VideoPipeline,
+    end_remote_track,
     install_marker_jitter_buffer,
 )
 from tests.server.fake_tracker import FakeTrackerFactory
@@ -125,21 +128,32 @@ async def test_annotated_track_sends_only_what_is_pushed() -> None:
 
 
 class _FastCamera(MediaStreamTrack):
-    """A camera far faster than the test double's pipeline; ends after ``frame_count`` frames."""
+    """A camera far faster than the test double's pipeline; ends after ``frame_count`` frames.
+
+    Frames for which ``black(index)`` is true are all black: the test double's worker dies on
+    them, as on a native crash.
+    """
 
     kind = "video"
 
-    def __init__(self, frame_count: int, interval_s: float) -> None:
+    def __init__(
+        self,
+        frame_count: int,
+        interval_s: float,
+        black: Callable[[int], bool] = lambda index: False,
+    ) -> None:
         super().__init__()
         self._frame_count = frame_count
         self._interval_s = interval_s
+        self._black = black
         self._sent = 0
 
     async def recv(self) -> av.VideoFrame:
         if self._sent == self._frame_count:
             raise MediaStreamError
         await asyncio.sleep(self._interval_s)
-        image = np.full((48, 64, 3), 200, dtype=np.uint8)
+        level = 0 if self._black(self._sent) else 200
+        image = np.full((48, 64, 3), level, dtype=np.uint8)
         frame = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
         frame.pts = self._sent * 900
         frame.time_base = fractions.Fraction(1, 90_000)
@@ -167,6 +181,7 @@ async def test_overload_drops_frames_instead_of_queueing(slow_pool: WorkerPool) 
         wants_annotation=lambda: False,
         on_result=lambda processed: results.append((processed, time.time_ns())),
         on_rejected=rejected.append,
+        on_restarted=_unexpected_restart,
     )
     await asyncio.wait_for(pipeline.run(), 10.0)  # returns when the camera's track ends
 
@@ -186,3 +201,97 @@ async def test_overload_drops_frames_instead_of_queueing(slow_pool: WorkerPool) 
     assert [message["pts_90khz"] for message in messages] == [900 * i for i in frame_ids]
     with pytest.raises(KeyError):
         slow_pool.worker_index("s")  # the pipeline closed its pool session
+
+
+def _unexpected_restart(exc: WorkerCrashedError) -> None:
+    raise AssertionError(f"no worker should be lost here: {exc}")
+
+
+async def test_a_lost_worker_restarts_the_pipeline_and_the_session_goes_on(
+    slow_pool: WorkerPool,
+) -> None:
+    results: list[ProcessedFrame] = []
+    restarted: list[WorkerCrashedError] = []
+    crash_at = 10
+    # Slower than the pipeline (50 ms a frame), so that the black frame is not dropped.
+    camera = _FastCamera(frame_count=60, interval_s=0.08, black=lambda index: index == crash_at)
+    pipeline = VideoPipeline(
+        "s",
+        camera,
+        MediaRelay(),
+        slow_pool,
+        wants_annotation=lambda: False,
+        on_result=results.append,
+        on_rejected=lambda exc: None,
+        on_restarted=restarted.append,
+    )
+    await asyncio.wait_for(pipeline.run(), 30.0)
+
+    assert len(restarted) == 1, restarted
+    assert pipeline.counters.pipeline_restarts == 1
+    frame_ids = [processed.result.message.timing.frame_id for processed in results]
+    indices = [processed.result.message.sample.frame_index for processed in results]
+    pids = [processed.result.worker_pid for processed in results]
+    before = [i for i, frame_id in enumerate(frame_ids) if frame_id < crash_at]
+    after = [i for i, frame_id in enumerate(frame_ids) if frame_id > crash_at]
+    assert before and after, frame_ids
+    # A fresh tracker in a new worker, counting from its first frame again.
+    assert indices[after[0]] == 0
+    assert pids[after[0]] != pids[before[0]]
+    assert frame_ids == sorted(frame_ids)
+
+
+async def test_a_session_that_keeps_crashing_its_worker_is_given_up(slow_pool: WorkerPool) -> None:
+    restarted: list[WorkerCrashedError] = []
+    camera = _FastCamera(frame_count=10_000, interval_s=0.01, black=lambda index: True)
+    pipeline = VideoPipeline(
+        "s",
+        camera,
+        MediaRelay(),
+        slow_pool,
+        wants_annotation=lambda: False,
+        on_result=lambda processed: None,
+        on_rejected=lambda exc: None,
+        on_restarted=restarted.append,
+    )
+    with pytest.raises(WorkerCrashedError):
+        await asyncio.wait_for(pipeline.run(), 45.0)
+    assert len(restarted) == MAX_PIPELINE_RESTARTS
+
+
+async def test_a_pipeline_whose_track_never_started_leaves_no_reader_behind(
+    slow_pool: WorkerPool,
+) -> None:
+    """A peer that closes before its media starts: aiortc never ends its received track, so
+    the relay's reader would wait on it for ever (a task, the tracks, per such session)."""
+    tasks_before = asyncio.all_tasks()
+    relay = MediaRelay()
+    never_started = RemoteStreamTrack(kind="video")
+    pipeline = VideoPipeline(
+        "s",
+        never_started,
+        relay,
+        slow_pool,
+        wants_annotation=lambda: False,
+        on_result=lambda processed: None,
+        on_rejected=lambda exc: None,
+        on_restarted=_unexpected_restart,
+    )
+    running = asyncio.ensure_future(pipeline.run())
+    await asyncio.sleep(0.1)
+    assert len(asyncio.all_tasks() - tasks_before) == 2  # the pipeline and the relay's reader
+    running.cancel()  # the session closes
+    await asyncio.gather(running, return_exceptions=True)
+    await asyncio.sleep(0.05)
+    assert asyncio.all_tasks() - tasks_before == set()
+    with pytest.raises(MediaStreamError):
+        await never_started.recv()
+
+
+async def test_ending_a_remote_track_that_already_ended_is_harmless() -> None:
+    track = RemoteStreamTrack(kind="video")
+    end_remote_track(track)
+    with pytest.raises(MediaStreamError):
+        await track.recv()
+    end_remote_track(track)
+    end_remote_track(AnnotatedVideoTrack())  # not a received track: left alone

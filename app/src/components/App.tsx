@@ -5,6 +5,7 @@ import { CalibratePage } from './calibration/CalibratePage';
 import { DwellPage } from './dwell/DwellPage';
 import { Header } from './Header';
 import { LiveView } from './LiveView';
+import { RecordingIndicator } from './RecordingIndicator';
 import { StartScreen } from './StartScreen';
 
 export function App() {
@@ -24,8 +25,10 @@ export function App() {
   }, [controller]);
 
   return (
-    <div className="app">
+    <div className="app app-participant">
       <Header />
+      {/* Here, outside every page, so that no page can hide a running recording. */}
+      <RecordingIndicator />
       <main id="main" className="app-main">
         {route === 'calibrate' ? (
           <CalibratePage />

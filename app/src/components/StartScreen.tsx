@@ -14,9 +14,25 @@ export function StartScreen() {
         <ul className="checklist">
           <li>Sit about an arm&rsquo;s length from the camera, facing it.</li>
           <li>Have light in front of you, not a bright window behind you.</li>
+        </ul>
+        <h2 className="start-privacy-title">What happens to your video</h2>
+        <ul className="checklist" data-testid="privacy">
           <li>
-            Your video goes only to the gazertc server at <strong>{window.location.host}</strong>;
-            nothing is recorded.
+            It goes only to the gazertc server at <strong>{window.location.host}</strong>, is
+            processed there and is not stored.
+          </li>
+          <li>
+            Nothing is recorded unless you or the host of this server starts a recording, and the
+            host of this server may start one. A recording keeps the tracking data (face points,
+            gaze, blinks), not the video.
+          </li>
+          <li>
+            While a recording runs, this page always shows it and who started it, with a button to
+            stop it.
+          </li>
+          <li>
+            The host of this server can see on its monitor page that your session is live and where
+            you are looking, but not your video.
           </li>
         </ul>
       </section>

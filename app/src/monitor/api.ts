@@ -117,9 +117,18 @@ export class MonitorApi {
     }
     const validator = protocolValidator();
     if (!response.ok) {
-      const message = validator.isValid('error', answer) ? answer.message : null;
-      if (response.status === 401) {
-        throw new MonitorError(message ?? 'The monitor token was refused.', 'unauthorized', 401);
+      const error = validator.isValid('error', answer) ? answer : null;
+      const message = error?.message ?? null;
+      // 401: no token; 403 without ref_type: a token that does not open the monitor. A 403 with
+      // ref_type is a refused action (a host start under --no-host-recording), not the token.
+      const tokenRefused =
+        response.status === 401 || (response.status === 403 && error?.ref_type === undefined);
+      if (tokenRefused) {
+        throw new MonitorError(
+          message ?? 'The monitor token was refused.',
+          'unauthorized',
+          response.status,
+        );
       }
       if (message !== null) throw new MonitorError(message, 'refused', response.status);
       throw new MonitorError(

@@ -27,6 +27,8 @@ export interface MonitorState {
   readonly sessions: Readonly<Record<string, MonitorSession>>;
   /** The server's clock when the latest list was made (for the age of trace points). */
   readonly serverTimeUnixNs: number | null;
+  /** Whether the server lets the host start recordings (false under --no-host-recording). */
+  readonly hostRecordingAllowed: boolean;
   readonly feedback: Readonly<Record<string, SessionFeedback>>;
 }
 
@@ -36,6 +38,7 @@ export const INITIAL_MONITOR_STATE: MonitorState = {
   sessionIds: [],
   sessions: {},
   serverTimeUnixNs: null,
+  hostRecordingAllowed: true,
   feedback: {},
 };
 
@@ -65,6 +68,7 @@ export function listReceived(state: MonitorState, list: MonitorSessionList): Mon
     sessionIds: sameIds(ids, state.sessionIds) ? state.sessionIds : ids,
     sessions,
     serverTimeUnixNs: list.server_time_unix_ns,
+    hostRecordingAllowed: list.host_recording_allowed,
     feedback,
   };
 }

@@ -10,10 +10,14 @@ export type Message = HelloMessage | ConfigMessage | SampleMessage | StatusMessa
 /** Protocol version. A peer that receives a version it does not speak answers with an error of code unsupported_version. */
 export type Version = 1;
 
-/** Nanoseconds since the Unix epoch. JavaScript parses these as doubles, exact to about 0.25 microseconds, which is ample. */
+/** Nanoseconds since the Unix epoch, from 2000-01-01 to 2100-01-01: every clock a session meets lies in that range, and its bounds keep the value far inside a signed 64-bit integer (SQLite stores them as such). JavaScript parses these as doubles, exact to about 0.25 microseconds, which is ample. */
 export type UnixNs = number;
 
+/** A session's identifier: names the session in /api/sessions/{session_id}/..., never grants anything. Only the participant's own connection (offer_answer, config, its recording_status and stored events) and the host see it. */
 export type SessionId = string;
+
+/** The participant's credential for its own session (Authorization: Bearer <secret> on /api/sessions/{session_id}/...): 256 random bits as 43 URL-safe characters, sent only in that connection's offer_answer. Compared in constant time. */
+export type SessionSecret = string;
 
 /** What the server sends back: json = samples on the data channel only (no video encoding cost), video = annotated frames on the video track only, both = both. */
 export type OutputMode = "json" | "video" | "both";
@@ -151,7 +155,7 @@ export interface FrameQuality {
   flags: QualityFlag[];
 }
 
-/** Server to client, one per processed frame: the pipeline's GazeSample fields plus frame bookkeeping. timestamp_unix_ns is the capture time on the server's clock, estimated from the sender's RTP media clock anchored at the earliest-arriving frame; received_unix_ns is when the decoded frame reached the session; processed_unix_ns when this sample was ready. frame_id counts frames received in this session (gaps are frames dropped because newer ones arrived); frame_index counts frames the pipeline processed. pts_90khz is the frame's RTP timestamp relative to the first frame received (90 kHz), which lets a sender that knows its own RTP timestamps match samples to frames exactly. */
+/** Server to client, one per processed frame: the pipeline's GazeSample fields plus frame bookkeeping. timestamp_unix_ns is the capture time on the server's clock, estimated from the sender's RTP media clock anchored at the earliest-arriving frame; received_unix_ns is when the decoded frame reached the session; processed_unix_ns when this sample was ready. frame_id counts frames received in this session (gaps are frames dropped because newer ones arrived); frame_index counts frames the pipeline processed. Frame sizes stop at 65535 px: no codec the server decodes has wider frames (VP8 stores 14 bits). pts_90khz is the frame's RTP timestamp relative to the first frame received (90 kHz), which lets a sender that knows its own RTP timestamps match samples to frames exactly. */
 export interface SampleMessage {
   v: Version;
   type: "sample";
@@ -193,7 +197,7 @@ export interface ScreenPoint {
   smoothed_y_px: number;
 }
 
-/** A target the client will show: id (unique in the procedure) and its centre in CSS px. */
+/** A target the client will show: id (unique in the procedure) and its centre in CSS px (within a million px of the origin: beyond any screen, near enough that every distance stays finite). */
 export interface CalibrationTarget {
   id: number;
   x_px: number;
@@ -237,10 +241,15 @@ export interface CalibrationEndMessage {
   type: "calibration_end";
 }
 
-/** A saved per-user calibration (about 1 kB): opaque to clients, who store it (e.g. per user in localStorage) and send it back in calibration_load. It names the screen it was made for; the server refuses it for another screen. */
+/** A saved per-user calibration (about 1 kB): opaque to clients, who store it (e.g. per user in localStorage) and send it back in calibration_load. It names the screen it was made for; the server refuses it for another screen. Its arrays hold at most 64 numbers (today 13 at most), each within +-1e9, scales at least 1e-12: a stored model cannot grow without bound, and no prediction it makes can overflow. */
 export interface CalibrationModel {
   format: "gazertc.calibration/1";
   screen: Screen;
+  created_unix_ns?: UnixNs;
+  feature_mean?: number[];
+  feature_scale?: number[];
+  coefficients?: number[][];
+  intercept?: number[];
   [key: string]: unknown;
 }
 
@@ -326,10 +335,12 @@ export interface StatusMessage {
   processing_ms_p50: number | null;
   /** 95th percentile of received_unix_ns to processed_unix_ns over the last interval. */
   server_latency_ms_p95: number | null;
+  /** Present once the session's pipeline worker has crashed or hung: how many times that happened. The session carries on by itself on a fresh tracker in a replacement worker (a status is sent at once); samples pause for about a second plus the worker's start time, smoothing and blink state start over (frame_index restarts at 0), calibration is kept. Absent: never. */
+  pipeline_restarts?: number;
 }
 
-/** Machine-readable error codes. Data channel: invalid_json, invalid_message, unsupported_version, unknown_type, unexpected_type, message_too_large, binary_not_supported, video_unavailable, frame_too_large, pipeline_failed, idle_timeout. HTTP: invalid_json, invalid_request, invalid_sdp, body_too_large, too_many_sessions, not_found, method_not_allowed, internal_error. Recordings (both): recording_unavailable (the server keeps no recordings: no data directory), recording_in_progress, not_recording. Calibration (data channel): calibration_failed (no screen known, too few usable samples, a saved model that does not fit this screen), calibration_out_of_order (a target message without a running procedure, an unknown target id, validation without a calibration). Monitor (HTTP 401): unauthorized (no monitor token, or the wrong one). */
-export type ErrorCode = "invalid_json" | "invalid_message" | "unsupported_version" | "unknown_type" | "unexpected_type" | "message_too_large" | "binary_not_supported" | "video_unavailable" | "frame_too_large" | "pipeline_failed" | "idle_timeout" | "invalid_request" | "invalid_sdp" | "body_too_large" | "too_many_sessions" | "not_found" | "method_not_allowed" | "internal_error" | "recording_unavailable" | "recording_in_progress" | "not_recording" | "calibration_failed" | "calibration_out_of_order" | "unauthorized";
+/** Machine-readable error codes. Data channel: invalid_json, invalid_message, unsupported_version, unknown_type, unexpected_type, message_too_large, binary_not_supported, video_unavailable, frame_too_large, pipeline_failed, idle_timeout. HTTP: invalid_json, invalid_request, invalid_sdp, body_too_large, too_many_sessions, not_found, method_not_allowed, internal_error. Recordings (both): recording_unavailable (the server keeps no recordings: no data directory), recording_in_progress, not_recording; internal_error when the recording store fails a command or does not answer within 5 s. Recordings (data channel, never fatal): recording_write_failed (rows of the running recording could not be stored; the message says which and why; the recording goes on and counts them in write_errors). Calibration (data channel): calibration_failed (no screen known, too few usable samples, a saved model that does not fit this screen), calibration_out_of_order (a target message without a running procedure, an unknown target id, validation without a calibration). Access (HTTP): unauthorized (401: no credential), forbidden (403: a wrong credential, another session's secret, a participant's secret on a host-only route, an unknown session id with anything but the host token, or a recording the server does not allow: a host start under --no-host-recording). Edge (HTTP, before any route): misdirected_request (421: a Host name this server does not answer to, e.g. DNS rebinding), forbidden also for a page of another origin than the server's own and its --allow-origin list, rate_limited (429 with Retry-After: too many offers from one address). */
+export type ErrorCode = "invalid_json" | "invalid_message" | "unsupported_version" | "unknown_type" | "unexpected_type" | "message_too_large" | "binary_not_supported" | "video_unavailable" | "frame_too_large" | "pipeline_failed" | "idle_timeout" | "invalid_request" | "invalid_sdp" | "body_too_large" | "too_many_sessions" | "not_found" | "method_not_allowed" | "internal_error" | "recording_unavailable" | "recording_in_progress" | "not_recording" | "calibration_failed" | "calibration_out_of_order" | "unauthorized" | "forbidden" | "misdirected_request" | "rate_limited" | "recording_write_failed";
 
 /** Server to client on the data channel, and the body of every HTTP error response. fatal: true when the server is closing the session because of it; otherwise the session stays up. */
 export interface ErrorMessage {
@@ -381,7 +392,13 @@ export type RecordingId = string;
 /** start: begin recording this session (error recording_in_progress if one runs); stop: stop and save it; cancel: stop and discard its data (error not_recording when none runs). */
 export type RecordingAction = "start" | "stop" | "cancel";
 
-/** Client to server: start, stop-and-save or cancel this session's recording. Answered with recording_status, or an error (recording_unavailable, recording_in_progress, not_recording) with ref_type recording. */
+/** Who started a recording: participant = the session's own connection (a recording message, or the session secret over HTTP); host = the holder of the host token (the monitor, or the host token over HTTP). */
+export type RecordingStartedBy = "participant" | "host";
+
+/** Who ended a recording (saved or cancelled): participant, host (as for recording_started_by), or server (the session ended, the server shut down, or a server that died left it incomplete). */
+export type RecordingStoppedBy = "participant" | "host" | "server";
+
+/** Client to server: start, stop-and-save or cancel this session's recording, whoever started it (a participant may stop or discard a recording the host started). Answered with recording_status, or an error (recording_unavailable, recording_in_progress, not_recording) with ref_type recording. */
 export interface RecordingMessage {
   v: Version;
   type: "recording";
@@ -390,13 +407,13 @@ export interface RecordingMessage {
   name?: string;
 }
 
-/** Body of POST /api/sessions/{session_id}/recording: the same fields as a recording message. Answered with recording_info. */
+/** Body of POST /api/sessions/{session_id}/recording and POST /api/monitor/sessions/{anon_id}/recording: the same fields as a recording message. Answered with recording_info (monitor_recording_info). */
 export interface RecordingRequest {
   action: RecordingAction;
   name?: string;
 }
 
-/** A recording's summary. state: recording (running), saved, cancelled (data discarded), incomplete (the server stopped without saving it; everything committed before, up to about the last second, is kept). Counts: samples, events, blinks (started), fixations and saccades stored. metadata: software_version, protocol_version, screen when the client gave it, fixation detector settings. */
+/** A recording's summary. state: recording (running), saved, cancelled (data discarded), incomplete (the server stopped without saving it; everything committed before, up to about the last second, is kept). Counts: samples, events, blinks (started), fixations and saccades stored. metadata: software_version, protocol_version, screen when the client gave it, fixation detector settings. started_by: who started it; stopped_by: who ended it, null while it runs (and for a recording saved by a gazertc that did not keep it). */
 export interface RecordingInfo {
   recording_id: RecordingId;
   session_id: SessionId;
@@ -414,9 +431,13 @@ export interface RecordingInfo {
   metadata: {
     [key: string]: unknown;
   };
+  started_by: RecordingStartedBy;
+  stopped_by: RecordingStoppedBy | null;
+  /** Present once rows of this recording could not be stored (a value the database refuses, a failed commit): how many were lost. Each failure was also reported to the session's client as a recording_write_failed error; the recording went on. Absent: none. */
+  write_errors?: number;
 }
 
-/** Server to client: the answer to a recording message, and sent when the server ends a recording itself (session closing). */
+/** Server to client: every change to this session's recording, whoever made it (the participant's recording message, the session secret or the host token over HTTP, the monitor, the server ending it as the session closes); also the answer to a recording message. A recording starts only while the data channel is open, so the participant always hears of it. */
 export interface RecordingStatusMessage {
   v: Version;
   type: "recording_status";
@@ -468,11 +489,21 @@ export interface OfferRequest {
   options?: ConfigOptions;
 }
 
-/** Response to POST /offer: the server's SDP answer, sent after ICE gathering completed, and the id of the new session. */
+/** Response to POST /offer: the server's SDP answer, sent after ICE gathering completed, the id of the new session and its secret (the participant's credential for /api/sessions/{session_id}/...; no other answer carries it). */
 export interface OfferAnswer {
   sdp: string;
   type: "answer";
   session_id: SessionId;
+  session_secret: SessionSecret;
+}
+
+/** Response to GET /api/ice-servers: the STUN and TURN servers a client gives its RTCPeerConnection (RTCIceServer dictionaries), fetched before each offer. TURN credentials are short-lived (coturn's TURN REST API: username '<expiry unix s>:gazertc', credential base64(HMAC-SHA1(secret, username))). Empty: host candidates only, enough on one machine and on a LAN. */
+export interface IceServers {
+  ice_servers: Array<{
+    urls: string[];
+    username?: string;
+    credential?: string;
+  }>;
 }
 
 /** Response to GET /health. loop_lag_ms: how late the event loop woke up for a periodic timer over the last minute. */
@@ -522,14 +553,15 @@ export interface MonitorSession {
   trace: MonitorTracePoint[];
 }
 
-/** Response to GET /api/monitor/sessions (Authorization: Bearer <monitor token>): every live session, oldest first. server_time_unix_ns: when the list was made (for the age of trace points). */
+/** Response to GET /api/monitor/sessions (Authorization: Bearer <host token>): every live session, oldest first. server_time_unix_ns: when the list was made (for the age of trace points). host_recording_allowed: false when the server runs with --no-host-recording (a host's start is refused: only the participant starts recordings). */
 export interface MonitorSessionList {
   server_time_unix_ns: UnixNs;
   trace_max_points: number;
+  host_recording_allowed: boolean;
   sessions: MonitorSession[];
 }
 
-/** Response to POST /api/monitor/sessions/{anon_id}/recording (body: recording_request): the recording's summary, as recording_info without the session id and metadata. */
+/** Response to POST /api/monitor/sessions/{anon_id}/recording (body: recording_request): the recording's summary, as recording_info without the session id, metadata, frame size and oculomotor counts. */
 export interface MonitorRecordingInfo {
   anon_id: MonitorAnonId;
   recording_id: RecordingId;
@@ -539,6 +571,8 @@ export interface MonitorRecordingInfo {
   stopped_unix_ns: UnixNs | null;
   sample_count: number;
   event_count: number;
+  started_by: RecordingStartedBy;
+  stopped_by: RecordingStoppedBy | null;
 }
 
 /** Response to POST /api/monitor/sessions/{anon_id}/events (body: event_request): the event as stored (see stored_event), without the session id. */
@@ -557,6 +591,7 @@ export interface Definitions {
   version: Version;
   unix_ns: UnixNs;
   session_id: SessionId;
+  session_secret: SessionSecret;
   output_mode: OutputMode;
   screen: Screen;
   status_interval_ms: StatusIntervalMs;
@@ -601,6 +636,8 @@ export interface Definitions {
   event_ack: EventAckMessage;
   recording_id: RecordingId;
   recording_action: RecordingAction;
+  recording_started_by: RecordingStartedBy;
+  recording_stopped_by: RecordingStoppedBy;
   recording: RecordingMessage;
   recording_request: RecordingRequest;
   recording_info: RecordingInfo;
@@ -611,6 +648,7 @@ export interface Definitions {
   saccade: SaccadeMessage;
   offer_request: OfferRequest;
   offer_answer: OfferAnswer;
+  ice_servers: IceServers;
   health: Health;
   monitor_anon_id: MonitorAnonId;
   monitor_trace_point: MonitorTracePoint;
@@ -627,4 +665,4 @@ export type DefinitionName = keyof Definitions;
 export const MESSAGE_TYPES = ["hello","config","sample","status","error","ping","pong","event","event_ack","recording","recording_status","fixation","saccade","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_load","calibration_result","validation_result"] as const satisfies readonly Message['type'][];
 
 /** The names of all definitions, in schema order. */
-export const DEFINITION_NAMES = ["message","version","unix_ns","session_id","output_mode","screen","status_interval_ms","config_options","hello","config","ping","pong","point_px","vector3","eye_side","tracking_state","quality_flag","face_box","eye_observation","head_pose","gaze_direction","blink_event","frame_quality","sample","screen_point","calibration_target","calibration_targets","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_model","calibration_load","calibration_target_residual","calibration_result","validation_target_result","validation_result","status","error_code","error","event_name","event","event_request","stored_event","event_ack","recording_id","recording_action","recording","recording_request","recording_info","recording_status","recording_list","detection_method","fixation","saccade","offer_request","offer_answer","health","monitor_anon_id","monitor_trace_point","monitor_recording_state","monitor_session","monitor_session_list","monitor_recording_info","monitor_event"] as const satisfies readonly DefinitionName[];
+export const DEFINITION_NAMES = ["message","version","unix_ns","session_id","session_secret","output_mode","screen","status_interval_ms","config_options","hello","config","ping","pong","point_px","vector3","eye_side","tracking_state","quality_flag","face_box","eye_observation","head_pose","gaze_direction","blink_event","frame_quality","sample","screen_point","calibration_target","calibration_targets","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_model","calibration_load","calibration_target_residual","calibration_result","validation_target_result","validation_result","status","error_code","error","event_name","event","event_request","stored_event","event_ack","recording_id","recording_action","recording_started_by","recording_stopped_by","recording","recording_request","recording_info","recording_status","recording_list","detection_method","fixation","saccade","offer_request","offer_answer","ice_servers","health","monitor_anon_id","monitor_trace_point","monitor_recording_state","monitor_session","monitor_session_list","monitor_recording_info","monitor_event"] as const satisfies readonly DefinitionName[];

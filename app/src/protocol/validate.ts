@@ -1,9 +1,11 @@
 // Validation against the server's JSON Schema (srv/gazertc/protocol/schema.json), the same file
-// the Python server validates with. Validators are compiled once per definition, on first use.
+// the Python server validates with. The validators are compiled from it when the app is built
+// (scripts/generate-validators.mjs): compiling at run time needs `new Function`, which the
+// server's Content-Security-Policy forbids.
 
-import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
-import schema from '@schema';
-import { SCHEMA_ID, type DefinitionName, type Definitions } from './types.gen';
+import type { ErrorObject } from 'ajv';
+import type { DefinitionName, Definitions } from './types.gen';
+import { validators } from './validators.gen.js';
 
 /** A value that does not satisfy its schema definition (or is not JSON at all). */
 export class ProtocolViolation extends Error {
@@ -42,31 +44,17 @@ export interface ProtocolValidator {
   assertValid<K extends DefinitionName>(name: K, value: unknown): asserts value is Definitions[K];
 }
 
-/** A validator over the protocol schema; definitions are compiled on first use. */
+/** A validator over the protocol schema. */
 export function createValidator(): ProtocolValidator {
-  const ajv = new Ajv2020({ strict: true, allErrors: true });
-  ajv.addSchema(schema);
-  const compiled = new Map<DefinitionName, ValidateFunction>();
-
-  function validatorFor(name: DefinitionName): ValidateFunction {
-    let validate = compiled.get(name);
-    if (validate === undefined) {
-      validate = ajv.getSchema(`${SCHEMA_ID}#/$defs/${name}`);
-      if (validate === undefined) throw new Error(`the protocol schema has no definition ${name}`);
-      compiled.set(name, validate);
-    }
-    return validate;
-  }
-
   function isValid<K extends DefinitionName>(name: K, value: unknown): value is Definitions[K] {
-    return validatorFor(name)(value);
+    return validators[name](value);
   }
 
   function assertValid<K extends DefinitionName>(
     name: K,
     value: unknown,
   ): asserts value is Definitions[K] {
-    const validate = validatorFor(name);
+    const validate = validators[name];
     if (!validate(value)) {
       throw new ProtocolViolation(`not a valid ${name}: ${describeErrors(validate.errors)}`, name);
     }
@@ -75,10 +63,9 @@ export function createValidator(): ProtocolValidator {
   return { isValid, assertValid };
 }
 
-let shared: ProtocolValidator | null = null;
+const shared: ProtocolValidator = createValidator();
 
-/** The validator the app uses (created on first use: compiling costs a few milliseconds). */
+/** The validator the app uses. */
 export function protocolValidator(): ProtocolValidator {
-  shared ??= createValidator();
   return shared;
 }

@@ -16,6 +16,7 @@ import {
 } from '../protocol/messages';
 import type { ConfigOptions } from '../protocol/types.gen';
 import { ProtocolViolation } from '../protocol/validate';
+import { fetchIceServers } from './iceServers';
 import { SignallingError, postOffer } from './signalling';
 
 /** How long to wait for ICE candidates before sending the offer with those found so far. */
@@ -244,9 +245,9 @@ export class GazePeer {
 }
 
 /**
- * Connect to the server: offer the camera track (sendrecv, so annotated video can come back) and
- * a data channel, wait for ICE gathering (the server does not trickle), exchange SDP, and wait for
- * the channel to open.
+ * Connect to the server: ask it for STUN/TURN servers, offer the camera track (sendrecv, so
+ * annotated video can come back) and a data channel, wait for ICE gathering (the server does not
+ * trickle), exchange SDP, and wait for the channel to open.
  * @throws SignallingError when the server cannot be reached, refuses, or the connection does not
  *   open; the abort reason when `options.signal` is aborted.
  */
@@ -254,8 +255,11 @@ export async function openPeer(options: PeerOptions, handlers: PeerHandlers): Pr
   const { signal } = options;
   const create =
     options.createPeerConnection ?? ((configuration) => new RTCPeerConnection(configuration));
-  // Host candidates only, like the server: localhost and a LAN need nothing else.
-  const pc = create({ iceServers: [] });
+  const iceServers = await fetchIceServers(options.serverUrl, {
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    ...(signal === undefined ? {} : { signal }),
+  });
+  const pc = create({ iceServers });
   let peer: GazePeer | null = null;
   try {
     pc.addTransceiver(options.track, { direction: 'sendrecv', streams: [options.stream] });

@@ -19,8 +19,12 @@ export class SignallingError extends Error {
   }
 }
 
-/** Server error codes that a later attempt may get past. */
-const RETRYABLE_CODES: ReadonlySet<string> = new Set(['too_many_sessions', 'internal_error']);
+/** Server error codes that a later attempt may get past (after the server's Retry-After). */
+const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  'too_many_sessions',
+  'rate_limited',
+  'internal_error',
+]);
 
 function retryAfterMs(header: string | null): number | null {
   if (header === null) return null;

@@ -2,7 +2,13 @@
 // tested without a browser. The controller (src/rtc/controller.ts) applies them to the store.
 
 import type { ServerMessage } from '../protocol/messages';
-import type { ErrorMessage, OutputMode, SampleMessage, StatusMessage } from '../protocol/types.gen';
+import type {
+  ErrorMessage,
+  OutputMode,
+  RecordingInfo,
+  SampleMessage,
+  StatusMessage,
+} from '../protocol/types.gen';
 
 export type CameraStatus = 'off' | 'requesting' | 'on' | 'failed';
 
@@ -78,11 +84,32 @@ export interface LiveState {
   remoteStream: MediaStream | null;
 }
 
+/** Who started or stopped a recording (recording_info's `started_by` and `stopped_by`). */
+export type RecordingActor = NonNullable<RecordingInfo['stopped_by']>;
+
+/**
+ * The session's recording, as the server last described it: the participant's page shows it
+ * on every page while it runs, and briefly once it has ended.
+ */
+export interface RecordingState {
+  /** The latest `recording_status` of this session's recording; null before any. */
+  info: RecordingInfo | null;
+  /** The session ended while `info` still said recording: the recording ended with it. */
+  endedWithSession: boolean;
+  /** This page asked the server to stop the recording and no answer came yet. */
+  stopRequested: boolean;
+  /** Why the latest recording request from this page failed, in plain words. */
+  problem: string | null;
+  /** The notice of an ended recording has been shown long enough. */
+  noticeExpired: boolean;
+}
+
 export interface AppState {
   camera: CameraState;
   connection: ConnectionState;
   view: ViewState;
   live: LiveState;
+  recording: RecordingState;
 }
 
 export const INITIAL_LIVE: LiveState = {
@@ -108,6 +135,13 @@ export const INITIAL_STATE: AppState = {
   },
   view: { mode: 'overlay', mirrored: true },
   live: INITIAL_LIVE,
+  recording: {
+    info: null,
+    endedWithSession: false,
+    stopRequested: false,
+    problem: null,
+    noticeExpired: false,
+  },
 };
 
 /** The output mode to ask the server for in a view mode: the status panel needs samples too. */
@@ -153,12 +187,22 @@ export function cameraOff(state: AppState): AppState {
 
 // -- connection -----------------------------------------------------------------------------
 
+/**
+ * The session ended: a recording the server still described as running ended with it (the
+ * server saves a recording when its session ends; a new session starts none).
+ */
+function sessionEnded(recording: RecordingState): RecordingState {
+  if (recording.info?.state !== 'recording' || recording.endedWithSession) return recording;
+  return { ...recording, endedWithSession: true, stopRequested: false, noticeExpired: false };
+}
+
 /** The user asked to connect: fresh counters for the new run. */
 export function connectRequested(state: AppState): AppState {
   return {
     ...state,
     connection: { ...INITIAL_STATE.connection, phase: 'connecting' },
     live: INITIAL_LIVE,
+    recording: sessionEnded(state.recording),
   };
 }
 
@@ -174,6 +218,7 @@ export function attemptStarted(state: AppState): AppState {
       output: null,
     },
     live: { ...state.live, sample: null, status: null, roundTripMs: null, remoteStream: null },
+    recording: sessionEnded(state.recording),
   };
 }
 
@@ -189,6 +234,7 @@ export function connectionLost(state: AppState, problem: string, retryAtMs: numb
       problem,
     },
     live: { ...state.live, sample: null, status: null, roundTripMs: null, remoteStream: null },
+    recording: sessionEnded(state.recording),
   };
 }
 
@@ -198,11 +244,17 @@ export function connectionFailed(state: AppState, problem: string): AppState {
     ...state,
     connection: { ...state.connection, phase: 'failed', retryAtMs: null, problem },
     live: { ...state.live, sample: null, status: null, roundTripMs: null, remoteStream: null },
+    recording: sessionEnded(state.recording),
   };
 }
 
 export function disconnected(state: AppState): AppState {
-  return { ...state, connection: INITIAL_STATE.connection, live: INITIAL_LIVE };
+  return {
+    ...state,
+    connection: INITIAL_STATE.connection,
+    live: INITIAL_LIVE,
+    recording: sessionEnded(state.recording),
+  };
 }
 
 export function remoteStreamChanged(state: AppState, stream: MediaStream | null): AppState {
@@ -250,12 +302,65 @@ export function serverMessageReceived(state: AppState, message: ServerMessage): 
           output: message.output ?? state.connection.output,
         },
       };
-    case 'error':
-      return { ...state, live: { ...state.live, lastServerError: message } };
+    case 'error': {
+      const live = { ...state.live, lastServerError: message };
+      if (message.ref_type !== 'recording') return { ...state, live };
+      return {
+        ...state,
+        live,
+        recording: { ...state.recording, stopRequested: false, problem: message.message },
+      };
+    }
+    case 'recording_status':
+      // Sent on every change, whoever made it (this page, the host, the server).
+      return {
+        ...state,
+        recording: {
+          info: message.recording,
+          endedWithSession: false,
+          stopRequested: false,
+          problem: null,
+          noticeExpired: false,
+        },
+      };
     default:
-      // ping/pong are answered by the peer; events, recordings and fixations have no view yet.
+      // ping/pong are answered by the peer; events and fixations have no view yet.
       return state;
   }
+}
+
+// -- recording ------------------------------------------------------------------------------
+
+/** Whether the session's recording runs (as far as this page knows). */
+export function recordingRuns(recording: RecordingState): boolean {
+  return recording.info?.state === 'recording' && !recording.endedWithSession;
+}
+
+/** The page asked the server to stop the recording; `sent` is false without an open session. */
+export function recordingStopRequested(state: AppState, sent: boolean): AppState {
+  return {
+    ...state,
+    recording: sent
+      ? { ...state.recording, stopRequested: true, problem: null }
+      : {
+          ...state.recording,
+          stopRequested: false,
+          problem: 'Not connected to the server: the recording ends with the session.',
+        },
+  };
+}
+
+/** The notice of the ended recording `recordingId` has been shown long enough. */
+export function recordingNoticeExpired(state: AppState, recordingId: string): AppState {
+  const { recording } = state;
+  if (
+    recording.info?.recording_id !== recordingId ||
+    recordingRuns(recording) ||
+    recording.noticeExpired
+  ) {
+    return state;
+  }
+  return { ...state, recording: { ...recording, noticeExpired: true } };
 }
 
 // -- view -----------------------------------------------------------------------------------

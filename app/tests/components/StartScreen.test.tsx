@@ -10,7 +10,16 @@ describe('start screen', () => {
   it('explains what happens, then turns the camera on and shows what was granted', async () => {
     const { store } = renderWithApp(<App />);
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('See where you are looking');
-    expect(screen.getByText(/nothing is recorded/)).toBeTruthy();
+    // What happens to the video, truthfully now that a host can record.
+    const privacy = screen.getByTestId('privacy').textContent;
+    expect(privacy).toContain('It goes only to the gazertc server at localhost:3000');
+    expect(privacy).toContain('is not stored');
+    expect(privacy).toContain(
+      'Nothing is recorded unless you or the host of this server starts a recording, and the ' +
+        'host of this server may start one.',
+    );
+    expect(privacy).toContain('this page always shows it and who started it');
+    expect(privacy).not.toMatch(/nothing is recorded[.;]/i);
     await act(async () => {
       fireEvent.click(screen.getByRole('button', { name: 'Turn on camera' }));
       await Promise.resolve();

@@ -85,6 +85,25 @@ describe('the monitor page', () => {
     expect(server.requests.some((request) => request.url.includes(TOKEN))).toBe(false);
   });
 
+  it('offers no start to the host where the server does not allow it, but still a stop', async () => {
+    window.location.hash = `#token=${TOKEN}`;
+    const server = new FakeMonitorServer(TOKEN);
+    server.list.host_recording_allowed = false;
+    render(
+      <MonitorApp serverUrl="http://127.0.0.1:3000" fetch={server.fetch} pollIntervalMs={50} />,
+    );
+    await screen.findAllByTestId('monitor-session');
+    const start = within(card(IDLE)).getByRole('button', { name: 'Start recording' });
+    expect((start as HTMLButtonElement).disabled).toBe(true);
+    const note = within(card(IDLE)).getByTestId('monitor-no-host-recording');
+    expect(start.getAttribute('aria-describedby')).toBe(note.id);
+    expect(note.textContent).toMatch(/does not let the host start recordings/);
+    // A recording the participant started can still be stopped from here.
+    const stop = within(card(RECORDING)).getByRole('button', { name: 'Stop recording' });
+    expect((stop as HTMLButtonElement).disabled).toBe(false);
+    expect(within(card(RECORDING)).queryByTestId('monitor-no-host-recording')).toBeNull();
+  });
+
   it('follows a new token pasted into the fragment', async () => {
     renderMonitor('#token=wrong-token-0123456789');
     await screen.findByRole('alert');

@@ -68,8 +68,10 @@ export class FakeMonitorServer {
   };
 
   private answer(method: string, path: string, headers: Headers, body: unknown): Response {
-    if (headers.get('Authorization') !== `Bearer ${this.token}`) {
-      return error('unauthorized', 'wrong monitor token', 401);
+    const authorization = headers.get('Authorization');
+    if (authorization === null) return error('unauthorized', 'no token', 401);
+    if (authorization !== `Bearer ${this.token}`) {
+      return error('forbidden', 'wrong monitor token', 403);
     }
     if (method === 'GET' && path === '/api/monitor/sessions') {
       return json(this.junk ?? this.list);
@@ -108,6 +110,8 @@ export class FakeMonitorServer {
       stopped_unix_ns: action === 'start' ? null : 1767225660000000000,
       sample_count: action === 'start' ? 0 : 1500,
       event_count: action === 'start' ? 0 : 2,
+      started_by: 'host',
+      stopped_by: action === 'start' ? null : 'host',
     });
   }
 }

@@ -99,8 +99,9 @@ describe('session', () => {
 
   it('offers the camera with the chosen output, and retries while the server is down', async () => {
     const bodies: unknown[] = [];
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const fetchImpl: typeof fetch = (_, init) => {
-      bodies.push(JSON.parse(init?.body as string));
+      if (init?.method === 'POST') bodies.push(JSON.parse(init.body as string));
       return Promise.reject(new TypeError('Failed to fetch'));
     };
     const { store, controller } = setup(new FakeMediaDevices(), fetchImpl);
@@ -123,6 +124,7 @@ describe('session', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     expect(bodies).toHaveLength(2);
     expect(store.getState().connection.phase).toBe('idle');
+    expect(warn).toHaveBeenCalledTimes(2); // no ICE servers either, for each attempt
   });
 
   it('stops retrying when the server refuses the offer', async () => {
@@ -133,6 +135,7 @@ describe('session', () => {
       message: 'the offer has no video m-line',
       fatal: true,
     };
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined); // no ICE servers either
     const fetchImpl: typeof fetch = () =>
       Promise.resolve(new Response(JSON.stringify(refusal), { status: 400 }));
     const { store, controller } = setup(new FakeMediaDevices(), fetchImpl);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/messages';
-import type { PongMessage } from '../../src/protocol/types.gen';
+import type { IceServers, PongMessage } from '../../src/protocol/types.gen';
 import {
   DISCONNECTED_GRACE_MS,
   PING_INTERVAL_MS,
@@ -14,8 +14,14 @@ import { fixture } from '../fixtures';
 
 const ANSWER = fixture('offer_answer.basic.json');
 
+const ICE_SERVERS = fixture('ice_servers.turn_rest.json') as IceServers;
+
+/** The server: its ICE servers at /api/ice-servers, `body` (with `status`) for the offer. */
 function answering(body: unknown = ANSWER, status = 200): typeof fetch {
-  return () => Promise.resolve(new Response(JSON.stringify(body), { status }));
+  return (input) =>
+    (input as string).endsWith('/api/ice-servers')
+      ? Promise.resolve(new Response(JSON.stringify(ICE_SERVERS), { status: 200 }))
+      : Promise.resolve(new Response(JSON.stringify(body), { status }));
 }
 
 function recordingHandlers() {
@@ -35,6 +41,7 @@ function recordingHandlers() {
 
 async function open(fetchImpl: typeof fetch = answering()) {
   const pc = new FakePeerConnection();
+  const configurations: RTCConfiguration[] = [];
   const track = new FakeTrack('Fake camera', { width: 400, height: 300 });
   const recorded = recordingHandlers();
   const opening = openPeer(
@@ -44,7 +51,10 @@ async function open(fetchImpl: typeof fetch = answering()) {
       stream: new FakeStream([track]) as unknown as MediaStream,
       config: { output: 'json' },
       clientVersion: '0.1.0',
-      createPeerConnection: () => pc.asPeerConnection(),
+      createPeerConnection: (configuration) => {
+        configurations.push(configuration);
+        return pc.asPeerConnection();
+      },
       fetch: fetchImpl,
     },
     recorded.handlers,
@@ -53,7 +63,7 @@ async function open(fetchImpl: typeof fetch = answering()) {
   const peer: GazePeer = await opening;
   const channel = pc.channels[0];
   if (channel === undefined) throw new Error('no data channel');
-  return { peer, pc, channel, ...recorded };
+  return { peer, pc, channel, configurations, ...recorded };
 }
 
 describe('openPeer and GazePeer', () => {
@@ -62,6 +72,13 @@ describe('openPeer and GazePeer', () => {
   });
   afterEach(() => {
     vi.useRealTimers();
+  });
+
+  it("connects through the server's STUN and TURN servers", async () => {
+    const { peer, configurations } = await open();
+    expect(configurations).toHaveLength(1);
+    expect(configurations[0]?.iceServers).toEqual(ICE_SERVERS.ice_servers);
+    peer.close();
   });
 
   it('offers the camera sendrecv, then says hello and starts pinging', async () => {

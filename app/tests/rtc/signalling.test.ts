@@ -62,6 +62,15 @@ describe('postOffer', () => {
     expect(error.message).toMatch(/limit of 8 sessions/);
   });
 
+  it('too many offers from one address may be retried after the Retry-After', async () => {
+    const error = await failure(
+      postOffer('http://localhost:3000', REQUEST, {
+        fetch: respond(429, fixture('error.rate_limited.json'), { 'Retry-After': '3' }),
+      }),
+    );
+    expect(error).toMatchObject({ code: 'rate_limited', retryable: true, retryAfterMs: 3000 });
+  });
+
   it('a refused offer is not retried', async () => {
     const body = {
       v: 1,

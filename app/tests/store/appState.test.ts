@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/messages';
-import type { SampleMessage } from '../../src/protocol/types.gen';
+import type {
+  ErrorMessage,
+  RecordingStatusMessage,
+  SampleMessage,
+} from '../../src/protocol/types.gen';
 import {
   INITIAL_STATE,
   attemptStarted,
@@ -9,6 +13,9 @@ import {
   connectionLost,
   disconnected,
   outputForView,
+  recordingNoticeExpired,
+  recordingRuns,
+  recordingStopRequested,
   serverMessageReceived,
   viewModeChosen,
   type AppState,
@@ -116,5 +123,107 @@ describe('view', () => {
   it('returns the same state when nothing changes', () => {
     expect(viewModeChosen(INITIAL_STATE, 'overlay')).toBe(INITIAL_STATE);
     expect(viewModeChosen(INITIAL_STATE, 'server').view.mode).toBe('server');
+  });
+});
+
+describe('recording', () => {
+  const hostStarted = fixture('recording_status.host_started.json') as RecordingStatusMessage;
+  const stoppedByParticipant = fixture('recording_status.saved.json') as RecordingStatusMessage;
+  const participantStarted: RecordingStatusMessage = {
+    ...hostStarted,
+    recording: { ...hostStarted.recording, started_by: 'participant', name: 'block 2' },
+  };
+  const notRecording: ErrorMessage = {
+    v: 1,
+    type: 'error',
+    code: 'not_recording',
+    message: 'no recording is running in this session',
+    fatal: false,
+    ref_type: 'recording',
+  };
+  const live = (): AppState => receive(connectRequested(INITIAL_STATE), sampleWithFace);
+
+  it('runs from the recording_status that says so, whoever started it', () => {
+    const before = live();
+    expect(recordingRuns(before.recording)).toBe(false);
+    const byHost = receive(before, hostStarted);
+    expect(recordingRuns(byHost.recording)).toBe(true);
+    expect(byHost.recording.info?.started_by).toBe('host');
+    const byParticipant = receive(live(), participantStarted);
+    expect(recordingRuns(byParticipant.recording)).toBe(true);
+    expect(byParticipant.recording.info).toMatchObject({
+      started_by: 'participant',
+      name: 'block 2',
+    });
+    // The live view's slices are not touched.
+    expect(byHost.live).toBe(before.live);
+    expect(byHost.connection).toBe(before.connection);
+  });
+
+  it('ends with the recording_status that says it stopped, and who stopped it', () => {
+    let state = receive(live(), hostStarted);
+    state = recordingStopRequested(state, true);
+    expect(state.recording.stopRequested).toBe(true);
+    expect(recordingRuns(state.recording)).toBe(true);
+    state = receive(state, stoppedByParticipant);
+    expect(recordingRuns(state.recording)).toBe(false);
+    expect(state.recording).toMatchObject({ stopRequested: false, problem: null });
+    expect(state.recording.info).toMatchObject({ state: 'saved', stopped_by: 'participant' });
+    // Stopped by the host this time.
+    const byHost: RecordingStatusMessage = {
+      ...stoppedByParticipant,
+      recording: { ...stoppedByParticipant.recording, stopped_by: 'host' },
+    };
+    expect(receive(receive(live(), hostStarted), byHost).recording.info?.stopped_by).toBe('host');
+  });
+
+  it('says why a stop failed, and does not claim one is under way without a session', () => {
+    let state = recordingStopRequested(receive(live(), hostStarted), true);
+    state = receive(state, notRecording);
+    expect(state.recording).toMatchObject({
+      stopRequested: false,
+      problem: 'no recording is running in this session',
+    });
+    expect(state.live.lastServerError).toBe(notRecording);
+    const unsent = recordingStopRequested(receive(live(), hostStarted), false);
+    expect(unsent.recording.stopRequested).toBe(false);
+    expect(unsent.recording.problem).toMatch(/Not connected/);
+  });
+
+  it('ignores errors about other messages', () => {
+    const before = receive(live(), hostStarted);
+    const after = receive(before, { ...notRecording, code: 'unknown_type', ref_type: 'calibrate' });
+    expect(after.recording).toBe(before.recording);
+  });
+
+  it('ends with the session, however the session ends', () => {
+    for (const end of [
+      (state: AppState) => connectionLost(state, 'The server closed the session.', 5000),
+      (state: AppState) => connectionFailed(state, 'refused'),
+      disconnected,
+      attemptStarted,
+    ]) {
+      const state = end(recordingStopRequested(receive(live(), hostStarted), true));
+      expect(recordingRuns(state.recording)).toBe(false);
+      expect(state.recording).toMatchObject({ endedWithSession: true, stopRequested: false });
+      // A new recording in the next session runs again.
+      expect(recordingRuns(receive(state, participantStarted).recording)).toBe(true);
+    }
+    // Nothing to end: the same slice.
+    const idle = live();
+    expect(disconnected(idle).recording).toBe(idle.recording);
+  });
+
+  it('lets the notice of an ended recording expire, and only that one', () => {
+    const running = receive(live(), hostStarted);
+    const id = hostStarted.recording.recording_id;
+    expect(recordingNoticeExpired(running, id)).toBe(running);
+    const ended = receive(running, stoppedByParticipant);
+    expect(recordingNoticeExpired(ended, 'another recording')).toBe(ended);
+    const expired = recordingNoticeExpired(ended, id);
+    expect(expired.recording.noticeExpired).toBe(true);
+    expect(recordingNoticeExpired(expired, id)).toBe(expired);
+    // A new status shows again.
+    expect(receive(expired, hostStarted).recording.noticeExpired).toBe(false);
   });
 });

@@ -15,6 +15,7 @@ from gazertc.client.records import ClientError, ServerError, TimeOffsetEstimate,
 from gazertc.protocol import OutputMode
 from gazertc.records import (
     FixationEvent,
+    RecordingActor,
     RecordingInfo,
     RecordingState,
     SaccadeEvent,
@@ -31,6 +32,7 @@ __all__ = [
     "MessageListener",
     "OutputMode",
     "RecordListener",
+    "RecordingActor",
     "RecordingInfo",
     "RecordingState",
     "SaccadeEvent",

@@ -18,13 +18,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, TypeVar
 
 import aiohttp
 import av
@@ -35,16 +34,19 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 import gazertc
 from gazertc import protocol
+from gazertc.client._inbound import Answer, ServerMessageReader, ServerRecord
+from gazertc.client._waiting import Newest, fail_first, resolve_first
 from gazertc.client.records import ClientError, ServerError, TimeOffsetEstimate, VideoFrame
-from gazertc.protocol import ErrorCode, JsonObject, OutputMode, ProtocolError
+from gazertc.protocol import JsonObject, OutputMode, ProtocolError
 from gazertc.records import (
     FixationEvent,
+    RecordingActor,
     RecordingInfo,
+    RecordingState,
     SaccadeEvent,
     SampleMessage,
     StatusReport,
     StoredEvent,
-    oculomotor_from_dict,
 )
 from gazertc.vision.types import GazeSample
 
@@ -58,11 +60,9 @@ MessageListener = Callable[[JsonObject, int], None]
 """Called on the event loop with every valid data-channel message and its arrival (client
 clock)."""
 
-ServerRecord = SampleMessage | StatusReport | FixationEvent | SaccadeEvent
-"""The streamed records a server sends: samples, status reports, fixations and saccades."""
-
 RecordListener = Callable[[ServerRecord], None]
-"""Called on the event loop with every sample, status, fixation and saccade, typed."""
+"""Called on the event loop with every sample, status, fixation, saccade and recording
+status, typed."""
 
 DEFAULT_TIMEOUT_S: Final = 10.0
 MATCH_HISTORY: Final = 300
@@ -70,45 +70,13 @@ MATCH_HISTORY: Final = 300
 CLOSED_MESSAGE: Final = "the client is closed"
 """The message of the :class:`ClientError` raised by requests on (or during) :meth:`close`."""
 
-_Answer = StoredEvent | RecordingInfo
-SampleShape = tuple[bool, str]
-"""Whether a sample has ``stage_ms``, and whether its ``screen_point`` is absent, null or set."""
 
-
-def _sample_shape(message: JsonObject) -> SampleShape:
-    point = message.get("screen_point", ...)
-    return ("stage_ms" in message, "absent" if point is ... else "null" if point is None else "set")
-
-
-class _Newest(Generic[T]):
-    """The newest item of a stream, handed to one reader once (on the event loop)."""
-
-    def __init__(self) -> None:
-        self._item: T | None = None
-        self._changed = asyncio.Event()
-        self._closed = False
-
-    def put(self, item: T) -> None:
-        if not self._closed:
-            self._item = item
-            self._changed.set()
-
-    def close(self) -> None:
-        """Wake every reader; from now on :meth:`take` returns ``None`` at once."""
-        self._closed = True
-        self._item = None
-        self._changed.set()
-
-    async def take(self, timeout_seconds: float | None) -> T | None:
-        try:
-            async with asyncio.timeout(timeout_seconds):
-                while self._item is None and not self._closed:
-                    self._changed.clear()
-                    await self._changed.wait()
-        except TimeoutError:
-            return None
-        item, self._item = self._item, None
-        return item
+def _made_by_participant(info: RecordingInfo) -> bool:
+    """Whether a recording status reports a change the participant asked for (so that it may
+    answer this client's request), rather than one the host or the server made."""
+    if info.state is RecordingState.RECORDING:
+        return info.started_by is RecordingActor.PARTICIPANT
+    return info.stopped_by is RecordingActor.PARTICIPANT
 
 
 class Client:
@@ -119,8 +87,13 @@ class Client:
         async with Client("http://127.0.0.1:3000", video="clip.mp4") as client:
             sample = await client.receive_gaze_sample(timeout_seconds=5)
 
-    Incoming streams (samples, status reports, fixations and saccades) each keep only their
-    newest item: ``receive_*`` returns the newest one not yet received, so it is never stale.
+    Incoming streams (samples, status reports, fixations and saccades, recording statuses)
+    each keep only their newest item: ``receive_*`` returns the newest one not yet received,
+    so it is never stale.
+
+    :attr:`session_secret` is this session's credential for the server's
+    ``/api/sessions/{session_id}/...`` routes (``Authorization: Bearer <secret>``); the server
+    sends it to this connection only.
 
     :meth:`close` wakes everything waiting on the client: ``receive_*`` returns ``None``, and
     every call waiting for the server's answer (``connect``, ``send_event``, the
@@ -149,6 +122,7 @@ class Client:
         self.url = url.rstrip("/")
         self.output = output
         self.session_id: str | None = None
+        self.session_secret: str | None = None
         self._video = video
         self._video_format = video_format
         self._video_options = video_options
@@ -166,12 +140,13 @@ class Client:
         )
         self._pending_pongs: dict[int, asyncio.Future[tuple[JsonObject, int]]] = {}
         self._next_ping_id = 0
-        self._checked_sample_shapes: set[SampleShape] = set()
+        self._inbound = ServerMessageReader()
         self._latest_sample: SampleMessage | None = None
-        self._gaze_samples: _Newest[SampleMessage] = _Newest()
-        self._sample_messages: _Newest[SampleMessage] = _Newest()
-        self._status: _Newest[StatusReport] = _Newest()
-        self._oculomotor: _Newest[FixationEvent | SaccadeEvent] = _Newest()
+        self._gaze_samples: Newest[SampleMessage] = Newest()
+        self._sample_messages: Newest[SampleMessage] = Newest()
+        self._status: Newest[StatusReport] = Newest()
+        self._oculomotor: Newest[FixationEvent | SaccadeEvent] = Newest()
+        self._recording_statuses: Newest[RecordingInfo] = Newest()
         self._samples_by_pts: collections.OrderedDict[int, tuple[GazeSample, int]] = (
             collections.OrderedDict()
         )
@@ -241,6 +216,12 @@ class Client:
             "type": "offer",
             "options": {"output": self.output.value},
         }
+
+        async def give_up() -> None:
+            # No one will wait for the config now: cancel it rather than fail it unread.
+            config_received.cancel()
+            await self.close()
+
         try:
             async with (
                 aiohttp.ClientSession() as http,
@@ -252,14 +233,20 @@ class Client:
             ):
                 answer = await response.json()
         except (aiohttp.ClientError, TimeoutError) as exc:
-            await self.close()
+            await give_up()
             raise ClientError(f"cannot reach {self.url}: {exc}") from exc
         if self._closed:
             raise ClientError(CLOSED_MESSAGE)
         if response.status != 200:
-            await self.close()
+            await give_up()
             raise ServerError(answer.get("code", "unknown"), answer.get("message", str(answer)))
+        try:
+            protocol.validate(answer, "offer_answer")
+        except ProtocolError as exc:
+            await give_up()
+            raise ClientError(f"{self.url} answered the offer outside the protocol: {exc}") from exc
         self.session_id = answer["session_id"]
+        self.session_secret = answer["session_secret"]
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
         try:
             await asyncio.wait_for(config_received, timeout_seconds)
@@ -299,7 +286,14 @@ class Client:
         self._frame_listeners.clear()
 
     def _wake_waiters(self) -> None:
-        for stream in (self._gaze_samples, self._sample_messages, self._status, self._oculomotor):
+        streams: tuple[Newest[Any], ...] = (
+            self._gaze_samples,
+            self._sample_messages,
+            self._status,
+            self._oculomotor,
+            self._recording_statuses,
+        )
+        for stream in streams:
             stream.close()
         futures: list[asyncio.Future[Any]] = [
             *self._pending_events,
@@ -334,63 +328,13 @@ class Client:
         self._frame_listeners.append(listener)
 
     def _on_channel_message(self, data: str | bytes) -> None:
-        """One data-channel payload: decoded, checked, typed and handed on; never raises."""
         arrived_unix_ns = time.time_ns()
-        if not isinstance(data, str):
-            logger.warning("dropped a binary message of %d bytes from the server", len(data))
-            return
-        try:
-            message = json.loads(data)
-        except ValueError as exc:
-            logger.warning("dropped a message from the server that is not JSON: %s", exc)
-            return
-        try:
-            record = self._checked_record(message)
-        except ProtocolError as exc:
-            logger.warning("dropped a message from the server that breaks the protocol: %s", exc)
-            return
-        except (KeyError, TypeError, ValueError) as exc:
-            logger.warning(
-                "dropped a message from the server that breaks the protocol: %s: %s",
-                type(exc).__name__,
-                exc,
-            )
-            return
-        self._dispatch(message, record, arrived_unix_ns)
-
-    def _checked_record(self, message: Any) -> ServerRecord | _Answer | None:
-        """The typed record of a valid server message (``None`` for types without one).
-
-        Raises:
-            ProtocolError: the message fails the schema or is not one a server sends.
-            KeyError, TypeError, ValueError: a sample of an already checked shape is not valid.
-        """
-        message_type = message.get("type") if isinstance(message, dict) else None
-        if message_type == "sample" and message.get("v") == protocol.PROTOCOL_VERSION:
-            shape = _sample_shape(message)
-            if shape in self._checked_sample_shapes:
-                return SampleMessage.from_dict(message)
-            protocol.validate_message(message)
-            sample = SampleMessage.from_dict(message)
-            self._checked_sample_shapes.add(shape)
-            return sample
-        protocol.validate_message(message)
-        if message_type not in protocol.SERVER_MESSAGE_TYPES:
-            raise ProtocolError(
-                ErrorCode.UNEXPECTED_TYPE, f"a server does not send {message_type!r} messages"
-            )
-        if message_type == "status":
-            return StatusReport.from_dict(message)
-        if message_type in {"fixation", "saccade"}:
-            return oculomotor_from_dict(message)
-        if message_type == "event_ack":
-            return StoredEvent.from_dict(message["event"])
-        if message_type == "recording_status":
-            return RecordingInfo.from_dict(message["recording"])
-        return None
+        read = self._inbound.read(data)
+        if read is not None:
+            self._dispatch(read[0], read[1], arrived_unix_ns)
 
     def _dispatch(
-        self, message: JsonObject, record: ServerRecord | _Answer | None, arrived_unix_ns: int
+        self, message: JsonObject, record: ServerRecord | Answer | None, arrived_unix_ns: int
     ) -> None:
         message_type = message["type"]
         if isinstance(record, SampleMessage):
@@ -400,9 +344,11 @@ class Client:
         elif isinstance(record, FixationEvent | SaccadeEvent):
             self._oculomotor.put(record)
         elif isinstance(record, StoredEvent):
-            _resolve_first(self._pending_events, record)
+            resolve_first(self._pending_events, record)
         elif isinstance(record, RecordingInfo):
-            _resolve_first(self._pending_recording, record)
+            self._recording_statuses.put(record)
+            if _made_by_participant(record):
+                resolve_first(self._pending_recording, record)
         elif message_type == "config":
             if self._config_received is not None and not self._config_received.done():
                 self._config_received.set_result(None)
@@ -437,9 +383,9 @@ class Client:
     def _on_error(self, message: JsonObject) -> None:
         failure = ServerError(message["code"], message["message"])
         ref_type = message.get("ref_type")
-        if ref_type == "event" and _fail_first(self._pending_events, failure):
+        if ref_type == "event" and fail_first(self._pending_events, failure):
             return
-        if ref_type == "recording" and _fail_first(self._pending_recording, failure):
+        if ref_type == "recording" and fail_first(self._pending_recording, failure):
             return
         logger.warning("server error %s: %s", message["code"], message["message"])
 
@@ -507,6 +453,14 @@ class Client:
         """The newest fixation or saccade not yet received, or ``None`` on timeout or once the
         client is closed."""
         return await self._oculomotor.take(timeout_seconds)
+
+    async def receive_recording_status(
+        self, timeout_seconds: float | None = None
+    ) -> RecordingInfo | None:
+        """The newest change to this session's recording not yet received, whoever made it:
+        this client, the host (``started_by``/``stopped_by`` say ``host``) or the server (the
+        session ending). ``None`` on timeout or once the client is closed."""
+        return await self._recording_statuses.take(timeout_seconds)
 
     # -- outgoing -----------------------------------------------------------------------------
 
@@ -579,15 +533,15 @@ class Client:
     async def recording_stop_and_save(
         self, *, timeout_seconds: float = DEFAULT_TIMEOUT_S
     ) -> RecordingInfo:
-        """Stop the recording and keep it. Raises: ServerError ``not_recording``; ClientError
-        as :meth:`recording_start`."""
+        """Stop the recording and keep it, whoever started it. Raises: ServerError
+        ``not_recording``; ClientError as :meth:`recording_start`."""
         return await self._recording("stop", None, timeout_seconds)
 
     async def recording_cancel(
         self, *, timeout_seconds: float = DEFAULT_TIMEOUT_S
     ) -> RecordingInfo:
-        """Stop the recording and discard its data. Raises: ServerError ``not_recording``;
-        ClientError as :meth:`recording_start`."""
+        """Stop the recording and discard its data, whoever started it. Raises: ServerError
+        ``not_recording``; ClientError as :meth:`recording_start`."""
         return await self._recording("cancel", None, timeout_seconds)
 
     async def set_output(self, output: OutputMode) -> None:
@@ -624,21 +578,3 @@ class Client:
                 best = (round_trip_ns, offset_ns)
         assert best is not None
         return TimeOffsetEstimate(best[1], best[0] / 1e6, max(1, pings))
-
-
-def _resolve_first(pending: collections.deque[asyncio.Future[T]], answer: T) -> None:
-    while pending:
-        future = pending.popleft()
-        if not future.done():
-            future.set_result(answer)
-            return
-
-
-def _fail_first(pending: collections.deque[asyncio.Future[T]], failure: ServerError) -> bool:
-    """Fail the oldest request still waiting; whether there was one."""
-    while pending:
-        future = pending.popleft()
-        if not future.done():
-            future.set_exception(failure)
-            return True
-    return False

@@ -104,6 +104,7 @@ class Client:
         self._sample_messages: _Latest[SampleMessage] = _Latest()
         self._status: _Latest[StatusReport] = _Latest()
         self._oculomotor: _Latest[FixationEvent | SaccadeEvent] = _Latest()
+        self._recording_statuses: _Latest[RecordingInfo] = _Latest()
         self._matched: _Latest[tuple[VideoFrame, GazeSample]] = _Latest()
         self._closed = False
         self._calls_lock = threading.Lock()
@@ -132,6 +133,12 @@ class Client:
     @property
     def session_id(self) -> str | None:
         return self._client.session_id
+
+    @property
+    def session_secret(self) -> str | None:
+        """This session's credential for ``/api/sessions/{session_id}/...`` (see
+        :attr:`gazertc.client.Client.session_secret`)."""
+        return self._client.session_secret
 
     @property
     def closed(self) -> bool:
@@ -165,6 +172,7 @@ class Client:
             self._sample_messages,
             self._status,
             self._oculomotor,
+            self._recording_statuses,
             self._matched,
         ):
             stream.close()
@@ -216,6 +224,8 @@ class Client:
             self._sample_messages.put(record)
         elif isinstance(record, StatusReport):
             self._status.put(record)
+        elif isinstance(record, RecordingInfo):
+            self._recording_statuses.put(record)
         else:
             self._oculomotor.put(record)
 
@@ -247,6 +257,14 @@ class Client:
         """The newest fixation or saccade not yet received, or ``None`` on timeout or once the
         client is closed."""
         return self._oculomotor.take(timeout_seconds)
+
+    def receive_recording_status(
+        self, timeout_seconds: float | None = None
+    ) -> RecordingInfo | None:
+        """The newest change to this session's recording not yet received, whoever made it
+        (this client, the host or the server; see ``started_by``/``stopped_by``), or ``None``
+        on timeout or once the client is closed."""
+        return self._recording_statuses.take(timeout_seconds)
 
     def receive_matched_video_frame_and_gaze(
         self, timeout_seconds: float | None = None

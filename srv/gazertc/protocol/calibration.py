@@ -7,6 +7,7 @@ resolves.
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 
 from gazertc.protocol import PROTOCOL_VERSION, JsonObject
@@ -26,7 +27,9 @@ class CalibrationSource(StrEnum):
 
 
 def _rounded(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None else round(value, digits)
+    """``value`` rounded; ``None`` for no value, and for an infinite or NaN one (a loaded model
+    with extreme numbers can give those; JSON has no way to say them)."""
+    return None if value is None or not math.isfinite(value) else round(value, digits)
 
 
 def make_calibration_result(

@@ -12,6 +12,8 @@ BIDS (``export_bids``), after the BIDS eye-tracking (physio) layout:
 names them), its ``_physio.json`` sidecar (sampling rate, units, screen geometry when known),
 and ``_physioevents.tsv`` + ``.json`` with events, blinks, fixations and saccades. Missing
 values are ``n/a``.
+
+The files are written 0600 and a folder created for them 0700 (personal data).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import gazertc
+from gazertc.recording.private import open_private, private_directory
 from gazertc.recording.store import RecordingError, read_recording_info
 from gazertc.records import (
     SAMPLE_COLUMNS,
@@ -123,10 +126,15 @@ def _oculomotor(
 def _write_csv(
     path: Path, header: Sequence[str], rows: Iterator[list[Any]] | list[list[Any]]
 ) -> None:
-    with path.open("w", newline="", encoding="utf-8") as file:
+    with open_private(path, newline="") as file:
         writer = csv.writer(file)
         writer.writerow(header)
         writer.writerows(rows)
+
+
+def _write_text(path: Path, text: str) -> None:
+    with open_private(path) as file:
+        file.write(text)
 
 
 def _metadata(info: RecordingInfo, rate_hz: float | None) -> dict[str, Any]:
@@ -156,7 +164,7 @@ def export_csv(connection: sqlite3.Connection, recording_id: str, out_dir: Path)
         RecordingError: there is no such recording.
     """
     info = _load_info(connection, recording_id)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(out_dir)
     paths = {
         name: out_dir / f"{name}.csv"
         for name in ("samples", "events", "blinks", "fixations", "saccades")
@@ -183,9 +191,9 @@ def export_csv(connection: sqlite3.Connection, recording_id: str, out_dir: Path)
         paths["saccades"], _OCULOMOTOR_HEADER, _oculomotor(connection, info, OculomotorKind.SACCADE)
     )
     summary_path = out_dir / "recording.json"
-    summary_path.write_text(
+    _write_text(
+        summary_path,
         json.dumps(_metadata(info, sampling_rate_hz(connection, recording_id)), indent=2) + "\n",
-        encoding="utf-8",
     )
     return [*paths.values(), summary_path]
 
@@ -195,7 +203,7 @@ def _bids_value(value: Any) -> str:
 
 
 def _write_tsv(path: Path, rows: Iterator[list[Any]] | list[list[Any]]) -> None:
-    with path.open("w", encoding="utf-8") as file:
+    with open_private(path) as file:
         for row in rows:
             file.write("\t".join(_bids_value(value) for value in row) + "\n")
 
@@ -258,7 +266,7 @@ def export_bids(
         if not label.isalnum():
             raise ValueError(f"the BIDS {label_name} label must be alphanumeric, got {label!r}")
     info = _load_info(connection, recording_id)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(out_dir)
     stem = f"sub-{subject}_task-{task}_recording-gaze"
     rate_hz = sampling_rate_hz(connection, recording_id)
     first = connection.execute(
@@ -289,11 +297,9 @@ def export_bids(
         if "width_mm" in screen and "height_mm" in screen:
             sidecar["ScreenSize"] = [screen["width_mm"] / 1000.0, screen["height_mm"] / 1000.0]
     physio_json = out_dir / f"{stem}_physio.json"
-    physio_json.write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
+    _write_text(physio_json, json.dumps(sidecar, indent=2) + "\n")
     events_tsv = out_dir / f"{stem}_physioevents.tsv"
     _write_tsv(events_tsv, _physioevents(connection, info))
     events_json = out_dir / f"{stem}_physioevents.json"
-    events_json.write_text(
-        json.dumps(_columns_sidecar(PHYSIOEVENT_COLUMNS), indent=2) + "\n", encoding="utf-8"
-    )
+    _write_text(events_json, json.dumps(_columns_sidecar(PHYSIOEVENT_COLUMNS), indent=2) + "\n")
     return [physio_tsv, physio_json, events_tsv, events_json]

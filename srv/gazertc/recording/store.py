@@ -1,10 +1,16 @@
 """Recordings in one SQLite database (``recordings.sqlite3`` in the data directory, WAL mode).
 
-One writer thread owns the connection. The event loop hands it rows through a queue (a
-``put`` costs microseconds) and never waits on the disk; the thread commits at least every
-``commit_interval_s``, so a server killed outright loses at most that much of a recording.
-Commands that need an answer (start, stop, list, get) return a ``concurrent.futures.Future``
-resolved after their commit; ``asyncio.wrap_future`` awaits it on the loop.
+One writer thread owns the connection (:mod:`gazertc.recording.writer`). The event loop hands
+it rows through a queue (a ``put`` costs microseconds) and never waits on the disk; the thread
+commits at least every ``commit_interval_s``, so a server killed outright loses at most that
+much of a recording. Commands that need an answer (start, stop, list, get) return a
+``concurrent.futures.Future`` resolved after their commit; ``asyncio.wrap_future`` awaits it on
+the loop. A row that cannot be stored is lost alone, counted in its recording's
+``write_errors`` and reported to the recording's watcher (:meth:`RecordingStore.watch`); the
+thread serves the other rows and recordings on.
+
+Recordings are personal data: the directory the store creates is private to its owner (0700)
+and the database with its ``-wal`` and ``-shm`` files is 0600, whatever the umask.
 
 A recording still marked ``recording`` when the store opens belonged to a server that died:
 it becomes ``incomplete``, with everything committed before the crash.
@@ -15,7 +21,6 @@ Times are ns since the Unix epoch on the server's clock.
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import json
 import logging
 import queue
@@ -24,14 +29,16 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from gazertc.errors import GazertcError
+from gazertc.recording.private import make_private, private_directory
+from gazertc.recording.writer import STOP, Command, RowWrite, WriteFailure, Writer
 from gazertc.records import (
     FixationEvent,
     OculomotorEvent,
+    RecordingActor,
     RecordingInfo,
     RecordingState,
     SampleMessage,
@@ -42,6 +49,7 @@ __all__ = [
     "DATABASE_NAME",
     "RecordingError",
     "RecordingStore",
+    "WriteFailure",
     "connect_read_only",
     "list_recording_infos",
     "read_recording_info",
@@ -53,6 +61,12 @@ DATABASE_NAME: Final = "recordings.sqlite3"
 DEFAULT_COMMIT_INTERVAL_S: Final = 0.25
 """Half the brief's 0.5 s bound, so a killed server loses at most a quarter second plus the
 time a commit takes."""
+CLOSE_TIMEOUT_S: Final = 1.0
+"""How long :meth:`RecordingStore.close` waits for the writer to commit what is queued (a
+commit takes milliseconds); a writer stuck on a dead disk is left behind (a daemon thread), so
+a server shutdown stays within its 5 s."""
+DATABASE_SUFFIXES: Final = ("", "-wal", "-shm")
+"""The database and the files SQLite keeps beside it in WAL mode."""
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS recordings (
@@ -110,6 +124,15 @@ CREATE TABLE IF NOT EXISTS oculomotor (
 );
 CREATE INDEX IF NOT EXISTS oculomotor_by_recording ON oculomotor (recording_id, oculomotor_id);
 """
+_ADDED_RECORDING_COLUMNS: Final = {
+    "started_by": ("TEXT NOT NULL", f"'{RecordingActor.PARTICIPANT.value}'"),
+    "stopped_by": ("TEXT", "NULL"),
+    "write_errors": ("INTEGER NOT NULL", "0"),
+}
+"""Columns of ``recordings`` added after its first version, their type, and the value older
+recordings take: started by the participant, ended by nobody known (who did was not kept), no
+write errors (none were counted). The store adds them to a database that lacks them when it
+opens; a read-only reader of such a database (``gazertc export``) reads these values instead."""
 
 
 class RecordingError(GazertcError):
@@ -126,7 +149,7 @@ SELECT r.recording_id, r.session_id, r.name, r.state, r.started_unix_ns, r.stopp
             AND o.kind = 'fixation'),
        (SELECT COUNT(*) FROM oculomotor o WHERE o.recording_id = r.recording_id
             AND o.kind = 'saccade'),
-       r.metadata_json
+       r.metadata_json, {added_columns}
 FROM recordings r
 """
 
@@ -147,18 +170,44 @@ def _info_from_row(row: tuple[Any, ...]) -> RecordingInfo:
         fixation_count=row[11],
         saccade_count=row[12],
         metadata=json.loads(row[13]),
+        started_by=RecordingActor(row[14]),
+        stopped_by=None if row[15] is None else RecordingActor(row[15]),
+        write_errors=int(row[16]),
     )
+
+
+def _recording_columns(connection: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in connection.execute("PRAGMA table_info(recordings)")}
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    present = _recording_columns(connection)
+    for name, (declaration, legacy_value) in _ADDED_RECORDING_COLUMNS.items():
+        if name not in present:
+            connection.execute(
+                f"ALTER TABLE recordings ADD COLUMN {name} {declaration} DEFAULT {legacy_value}"
+            )
+
+
+def _info_query(connection: sqlite3.Connection) -> str:
+    present = _recording_columns(connection)
+    added = ", ".join(
+        f"r.{name}" if name in present else legacy_value
+        for name, (_, legacy_value) in _ADDED_RECORDING_COLUMNS.items()
+    )
+    return _INFO_QUERY.format(added_columns=added)
 
 
 def read_recording_info(connection: sqlite3.Connection, recording_id: str) -> RecordingInfo | None:
     """The summary of one recording, or ``None`` when there is none with that id."""
-    row = connection.execute(_INFO_QUERY + " WHERE r.recording_id = ?", (recording_id,)).fetchone()
+    query = _info_query(connection) + " WHERE r.recording_id = ?"
+    row = connection.execute(query, (recording_id,)).fetchone()
     return None if row is None else _info_from_row(row)
 
 
 def list_recording_infos(connection: sqlite3.Connection) -> list[RecordingInfo]:
     """Every recording, oldest first."""
-    rows = connection.execute(_INFO_QUERY + " ORDER BY r.started_unix_ns").fetchall()
+    rows = connection.execute(_info_query(connection) + " ORDER BY r.started_unix_ns").fetchall()
     return [_info_from_row(row) for row in rows]
 
 
@@ -180,25 +229,23 @@ def connect_read_only(data_dir: Path) -> sqlite3.Connection:
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class _Command:
-    run: Callable[[sqlite3.Connection], Any]
-    future: concurrent.futures.Future[Any]
+def _private_database(path: Path) -> None:
+    """Create the database file 0600 before SQLite opens it (SQLite would make it 0644 less
+    the umask; its -wal and -shm files copy the database's mode), and make existing ones
+    0600."""
+    make_private(path)
+    for suffix in DATABASE_SUFFIXES[1:]:
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            make_private(companion)
 
 
-@dataclass(frozen=True, slots=True)
-class _Rows:
-    sql: str
-    row: tuple[Any, ...]
-
-
-_STOP: Final = object()
-
-
-def _sample_row(recording_id: str, message: SampleMessage, text: str) -> _Rows:
+def _sample_row(recording_id: str, message: SampleMessage, text: str) -> RowWrite:
     sample = message.sample
     gaze = sample.gaze
-    return _Rows(
+    return RowWrite(
+        recording_id,
+        f"sample of frame {message.timing.frame_id}",
         "INSERT INTO samples (recording_id, timestamp_unix_ns, frame_id, face_found, "
         "gaze_yaw_deg, gaze_pitch_deg, blinking, sample_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
@@ -229,13 +276,38 @@ class RecordingStore:
         self.commit_interval_s = commit_interval_s
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._writer: Writer | None = None
         self._frame_size_known: set[str] = set()
-        self.commits = 0
-        self.commit_seconds = 0.0
 
     @property
     def path(self) -> Path:
         return self.data_dir / DATABASE_NAME
+
+    @property
+    def commits(self) -> int:
+        """Commits made by the writer so far."""
+        return 0 if self._writer is None else self._writer.commits
+
+    @property
+    def commit_seconds(self) -> float:
+        """Time the writer spent committing so far, in seconds."""
+        return 0.0 if self._writer is None else self._writer.commit_seconds
+
+    @property
+    def rows_lost(self) -> int:
+        """Rows that could not be stored so far (each counted in its recording)."""
+        return 0 if self._writer is None else self._writer.rows_lost
+
+    def watch(self, recording_id: str, watcher: Callable[[WriteFailure], None]) -> None:
+        """Call ``watcher`` for each failure to store rows of a recording (on the writer
+        thread: it must only hand the failure over, e.g. with ``call_soon_threadsafe``)."""
+        if self._writer is not None:
+            self._writer.watch(recording_id, watcher)
+
+    def unwatch(self, recording_id: str) -> None:
+        """Stop calling the recording's watcher (safe when there is none)."""
+        if self._writer is not None:
+            self._writer.unwatch(recording_id)
 
     def open(self) -> list[str]:
         """Create or open the database, mark recordings of a dead server incomplete, and start
@@ -250,13 +322,15 @@ class RecordingStore:
         if self._thread is not None:
             return []
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            private_directory(self.data_dir)
+            _private_database(self.path)
             connection = sqlite3.connect(self.path, check_same_thread=False)
             connection.execute("PRAGMA journal_mode=WAL")
             # NORMAL: a commit survives the process being killed (the OS has the pages);
             # only a power cut may lose the last commits.
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.executescript(_SCHEMA)
+            _add_missing_columns(connection)
             stale = [
                 row[0]
                 for row in connection.execute(
@@ -265,27 +339,40 @@ class RecordingStore:
                 )
             ]
             connection.execute(
-                "UPDATE recordings SET state = ? WHERE state = ?",
-                (RecordingState.INCOMPLETE.value, RecordingState.RECORDING.value),
+                "UPDATE recordings SET state = ?, stopped_by = ? WHERE state = ?",
+                (
+                    RecordingState.INCOMPLETE.value,
+                    RecordingActor.SERVER.value,
+                    RecordingState.RECORDING.value,
+                ),
             )
             connection.commit()
         except (OSError, sqlite3.Error) as exc:
             raise RecordingError(f"cannot open the recordings in {self.data_dir}: {exc}") from exc
         if stale:
             logger.warning("recordings left incomplete by a previous server: %s", stale)
+        self._writer = Writer(
+            connection,
+            self._queue,
+            commit_interval_s=self.commit_interval_s,
+            error_type=RecordingError,
+        )
         self._thread = threading.Thread(
-            target=self._write_loop, args=(connection,), name="gazertc-recordings", daemon=True
+            target=self._writer.run, name="gazertc-recordings", daemon=True
         )
         self._thread.start()
         return stale
 
-    def close(self) -> None:
-        """Commit what is queued and stop the writer thread (blocks; idempotent)."""
+    def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
+        """Commit what is queued and stop the writer thread (blocks up to ``timeout_s``;
+        idempotent). A writer that does not finish in time is logged and left behind."""
         thread = self._thread
         if thread is None:
             return
-        self._queue.put(_STOP)
-        thread.join()
+        self._queue.put(STOP)
+        thread.join(timeout_s)
+        if thread.is_alive():
+            logger.error("the recordings writer did not finish within %.1f s", timeout_s)
         self._thread = None
 
     # -- from the event loop: never blocks -----------------------------------------------------
@@ -298,7 +385,9 @@ class RecordingStore:
         if recording_id not in self._frame_size_known:
             self._frame_size_known.add(recording_id)
             self._queue.put(
-                _Rows(
+                RowWrite(
+                    recording_id,
+                    "frame size",
                     "UPDATE recordings SET frame_width_px = ?, frame_height_px = ? "
                     "WHERE recording_id = ?",
                     (sample.frame_width_px, sample.frame_height_px, recording_id),
@@ -306,7 +395,9 @@ class RecordingStore:
             )
         for blink in sample.blink_events:
             self._queue.put(
-                _Rows(
+                RowWrite(
+                    recording_id,
+                    f"blink {blink.phase.value}",
                     "INSERT INTO blinks (recording_id, phase, timestamp_unix_ns, duration_ms) "
                     "VALUES (?, ?, ?, ?)",
                     (recording_id, blink.phase.value, blink.timestamp_unix_ns, blink.duration_ms),
@@ -318,7 +409,9 @@ class RecordingStore:
         if event.recording_id is None:
             raise ValueError("the event belongs to no recording")
         self._queue.put(
-            _Rows(
+            RowWrite(
+                event.recording_id,
+                f"event {event.name!r}",
                 "INSERT INTO events (recording_id, name, timestamp_unix_ns, received_unix_ns, "
                 "source) VALUES (?, ?, ?, ?, ?)",
                 (
@@ -355,7 +448,9 @@ class RecordingStore:
                 event.peak_velocity_deg_s,
             )
         self._queue.put(
-            _Rows(
+            RowWrite(
+                recording_id,
+                event.kind.value,
                 "INSERT INTO oculomotor (recording_id, kind, start_unix_ns, end_unix_ns, "
                 "duration_ms, yaw_deg, pitch_deg, amplitude_deg, peak_velocity_deg_s, method) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -370,10 +465,16 @@ class RecordingStore:
         )
 
     def start(
-        self, session_id: str, *, name: str | None, metadata: Mapping[str, Any]
+        self,
+        session_id: str,
+        *,
+        name: str | None,
+        metadata: Mapping[str, Any],
+        started_by: RecordingActor = RecordingActor.PARTICIPANT,
     ) -> tuple[str, concurrent.futures.Future[RecordingInfo]]:
-        """Begin a recording now. The id is known at once (rows queued after this call belong
-        to it); the future resolves with its info once the start is committed."""
+        """Begin a recording now, started by ``started_by`` (the participant or the host). The
+        id is known at once (rows queued after this call belong to it); the future resolves
+        with its info once the start is committed."""
         recording_id = uuid.uuid4().hex
         started_unix_ns = time.time_ns()
         metadata_json = json.dumps(dict(metadata))
@@ -381,7 +482,7 @@ class RecordingStore:
         def run(connection: sqlite3.Connection) -> RecordingInfo:
             connection.execute(
                 "INSERT INTO recordings (recording_id, session_id, name, state, started_unix_ns, "
-                "metadata_json) VALUES (?, ?, ?, ?, ?, ?)",
+                "metadata_json, started_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     recording_id,
                     session_id,
@@ -389,6 +490,7 @@ class RecordingStore:
                     RecordingState.RECORDING.value,
                     started_unix_ns,
                     metadata_json,
+                    started_by.value,
                 ),
             )
             return self._info(connection, recording_id)
@@ -396,9 +498,14 @@ class RecordingStore:
         return recording_id, self._submit(run)
 
     def finish(
-        self, recording_id: str, state: RecordingState
+        self,
+        recording_id: str,
+        state: RecordingState,
+        *,
+        stopped_by: RecordingActor = RecordingActor.PARTICIPANT,
     ) -> concurrent.futures.Future[RecordingInfo]:
-        """End a recording as ``saved`` or ``cancelled``; a cancelled one keeps no data."""
+        """End a recording as ``saved`` or ``cancelled``, by ``stopped_by``; a cancelled one
+        keeps no data."""
         stopped_unix_ns = time.time_ns()
         self._frame_size_known.discard(recording_id)
 
@@ -410,8 +517,9 @@ class RecordingStore:
                         (recording_id,),
                     )
             connection.execute(
-                "UPDATE recordings SET state = ?, stopped_unix_ns = ? WHERE recording_id = ?",
-                (state.value, stopped_unix_ns, recording_id),
+                "UPDATE recordings SET state = ?, stopped_unix_ns = ?, stopped_by = ? "
+                "WHERE recording_id = ?",
+                (state.value, stopped_unix_ns, stopped_by.value, recording_id),
             )
             return self._info(connection, recording_id)
 
@@ -436,49 +544,5 @@ class RecordingStore:
         if self._thread is None:
             future.set_exception(RecordingError("the recording store is not open"))
             return future
-        self._queue.put(_Command(run, future))
+        self._queue.put(Command(run, future))
         return future
-
-    def _write_loop(self, connection: sqlite3.Connection) -> None:
-        uncommitted = 0
-        last_commit_s = time.monotonic()
-        try:
-            while True:
-                timeout_s = max(0.0, last_commit_s + self.commit_interval_s - time.monotonic())
-                try:
-                    item = self._queue.get(timeout=timeout_s) if uncommitted else self._queue.get()
-                except queue.Empty:
-                    item = None
-                if item is _STOP:
-                    break
-                if isinstance(item, _Rows):
-                    connection.execute(item.sql, item.row)
-                    uncommitted += 1
-                elif isinstance(item, _Command):
-                    # Commands commit at once: their answer promises that the data is stored.
-                    try:
-                        result = item.run(connection)
-                        self._commit(connection)
-                    except (sqlite3.Error, RecordingError) as exc:
-                        item.future.set_exception(exc)
-                    else:
-                        item.future.set_result(result)
-                    uncommitted, last_commit_s = 0, time.monotonic()
-                    continue
-                if not uncommitted:
-                    last_commit_s = time.monotonic()
-                elif time.monotonic() - last_commit_s >= self.commit_interval_s:
-                    self._commit(connection)
-                    uncommitted, last_commit_s = 0, time.monotonic()
-        except sqlite3.Error:
-            logger.exception("the recordings writer failed; recording stopped")
-        finally:
-            with contextlib.suppress(sqlite3.Error):
-                connection.commit()
-            connection.close()
-
-    def _commit(self, connection: sqlite3.Connection) -> None:
-        started = time.perf_counter()
-        connection.commit()
-        self.commit_seconds += time.perf_counter() - started
-        self.commits += 1

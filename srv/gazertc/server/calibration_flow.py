@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
@@ -246,6 +247,8 @@ class CalibrationFlow:
         predicted = None if features is None else model.predict_features(features)
         if features is None or predicted is None:
             return None
+        if not (math.isfinite(predicted.x_css_px) and math.isfinite(predicted.y_css_px)):
+            return None  # a loaded model with extreme numbers: no point rather than Infinity
         smoothed_x, smoothed_y = self._filter.update(
             predicted.x_css_px, predicted.y_css_px, features.timestamp_unix_ns / 1e9
         )

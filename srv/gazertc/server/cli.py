@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import os
 import ssl
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gazertc import extras, installation, models
 from gazertc.errors import InputError, ModelFileError
+
+if TYPE_CHECKING:
+    from gazertc.server.guards import EdgeConfig
 
 __all__ = ["add_arguments", "run"]
 
@@ -47,6 +53,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--turn-username", default=None, help="username for the TURN servers")
     parser.add_argument("--turn-credential", default=None, help="credential for the TURN servers")
     parser.add_argument(
+        "--turn-secret",
+        default=os.environ.get("GAZERTC_TURN_SECRET"),
+        metavar="SECRET",
+        help="shared secret of the TURN servers (coturn: use-auth-secret, static-auth-secret): "
+        "short-lived credentials are made from it for each client, instead of "
+        "--turn-username/--turn-credential (default: $GAZERTC_TURN_SECRET, which keeps it out "
+        "of process lists)",
+    )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let pages at ORIGIN (e.g. https://lab.example.org) use this server's API, with "
+        "CORS (repeatable; default: only the server's own pages)",
+    )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name this server answers to besides localhost, IP addresses and this "
+        "machine's name, e.g. the name a reverse proxy serves it under (repeatable; other "
+        "names get HTTP 421, which stops DNS rebinding)",
+    )
+    parser.add_argument(
+        "--offer-rate",
+        type=int,
+        default=None,
+        metavar="N",
+        help="offers one client address may make per 10 s before HTTP 429 (default 4)",
+    )
+    parser.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="IP address of a reverse proxy whose X-Forwarded-For header names the client, "
+        "for the offer rate and the connection log (repeatable)",
+    )
+    parser.add_argument(
         "--data-dir",
         type=Path,
         default=Path("gazertc-data"),
@@ -64,11 +111,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="announce the server on the local network over mDNS (_gazertc._tcp; needs zeroconf)",
     )
     parser.add_argument(
+        "--host-token",
         "--monitor-token",
+        dest="host_token",
         default=None,
         metavar="TOKEN",
-        help="bearer token of the monitor page and API (default: a new random one per start, "
-        "printed with the monitor's address)",
+        help="the host's bearer token: opens the monitor, the recordings and their exports "
+        "(default: a new random one per start, printed in the monitor's address)",
+    )
+    parser.add_argument(
+        "--no-host-recording",
+        dest="host_recording",
+        action="store_false",
+        help="refuse recordings started by the host (monitor or host token): record only when "
+        "the participant starts it",
     )
 
 
@@ -104,6 +160,46 @@ def _private_data_dir(data_dir: Path) -> None:
         raise InputError(f"cannot create the data directory {data_dir}: {exc}") from exc
 
 
+def _edge_config(args: argparse.Namespace) -> EdgeConfig:
+    """The edge settings of the flags, each checked.
+
+    Raises:
+        InputError: a flag's value is unusable (the message names the flag).
+    """
+    from gazertc.server.guards import (  # noqa: PLC0415  (imports aiohttp and aiortc)
+        DEFAULT_OFFER_RATE,
+        EdgeConfig,
+        check_host_name,
+        check_origin,
+    )
+
+    if args.turn_secret is not None:
+        if not args.turn:
+            raise InputError("--turn-secret needs the TURN server's address: add --turn URL")
+        if args.turn_username is not None:
+            raise InputError(
+                "--turn-secret makes the TURN credentials itself: leave out --turn-username "
+                "and --turn-credential"
+            )
+    offer_rate = DEFAULT_OFFER_RATE if args.offer_rate is None else args.offer_rate
+    if offer_rate < 1:
+        raise InputError(f"--offer-rate must be at least 1, got {offer_rate}")
+    try:
+        origins = tuple(check_origin(origin) for origin in args.allow_origin)
+    except ValueError as exc:
+        raise InputError(f"--allow-origin: {exc}") from exc
+    try:
+        hosts = tuple(check_host_name(name) for name in args.allowed_host)
+    except ValueError as exc:
+        raise InputError(f"--allowed-host: {exc}") from exc
+    for proxy in args.trusted_proxy:
+        try:
+            ipaddress.ip_address(proxy)
+        except ValueError as exc:
+            raise InputError(f"--trusted-proxy: {exc}") from exc
+    return EdgeConfig(origins, hosts, offer_rate, tuple(args.trusted_proxy))
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the server until interrupted; returns the exit status.
 
@@ -116,8 +212,13 @@ def run(args: argparse.Namespace) -> int:
     """
     from aiohttp import web  # noqa: PLC0415  (aiortc and aiohttp are slow to import)
 
-    from gazertc.server.app import IceServer, ServerConfig, create_app  # noqa: PLC0415
-    from gazertc.server.monitor import check_token, new_token  # noqa: PLC0415
+    from gazertc.server.access import check_token, new_token  # noqa: PLC0415
+    from gazertc.server.app import (  # noqa: PLC0415
+        HTTP_SHUTDOWN_TIMEOUT_S,
+        IceServer,
+        ServerConfig,
+        create_app,
+    )
 
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
@@ -125,6 +226,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--max-sessions must be at least 1, got {args.max_sessions}")
     if (args.turn_username is None) != (args.turn_credential is None):
         raise InputError("--turn-username and --turn-credential go together")
+    edge = _edge_config(args)
     if args.static_dir is not None and not (args.static_dir / "index.html").is_file():
         raise InputError(f"--static-dir {args.static_dir} has no index.html")
     if args.lsl:
@@ -138,13 +240,13 @@ def run(args: argparse.Namespace) -> int:
                 f"--advertise needs zeroconf ({exc}); "
                 "install it with: pip install zeroconf==0.154.0"
             ) from exc
-    if args.monitor_token is None:
-        monitor_token = new_token()
+    if args.host_token is None:
+        host_token = new_token()
     else:
         try:
-            monitor_token = check_token(args.monitor_token)
+            host_token = check_token(args.host_token)
         except ValueError as exc:
-            raise InputError(f"--monitor-token: {exc}") from exc
+            raise InputError(f"--host-token: {exc}") from exc
     ssl_context = _ssl_context(args.cert, args.key)
     static_dir = args.static_dir or installation.app_dir()
     if static_dir is None:
@@ -153,7 +255,8 @@ def run(args: argparse.Namespace) -> int:
     if args.data_dir is not None:
         _private_data_dir(args.data_dir)
     ice_servers = [IceServer((url,)) for url in args.stun] + [
-        IceServer((url,), args.turn_username, args.turn_credential) for url in args.turn
+        IceServer((url,), args.turn_username, args.turn_credential, args.turn_secret)
+        for url in args.turn
     ]
     defaults = ServerConfig()
     config = ServerConfig(
@@ -168,13 +271,16 @@ def run(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         lsl=args.lsl,
         advertise=args.advertise,
-        monitor_token=monitor_token,
+        host_token=host_token,
+        host_recording=args.host_recording,
+        edge=edge,
     )
     scheme = "https" if ssl_context else "http"
     base_url = f"{scheme}://{config.host}:{config.port}"
     print(f"gazertc: serving on {base_url}", file=sys.stderr)
-    # The token sits in the fragment, which browsers never send: the page puts it in a header.
-    print(f"gazertc: monitor: {base_url}/monitor#token={monitor_token}", file=sys.stderr)
+    # The host token sits in the fragment, which browsers never send: the page puts it in a
+    # header. Scripts take it from here too (recordings and exports need it).
+    print(f"gazertc: monitor: {base_url}/monitor#token={host_token}", file=sys.stderr)
     try:
         web.run_app(
             create_app(config),
@@ -183,6 +289,7 @@ def run(args: argparse.Namespace) -> int:
             ssl_context=ssl_context,
             print=None,
             access_log=None,
+            shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT_S,
         )
     except OSError as exc:
         raise InputError(f"cannot listen on {config.host}:{config.port}: {exc}") from exc

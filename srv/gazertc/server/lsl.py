@@ -29,6 +29,7 @@ here) and never waits for inlets, so it runs on the event loop; opening (~3 ms) 
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import logging
@@ -58,6 +59,7 @@ __all__ = [
     "MARKER_STREAM_TYPE",
     "ClockMapping",
     "LslError",
+    "LslLink",
     "LslPublisher",
     "SessionOutlets",
     "gaze_channel_values",
@@ -262,3 +264,60 @@ class LslPublisher:
             raise LslError(f"cannot create LSL outlets for session {session_id}: {exc}") from exc
         logger.info("session %s: LSL outlets open", session_id)
         return SessionOutlets(gaze, markers, ClockMapping(self.pylsl.local_clock))
+
+
+class LslLink:
+    """One session's outlets: opened off the event loop when the session starts (a few ms of
+    liblsl work), closed in a thread when it ends (joining liblsl's threads takes ~50 ms with an
+    inlet connected). Until the outlets are open, events and markers are not published.
+
+    Args:
+        publisher: makes the outlets.
+        session_id: whose outlets.
+        on_open: called on the loop with the outlets once they are open (the session adds them
+            to its sample sinks).
+    """
+
+    def __init__(
+        self,
+        publisher: LslPublisher,
+        session_id: str,
+        on_open: Callable[[SessionOutlets], None],
+    ) -> None:
+        self._session_id = session_id
+        self._on_open = on_open
+        self._outlets: SessionOutlets | None = None
+        self._opening: asyncio.Future[SessionOutlets] | None = (
+            asyncio.get_running_loop().run_in_executor(None, publisher.open_session, session_id)
+        )
+        self._opening.add_done_callback(self._opened)
+
+    def _opened(self, opening: asyncio.Future[SessionOutlets]) -> None:
+        if opening.cancelled() or self._opening is None:
+            return
+        exc = opening.exception()
+        if exc is not None:
+            logger.error("session %s: no LSL outlets: %s", self._session_id[:8], exc)
+            return
+        self._outlets = opening.result()
+        self._on_open(self._outlets)
+
+    def on_event(self, event: StoredEvent) -> None:
+        if self._outlets is not None:
+            self._outlets.on_event(event)
+
+    def on_oculomotor(self, event: OculomotorEvent) -> None:
+        if self._outlets is not None:
+            self._outlets.on_oculomotor(event)
+
+    async def close(self) -> None:
+        """Withdraw the outlets (idempotent)."""
+        opening, self._opening = self._opening, None
+        self._outlets = None
+        if opening is None:
+            return
+        try:
+            outlets = await opening
+        except LslError:
+            return
+        await asyncio.to_thread(outlets.close)

@@ -1,6 +1,7 @@
-"""The monitor API: every live session at a glance, for whoever holds the server's monitor token.
+"""The monitor API: every live session at a glance, for whoever holds the server's host token.
 
-Routes (each needs ``Authorization: Bearer <token>``; 401 ``unauthorized`` otherwise)::
+Routes (each needs ``Authorization: Bearer <host token>``; 401 ``unauthorized`` without a
+credential, 403 ``forbidden`` with any other, see :mod:`gazertc.server.access`)::
 
     GET  /api/monitor/sessions                          monitor_session_list
     POST /api/monitor/sessions/{anon_id}/recording      recording_request -> monitor_recording_info
@@ -8,8 +9,8 @@ Routes (each needs ``Authorization: Bearer <token>``; 401 ``unauthorized`` other
 
 Sessions appear under an anonymised id: a keyed hash (HMAC-SHA256 with a key made when the
 server starts) of the session id, stable for the session's life and useless for guessing the
-session id. The session id is a capability (``/api/sessions/{session_id}/...`` needs nothing
-else), so no monitor response contains it. The token is compared in constant time.
+session id. The session id grants nothing, but no monitor response contains it all the same:
+a screen shared or seen over a shoulder shows no more than it must.
 """
 
 from __future__ import annotations
@@ -24,72 +25,29 @@ from typing import Final
 from aiohttp import web
 
 from gazertc.protocol import ErrorCode, JsonObject, ProtocolError
-from gazertc.records import RecordingInfo, StoredEvent
+from gazertc.records import RecordingActor, RecordingInfo, StoredEvent
+from gazertc.server.access import AccessControl
 from gazertc.server.http_bodies import read_json_body
 from gazertc.server.registry import SessionRegistry
-from gazertc.server.session import Session, SessionState
+from gazertc.server.session import Session
+from gazertc.server.session_settings import SessionState
 from gazertc.server.trace import TRACE_MAX_POINTS, TracePoint
 
 __all__ = [
     "ANON_ID_HEX_DIGITS",
-    "MIN_TOKEN_LENGTH",
     "MONITOR_KEY",
     "Monitor",
     "add_routes",
-    "check_token",
-    "new_token",
 ]
 
 ANON_ID_HEX_DIGITS: Final = 16
 """64 bits of the keyed hash: no collisions among a server's sessions in practice."""
-MIN_TOKEN_LENGTH: Final = 16
-"""A chosen ``--monitor-token`` shorter than this is refused: it could be guessed."""
-TOKEN_BYTES: Final = 32
-"""Generated tokens carry 256 random bits (43 URL-safe characters)."""
-_TOKEN_ALPHABET: Final = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"
-)
-"""Characters that need no escaping in a URL fragment or an HTTP header."""
-_AUTH_SCHEME: Final = "bearer"
 ROUND_DEG: Final = 2
 ROUND_PX: Final = 1
 
 
-def new_token() -> str:
-    """A fresh random monitor token (URL-safe)."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
-
-
-def check_token(token: str) -> str:
-    """``token`` when it is acceptable as a monitor token.
-
-    Raises:
-        ValueError: shorter than :data:`MIN_TOKEN_LENGTH`, or a character outside
-            ``A-Z a-z 0-9 - _ . ~``.
-    """
-    if len(token) < MIN_TOKEN_LENGTH:
-        raise ValueError(
-            f"the monitor token must have at least {MIN_TOKEN_LENGTH} characters, got {len(token)}"
-        )
-    bad = sorted(set(token) - _TOKEN_ALPHABET)
-    if bad:
-        raise ValueError(
-            f"the monitor token may use only A-Z a-z 0-9 - _ . ~; it has {''.join(bad)!r}"
-        )
-    return token
-
-
 def _compact(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
-
-
-def _bearer_token(authorization: str | None) -> str | None:
-    if authorization is None:
-        return None
-    scheme, _, credentials = authorization.strip().partition(" ")
-    if scheme.lower() != _AUTH_SCHEME:
-        return None
-    return credentials.strip() or None
 
 
 def _trace_point(point: TracePoint) -> JsonObject:
@@ -105,40 +63,25 @@ def _trace_point(point: TracePoint) -> JsonObject:
 
 
 class Monitor:
-    """The token check, the anonymised ids and the session views of one server.
+    """The anonymised ids and the session views of one server.
 
     Args:
-        token: the monitor token (see :func:`check_token`).
         sessions: the server's live sessions.
+        host_recording_allowed: whether the host may start recordings (shown to the monitor,
+            which then offers no start button).
         key: the anonymisation key; random when omitted.
-
-    Raises:
-        ValueError: an unacceptable token.
     """
 
-    def __init__(self, token: str, sessions: SessionRegistry, *, key: bytes | None = None) -> None:
-        self._token = check_token(token).encode("ascii")
+    def __init__(
+        self,
+        sessions: SessionRegistry,
+        *,
+        host_recording_allowed: bool = True,
+        key: bytes | None = None,
+    ) -> None:
         self._sessions = sessions
+        self.host_recording_allowed = host_recording_allowed
         self._key = key if key is not None else secrets.token_bytes(32)
-
-    def authorize(self, authorization: str | None) -> None:
-        """Check an ``Authorization`` header.
-
-        Raises:
-            ProtocolError: ``unauthorized``: no bearer token, or the wrong one.
-        """
-        offered = _bearer_token(authorization)
-        if offered is None:
-            raise ProtocolError(
-                ErrorCode.UNAUTHORIZED,
-                "the monitor needs the header 'Authorization: Bearer <token>' with the token "
-                "gazertc serve printed at start",
-            )
-        if not hmac.compare_digest(offered.encode("utf-8"), self._token):
-            raise ProtocolError(
-                ErrorCode.UNAUTHORIZED,
-                "wrong monitor token: use the one gazertc serve printed at its latest start",
-            )
 
     def anon_id(self, session_id: str) -> str:
         """The anonymised id of a session (16 hex digits, stable while the server runs)."""
@@ -159,7 +102,10 @@ class Monitor:
             ProtocolError: ``not_found``.
         """
         for session in self._visible():
-            if hmac.compare_digest(self.anon_id(session.session_id), anon_id):
+            # Bytes: compare_digest refuses non-ASCII text, which a hostile path can carry.
+            if hmac.compare_digest(
+                self.anon_id(session.session_id).encode(), anon_id.encode("utf-8", "replace")
+            ):
                 return session
         raise ProtocolError(ErrorCode.NOT_FOUND, f"no live session {anon_id!r}")
 
@@ -193,6 +139,7 @@ class Monitor:
         return {
             "server_time_unix_ns": time.time_ns(),
             "trace_max_points": TRACE_MAX_POINTS,
+            "host_recording_allowed": self.host_recording_allowed,
             "sessions": [self.session_view(session, now_s) for session in sessions],
         }
 
@@ -207,6 +154,8 @@ class Monitor:
             "stopped_unix_ns": info.stopped_unix_ns,
             "sample_count": info.sample_count,
             "event_count": info.event_count,
+            "started_by": info.started_by.value,
+            "stopped_by": None if info.stopped_by is None else info.stopped_by.value,
         }
 
     def event(self, session: Session, event: StoredEvent) -> JsonObject:
@@ -227,12 +176,13 @@ _NO_STORE: Final = {"Cache-Control": "no-store"}
 """Monitor answers show other people's sessions: no cache keeps them."""
 
 
-def add_routes(app: web.Application, monitor: Monitor) -> None:
-    """Hold ``monitor`` on ``app`` (under :data:`MONITOR_KEY`) and register the monitor routes."""
+def add_routes(app: web.Application, monitor: Monitor, access: AccessControl) -> None:
+    """Hold ``monitor`` on ``app`` (under :data:`MONITOR_KEY`) and register the monitor routes,
+    open to the host token of ``access``."""
     app[MONITOR_KEY] = monitor
 
     async def list_sessions(request: web.Request) -> web.Response:
-        monitor.authorize(request.headers.get("Authorization"))
+        access.require_host(request)
         response = web.json_response(monitor.session_list(), headers=_NO_STORE, dumps=_compact)
         # gzip when the client takes it (a browser does): ~7 KB of trace per session becomes
         # ~1.2 KB; aiohttp compresses bodies of more than 4 KB in a thread, off the loop.
@@ -240,17 +190,18 @@ def add_routes(app: web.Application, monitor: Monitor) -> None:
         return response
 
     async def post_recording(request: web.Request) -> web.Response:
-        monitor.authorize(request.headers.get("Authorization"))
+        access.require_host(request)
         session = monitor.find(request.match_info["anon_id"])
         body = await read_json_body(request, "recording_request")
-        info = await session.recording_command(body["action"], body.get("name"))
-        # The participant's app hears of it as if it had asked itself.
-        session.announce_recording(info)
+        # The participant's app hears of it (recording_status), with who started it.
+        info = await session.recording_command(
+            body["action"], body.get("name"), by=RecordingActor.HOST
+        )
         return web.json_response(monitor.recording_info(session, info), headers=_NO_STORE)
 
     async def post_event(request: web.Request) -> web.Response:
         received_unix_ns = time.time_ns()
-        monitor.authorize(request.headers.get("Authorization"))
+        access.require_host(request)
         session = monitor.find(request.match_info["anon_id"])
         body = await read_json_body(request, "event_request")
         event = session.record_event(body["name"], body.get("timestamp_unix_ns"), received_unix_ns)

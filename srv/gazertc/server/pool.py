@@ -5,23 +5,30 @@ the GIL, so threads would both serialise on one core and delay the event loop (`
 measures it). Each worker process owns the trackers of the sessions assigned to it (session
 affinity: a session's pipeline state never moves), and loads the models once for all of them.
 
-Frames travel through one shared-memory slot per session, sized for a BGR frame: the event loop
-copies the decoded I420 planes in (1.5 bytes per pixel, ~0.1 ms for 640x480), the worker converts
-to BGR, runs the tracker and, when asked, draws the annotations and writes the annotated frame
-back as I420 into the same slot. Only small messages cross the pipe, so a busy worker never
-blocks the event loop on a write.
+Frames travel through one shared-memory slot per session (:mod:`gazertc.server.frame_slots`):
+the event loop copies the decoded I420 planes in (1.5 bytes per pixel, ~0.1 ms for 640x480), the
+worker converts to BGR, runs the tracker and, when asked, draws the annotations and writes the
+annotated frame back as I420 into the same slot. Only small messages cross the pipe, so a busy
+worker never blocks the event loop on a write.
 
 A session has at most one frame in a worker at a time, and :meth:`WorkerPool.process` refuses a
 second: callers wait for the result, then take the newest frame (latest-frame semantics, see
 :mod:`gazertc.server.tracks`). Results therefore come back in order per session, and a worker's
 backlog is bounded by the number of its sessions.
 
+A worker that dies (its pipe closes) or hangs (it has work and answers nothing for
+``frame_timeout_s``) is killed and replaced at once. Its sessions stay open: each is told once,
+by :class:`WorkerCrashedError` from its next (or in-flight) :meth:`WorkerPool.process`, and the
+calls after that wait for the replacement and carry on with a fresh tracker. A replacement that
+dies while starting is retried after a growing pause, so a broken installation does not spin.
+
 Errors::
 
     GazertcError
     └── PoolError
         ├── PoolClosedError       the pool is not running
-        ├── WorkerCrashedError    the worker holding the session died or hung; its state is lost
+        ├── WorkerCrashedError    the worker holding the session died or hung; the session's
+        │                         tracker state is lost, later frames go to a fresh one
         └── FrameRejectedError    the tracker refused this frame; the session lives on
             └── FrameTooLargeError    the frame has more pixels than the server accepts
 """
@@ -30,23 +37,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import multiprocessing
 import multiprocessing.connection
+import time
 from dataclasses import dataclass, field
-from multiprocessing.shared_memory import SharedMemory
 from typing import Final
 
 import av
-import numpy as np
 
 from gazertc.errors import GazertcError
+from gazertc.server.frame_slots import FrameSlots, read_frame, write_frame
 from gazertc.server.worker import (
     CloseSession,
     FrameFailed,
     FrameJob,
-    FrameLayout,
     FrameMeta,
     FrameResult,
     PipelineTrackerFactory,
@@ -74,12 +79,19 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-BYTES_PER_BGR_PIXEL: Final = 3
 WORKER_START_TIMEOUT_S: Final = 120.0
-"""Spawning imports numpy, OpenCV and dlib and loads the models: seconds on a slow disk."""
-WORKER_STOP_TIMEOUT_S: Final = 5.0
-DEFAULT_FRAME_TIMEOUT_S: Final = 10.0
-"""A frame takes tens of milliseconds; a worker silent for this long is hung and is replaced."""
+"""Spawning imports numpy, OpenCV and dlib and loads the models: 2.5 s measured on a warm disk,
+much longer on a slow one."""
+WORKER_STOP_TIMEOUT_S: Final = 1.0
+"""A worker told to stop finishes its current frame (at most ~0.1 s) and exits; one that is
+still there after this is killed, so that a server shutdown stays within its 5 s."""
+DEFAULT_FRAME_TIMEOUT_S: Final = 3.0
+"""The slowest frame measured takes ~0.1 s (1920x1080, full-frame face detection); a worker
+that has work and answers nothing for 30 times that is hung, and is replaced."""
+RESTART_PAUSE_S: Final = 0.5
+"""Pause before retrying a replacement that died while starting; doubles per failure."""
+RESTART_PAUSE_MAX_S: Final = 30.0
+"""Longest pause between attempts to start a worker that keeps dying while starting."""
 
 
 class PoolError(GazertcError):
@@ -91,7 +103,11 @@ class PoolClosedError(PoolError):
 
 
 class WorkerCrashedError(PoolError):
-    """The worker holding a session died or hung; the session's pipeline state is lost."""
+    """The worker holding a session died or hung; the session's pipeline state is lost.
+
+    The session stays open in the pool: its next frames go to a fresh tracker in the
+    replacement worker.
+    """
 
 
 class FrameRejectedError(PoolError):
@@ -112,20 +128,23 @@ class ProcessedFrame:
 
 
 @dataclass
-class _Slot:
-    memory: SharedMemory
-    capacity_bytes: int
-
-
-@dataclass
 class _Worker:
     index: int
     process: multiprocessing.process.BaseProcess
     connection: multiprocessing.connection.Connection
     ready: asyncio.Future[int]
+    spawned_s: float
+    """When it was spawned (``time.monotonic``); also stands for its last answer until one."""
     sessions: set[str] = field(default_factory=set)
     pending: dict[str, asyncio.Future[FrameResult]] = field(default_factory=dict)
     alive: bool = True
+    last_answer_s: float = 0.0
+    """When it last sent anything (``time.monotonic``): a busy worker answers often."""
+
+    @property
+    def usable(self) -> bool:
+        """Alive and done starting."""
+        return self.alive and self.ready.done() and not self.ready.cancelled()
 
 
 class WorkerPool:
@@ -138,8 +157,14 @@ class WorkerPool:
         worker_count: processes to run (at least 1); the machine's core count is a good default.
         factory: makes trackers in the workers; the real pipeline by default.
         max_frame_pixels: larger frames are rejected with :class:`FrameRejectedError`.
-        frame_timeout_s: a worker that does not answer a frame within this time is killed and
-            replaced (its sessions get :class:`WorkerCrashedError`).
+        frame_timeout_s: a worker that has a frame to answer and sends nothing for this long
+            is hung: it is killed and replaced (its sessions get :class:`WorkerCrashedError`
+            once, then carry on).
+
+    Attributes:
+        worker_start_s: how long each worker took to start (spawn to models loaded), in
+            start order, replacements included.
+        workers_lost: workers that died or hung (each is replaced).
     """
 
     def __init__(
@@ -159,9 +184,15 @@ class WorkerPool:
         self._context = multiprocessing.get_context("spawn")
         self._workers: list[_Worker] = []
         self._session_worker: dict[str, _Worker] = {}
-        self._slots: dict[str, _Slot] = {}
+        self._slots = FrameSlots()
         self._running = False
         self._restarts: set[asyncio.Task[None]] = set()
+        self._stranded: set[str] = set()
+        """Sessions whose worker was lost while they had no frame in it: not told yet."""
+        self._workers_changed = asyncio.Event()
+        self._start_failures = 0
+        self.worker_start_s: list[float] = []
+        self.workers_lost = 0
 
     @property
     def worker_count(self) -> int:
@@ -237,8 +268,13 @@ class WorkerPool:
         if not self._running:
             raise PoolClosedError("the worker pool is not running")
         worker = self._session_worker[session_id]
-        if not worker.alive:
-            raise WorkerCrashedError(f"the worker of session {session_id} died; state lost")
+        if session_id in self._stranded:
+            self._stranded.discard(session_id)
+            raise WorkerCrashedError(
+                f"the worker of session {session_id} was lost; its tracker starts over"
+            )
+        if not worker.usable:
+            worker = await self._usable_worker(session_id)
         if session_id in worker.pending:
             raise RuntimeError(f"session {session_id} already has a frame in flight")
         width, height = frame.width, frame.height
@@ -246,44 +282,98 @@ class WorkerPool:
             raise FrameTooLargeError(
                 f"frame of {width}x{height} exceeds the limit of {self._max_frame_pixels} pixels"
             )
-        slot = self._slot_for(session_id, width * height * BYTES_PER_BGR_PIXEL)
-        layout = await self._write_frame(frame, slot)
+        slot = self._slots.slot_for(session_id, width, height)
+        layout = await write_frame(frame, slot)
         job = FrameJob(session_id, slot.memory.name, layout, width, height, meta, annotate)
         result_future: asyncio.Future[FrameResult] = asyncio.get_running_loop().create_future()
+        if not worker.pending:
+            worker.last_answer_s = time.monotonic()  # idle until now: the silence starts here
         worker.pending[session_id] = result_future
         try:
+            if not worker.alive:  # lost while the frame was being written
+                raise BrokenPipeError(f"worker {worker.index} is gone")
             worker.connection.send(job)
-            result = await asyncio.wait_for(
-                asyncio.shield(result_future), timeout=self._frame_timeout_s
-            )
-        except TimeoutError as exc:
-            logger.error(
-                "worker %d did not answer within %.1f s; replacing it",
-                worker.index,
-                self._frame_timeout_s,
-            )
-            self._worker_lost(worker)
+            result = await self._answer(worker, session_id, result_future)
+        except OSError as exc:  # a broken or closed pipe
+            self._lose_in_flight(worker, session_id, result_future, "died")
             raise WorkerCrashedError(
-                f"the worker of session {session_id} hung; state lost"
-            ) from exc
-        except (BrokenPipeError, ConnectionResetError) as exc:
-            self._worker_lost(worker)
-            raise WorkerCrashedError(
-                f"the worker of session {session_id} died; state lost"
+                f"the worker of session {session_id} died; its tracker starts over"
             ) from exc
         finally:
             if worker.pending.get(session_id) is result_future:
                 del worker.pending[session_id]
         annotated = None
         if result.annotated:
-            annotated = _read_frame(slot.memory, layout, width, height)
+            annotated = read_frame(slot.memory, layout, width, height)
             annotated.pts = frame.pts
             if frame.time_base is not None:
                 annotated.time_base = frame.time_base
         return ProcessedFrame(result, annotated)
 
+    async def _answer(
+        self, worker: _Worker, session_id: str, result_future: asyncio.Future[FrameResult]
+    ) -> FrameResult:
+        """Wait for a frame's result while its worker keeps answering something."""
+        while True:
+            try:
+                return await asyncio.wait_for(
+                    asyncio.shield(result_future), timeout=self._frame_timeout_s
+                )
+            except TimeoutError as exc:
+                silent_s = time.monotonic() - worker.last_answer_s
+                if silent_s < self._frame_timeout_s:
+                    continue  # busy with other sessions' frames, and answering them
+                logger.error(
+                    "worker %d has answered nothing for %.1f s; replacing it",
+                    worker.index,
+                    silent_s,
+                )
+                self._lose_in_flight(worker, session_id, result_future, "hung")
+                raise WorkerCrashedError(
+                    f"the worker of session {session_id} hung; its tracker starts over"
+                ) from exc
+
+    def _lose_in_flight(
+        self,
+        worker: _Worker,
+        session_id: str,
+        result_future: asyncio.Future[FrameResult],
+        how: str,
+    ) -> None:
+        """The worker was lost while this session's frame was in it; the caller tells it."""
+        worker.pending.pop(session_id, None)
+        result_future.cancel()
+        self._worker_lost(worker, how)
+        self._stranded.discard(session_id)
+
+    async def _usable_worker(self, session_id: str) -> _Worker:
+        """Wait until the session's worker (a replacement, once its first was lost) is ready.
+
+        Raises:
+            PoolClosedError: the pool closed meanwhile.
+            WorkerCrashedError: no worker could be started within ``WORKER_START_TIMEOUT_S``
+                (plus the pauses between attempts).
+        """
+        deadline_s = time.monotonic() + WORKER_START_TIMEOUT_S + RESTART_PAUSE_MAX_S
+        while True:
+            if not self._running:
+                raise PoolClosedError("the worker pool is not running")
+            worker = self._session_worker[session_id]
+            if worker.usable:
+                return worker
+            remaining_s = deadline_s - time.monotonic()
+            if remaining_s <= 0:
+                raise WorkerCrashedError(
+                    f"no worker for session {session_id} could be started within "
+                    f"{WORKER_START_TIMEOUT_S:g} s"
+                )
+            self._workers_changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._workers_changed.wait(), remaining_s)
+
     def close_session(self, session_id: str) -> None:
         """Forget a session: its worker drops its tracker and its slot is freed. Idempotent."""
+        self._stranded.discard(session_id)
         worker = self._session_worker.pop(session_id, None)
         if worker is not None:
             worker.sessions.discard(session_id)
@@ -293,15 +383,17 @@ class WorkerPool:
             if worker.alive:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     worker.connection.send(CloseSession(session_id))
-        slot = self._slots.pop(session_id, None)
-        if slot is not None:
-            _release(slot.memory)
+        self._slots.release(session_id)
 
     async def close(self) -> None:
-        """Stop every worker and free every slot. Idempotent."""
+        """Stop every worker and free every slot; a worker that does not stop within
+        ``WORKER_STOP_TIMEOUT_S`` is killed. Idempotent."""
         self._running = False
-        for task in list(self._restarts):
+        self._workers_changed.set()  # callers waiting for a replacement give up
+        restarts = list(self._restarts)
+        for task in restarts:
             task.cancel()
+        await asyncio.gather(*restarts, return_exceptions=True)
         for session_id in list(self._session_worker):
             self.close_session(session_id)
         workers, self._workers = self._workers, []
@@ -310,19 +402,20 @@ class WorkerPool:
             if worker.alive:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     worker.connection.send(StopWorker())
+        await asyncio.gather(*(self._stop(worker) for worker in workers))
+        self._slots.release_all()
+
+    async def _stop(self, worker: _Worker) -> None:
+        """Wait for a worker told to stop (or already dead), kill it when late, and reap it."""
         loop = asyncio.get_running_loop()
-        for worker in workers:
+        await loop.run_in_executor(None, worker.process.join, WORKER_STOP_TIMEOUT_S)
+        if worker.process.is_alive():
+            logger.warning("worker %d did not stop; killing it", worker.index)
+            worker.process.kill()
             await loop.run_in_executor(None, worker.process.join, WORKER_STOP_TIMEOUT_S)
-            if worker.process.is_alive():
-                logger.warning("worker %d did not stop; killing it", worker.index)
-                worker.process.kill()
-                await loop.run_in_executor(None, worker.process.join, WORKER_STOP_TIMEOUT_S)
-            worker.connection.close()
-            with contextlib.suppress(ValueError):  # still running after a failed kill
-                worker.process.close()
-        for slot in self._slots.values():
-            _release(slot.memory)
-        self._slots.clear()
+        worker.connection.close()
+        with contextlib.suppress(ValueError):  # still running after a failed kill
+            worker.process.close()
 
     def _spawn(self, index: int) -> _Worker:
         parent_end, child_end = self._context.Pipe(duplex=True)
@@ -335,7 +428,10 @@ class WorkerPool:
         process.start()
         child_end.close()
         loop = asyncio.get_running_loop()
-        worker = _Worker(index, process, parent_end, loop.create_future())
+        now_s = time.monotonic()
+        worker = _Worker(
+            index, process, parent_end, loop.create_future(), now_s, last_answer_s=now_s
+        )
         loop.add_reader(parent_end.fileno(), self._on_readable, worker)
         return worker
 
@@ -346,7 +442,11 @@ class WorkerPool:
             raise PoolError(
                 f"worker {worker.index} did not start within {WORKER_START_TIMEOUT_S} s"
             ) from exc
-        logger.info("worker %d ready (pid %d)", worker.index, pid)
+        start_s = time.monotonic() - worker.spawned_s
+        self.worker_start_s.append(start_s)
+        self._start_failures = 0
+        self._workers_changed.set()
+        logger.info("worker %d ready (pid %d) after %.2f s", worker.index, pid, start_s)
 
     def _on_readable(self, worker: _Worker) -> None:
         try:
@@ -354,9 +454,10 @@ class WorkerPool:
                 message = worker.connection.recv()
                 self._dispatch(worker, message)
         except (EOFError, ConnectionResetError, OSError):
-            self._worker_lost(worker)
+            self._worker_lost(worker, "died")
 
     def _dispatch(self, worker: _Worker, message: object) -> None:
+        worker.last_answer_s = time.monotonic()
         if isinstance(message, WorkerReady):
             if not worker.ready.done():
                 worker.ready.set_result(message.pid)
@@ -376,24 +477,35 @@ class WorkerPool:
         with contextlib.suppress(ValueError, OSError):
             asyncio.get_running_loop().remove_reader(worker.connection.fileno())
 
-    def _worker_lost(self, worker: _Worker) -> None:
-        """Fail everything in a dead or hung worker and start a replacement."""
+    def _worker_lost(self, worker: _Worker, how: str) -> None:
+        """Kill a dead or hung worker, tell its sessions, and start its replacement.
+
+        A session with a frame in the worker gets :class:`WorkerCrashedError` for that frame;
+        the others get it from their next :meth:`process`.
+        """
         if not worker.alive:
             return
         worker.alive = False
+        self.workers_lost += 1
         self._detach(worker)
         if worker.process.is_alive():
             worker.process.kill()
         logger.error(
-            "worker %d (pid %s) was lost with %d session(s)",
+            "worker %d (pid %s) %s with %d session(s)",
             worker.index,
             worker.process.pid,
+            how,
             len(worker.sessions),
         )
-        crash = WorkerCrashedError(f"worker {worker.index} died; its sessions' state is lost")
-        for future in worker.pending.values():
-            if not future.done():
+        crash = WorkerCrashedError(
+            f"worker {worker.index} {how}; its sessions' trackers start over"
+        )
+        for session_id in worker.sessions:
+            future = worker.pending.get(session_id)
+            if future is not None and not future.done():
                 future.set_exception(crash)
+            else:
+                self._stranded.add(session_id)
         if not worker.ready.done():
             worker.ready.set_exception(PoolError(f"worker {worker.index} died while starting"))
         if self._running:
@@ -402,57 +514,22 @@ class WorkerPool:
             task.add_done_callback(self._restarts.discard)
 
     async def _replace(self, lost: _Worker) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, lost.process.join, WORKER_STOP_TIMEOUT_S)
-        lost.connection.close()
+        """Start a worker in the lost one's place and hand it the lost one's sessions."""
+        if lost.ready.done() and lost.ready.exception() is not None:
+            # It died while starting: pause before trying again, longer each time.
+            pause_s = min(RESTART_PAUSE_MAX_S, RESTART_PAUSE_S * 2**self._start_failures)
+            self._start_failures += 1
+            logger.warning("retrying worker %d in %.1f s", lost.index, pause_s)
+            await asyncio.sleep(pause_s)
         replacement = self._spawn(lost.index)
-        # Sessions of the lost worker stay mapped to it (dead): their next frame fails, and
-        # their owners close them. New sessions go to the replacement.
+        replacement.sessions, lost.sessions = lost.sessions, set()
+        for session_id in replacement.sessions:
+            self._session_worker[session_id] = replacement
         self._workers[lost.index] = replacement
+        self._workers_changed.set()
+        await self._stop(lost)  # already killed: reaps it and closes its pipe
         try:
             await self._await_ready(replacement)
         except PoolError:
             logger.exception("replacement for worker %d failed to start", lost.index)
-            self._worker_lost(replacement)
-
-    def _slot_for(self, session_id: str, size_bytes: int) -> _Slot:
-        slot = self._slots.get(session_id)
-        if slot is not None and slot.capacity_bytes >= size_bytes:
-            return slot
-        if slot is not None:
-            _release(slot.memory)
-        slot = _Slot(SharedMemory(create=True, size=size_bytes), size_bytes)
-        self._slots[session_id] = slot
-        return slot
-
-    async def _write_frame(self, frame: av.VideoFrame, slot: _Slot) -> FrameLayout:
-        width, height = frame.width, frame.height
-        if frame.format.name == "yuv420p" and width % 2 == 0 and height % 2 == 0:
-            planes = frame.to_ndarray()
-            np.copyto(
-                np.ndarray((height * 3 // 2, width), dtype=np.uint8, buffer=slot.memory.buf),
-                planes,
-            )
-            return FrameLayout.I420
-        # Rare (odd sizes, other pixel formats): convert on a thread, not on the event loop.
-        convert = functools.partial(frame.to_ndarray, format="bgr24")
-        image_bgr = await asyncio.get_running_loop().run_in_executor(None, convert)
-        np.copyto(np.ndarray((height, width, 3), dtype=np.uint8, buffer=slot.memory.buf), image_bgr)
-        return FrameLayout.BGR
-
-
-def _read_frame(
-    memory: SharedMemory, layout: FrameLayout, width: int, height: int
-) -> av.VideoFrame:
-    """A copy of the frame in a slot, as a video frame."""
-    if layout is FrameLayout.I420:
-        planes = np.ndarray((height * 3 // 2, width), dtype=np.uint8, buffer=memory.buf)
-        return av.VideoFrame.from_ndarray(planes, format="yuv420p")
-    image_bgr = np.ndarray((height, width, 3), dtype=np.uint8, buffer=memory.buf)
-    return av.VideoFrame.from_ndarray(image_bgr, format="bgr24")
-
-
-def _release(memory: SharedMemory) -> None:
-    memory.close()
-    with contextlib.suppress(FileNotFoundError):
-        memory.unlink()
+            self._worker_lost(replacement, "did not start")

@@ -1,16 +1,20 @@
 """The recordings API: events and recording control of a live session, and the stored recordings.
 
-Routes::
+Routes, with the credential each needs (``Authorization: Bearer``; see
+:mod:`gazertc.server.access`)::
 
-    POST /api/sessions/{session_id}/events     event_request -> stored_event
-    POST /api/sessions/{session_id}/recording  recording_request -> recording_info
-    GET  /api/recordings                       recording_list
-    GET  /api/recordings/{recording_id}        recording_info
-    GET  /api/recordings/{recording_id}/export?format=csv|bids   a zip of the exported files
+    POST /api/sessions/{session_id}/events     session secret or host token
+                                               event_request -> stored_event
+    POST /api/sessions/{session_id}/recording  session secret or host token
+                                               recording_request -> recording_info
+    GET  /api/recordings                       host token: recording_list
+    GET  /api/recordings/{recording_id}        host token: recording_info
+    GET  /api/recordings/{recording_id}/export?format=csv|bids   host token: a zip of the
+                                               exported files
 
-The session id is the capability: whoever knows it may mark events and start or stop recordings
-of that session. A server without a data directory answers ``/api/recordings`` with 409
-``recording_unavailable``.
+A recording started with the session's secret is the participant's, one started with the host
+token the host's (``started_by``); so is its end (``stopped_by``). A server without a data
+directory answers ``/api/recordings`` with 409 ``recording_unavailable``.
 """
 
 from __future__ import annotations
@@ -28,9 +32,9 @@ from aiohttp import web
 from gazertc.protocol import ErrorCode, ProtocolError
 from gazertc.recording.export import export_bids, export_csv
 from gazertc.recording.store import RecordingStore, connect_read_only
+from gazertc.server.access import AccessControl
 from gazertc.server.http_bodies import read_json_body
-from gazertc.server.registry import SessionRegistry
-from gazertc.server.session import Session
+from gazertc.server.session_recording import store_answer
 
 __all__ = ["EXPORT_FORMATS", "add_routes"]
 
@@ -56,18 +60,9 @@ def _export_zip(data_dir: Path, recording_id: str, export_format: str) -> bytes:
     return buffer.getvalue()
 
 
-def add_routes(
-    app: web.Application, sessions: SessionRegistry, store: RecordingStore | None
-) -> None:
-    """Register the recordings routes on ``app``: ``sessions`` are the live sessions, ``store``
-    the server's recordings (``None`` when it keeps none)."""
-
-    def session_of(request: web.Request) -> Session:
-        session_id = request.match_info["session_id"]
-        session = sessions.get(session_id)
-        if session is None:
-            raise ProtocolError(ErrorCode.NOT_FOUND, f"no live session {session_id!r}")
-        return session
+def add_routes(app: web.Application, store: RecordingStore | None, access: AccessControl) -> None:
+    """Register the recordings routes on ``app``: ``store`` holds the server's recordings
+    (``None`` when it keeps none), ``access`` checks the credentials."""
 
     def store_or_error() -> RecordingStore:
         if store is None:
@@ -79,24 +74,26 @@ def add_routes(
 
     async def post_event(request: web.Request) -> web.Response:
         received_unix_ns = time.time_ns()
-        session = session_of(request)
+        session, _ = access.session_of(request)
         body = await read_json_body(request, "event_request")
         event = session.record_event(body["name"], body.get("timestamp_unix_ns"), received_unix_ns)
         return web.json_response(event.to_dict())
 
     async def post_recording(request: web.Request) -> web.Response:
-        session = session_of(request)
+        session, asking = access.session_of(request)
         body = await read_json_body(request, "recording_request")
-        info = await session.recording_command(body["action"], body.get("name"))
+        info = await session.recording_command(body["action"], body.get("name"), by=asking)
         return web.json_response(info.to_dict())
 
-    async def list_recordings(_: web.Request) -> web.Response:
-        infos = await asyncio.wrap_future(store_or_error().list())
+    async def list_recordings(request: web.Request) -> web.Response:
+        access.require_host(request)
+        infos = await store_answer(store_or_error().list(), "list")
         return web.json_response({"recordings": [info.to_dict() for info in infos]})
 
     async def get_recording(request: web.Request) -> web.Response:
+        access.require_host(request)
         recording_id = request.match_info["recording_id"]
-        info = await asyncio.wrap_future(store_or_error().get(recording_id))
+        info = await store_answer(store_or_error().get(recording_id), "get")
         if info is None:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"no recording {recording_id!r}")
         return web.json_response(info.to_dict())
@@ -104,6 +101,7 @@ def add_routes(
     async def export_recording(request: web.Request) -> web.Response:
         """A zip of the recording's CSV or BIDS files (``?format=csv``, the default, or
         ``bids``)."""
+        access.require_host(request)
         recordings = store_or_error()
         recording_id = request.match_info["recording_id"]
         export_format = request.query.get("format", "csv")
@@ -112,7 +110,7 @@ def add_routes(
                 ErrorCode.INVALID_REQUEST,
                 f"format must be one of {', '.join(EXPORT_FORMATS)}, got {export_format!r}",
             )
-        info = await asyncio.wrap_future(recordings.get(recording_id))
+        info = await store_answer(recordings.get(recording_id), "get")
         if info is None:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"no recording {recording_id!r}")
         body = await asyncio.to_thread(

@@ -6,7 +6,7 @@ Lifecycle (:class:`SessionState`)::
         │                                  │
         └──────────────┬───────────────────┘
                        ▼  connection failed/closed, data channel closed, video track ended,
-                    CLOSING   idle timeout, worker crash, server shutdown
+                    CLOSING   idle timeout, no connection in time, worker crash, server shutdown
                        ▼
                     CLOSED    (the registry forgets it)
 
@@ -21,8 +21,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from enum import StrEnum
+from dataclasses import replace
 from typing import Any, Final
 
 from aiortc import RTCDataChannel, RTCPeerConnection
@@ -36,20 +35,24 @@ from gazertc.protocol import ErrorCode, JsonObject, OutputMode, ProtocolError
 from gazertc.recording.store import RecordingStore
 from gazertc.records import (
     OculomotorEvent,
+    RecordingActor,
     RecordingInfo,
     StoredEvent,
     VideoState,
 )
 from gazertc.server.calibration_flow import CalibrationFlow
-from gazertc.server.lsl import LslError, LslPublisher, SessionOutlets
+from gazertc.server.datachannel import guard_text_frames
+from gazertc.server.lsl import LslLink, LslPublisher
 from gazertc.server.pool import (
     FrameRejectedError,
     FrameTooLargeError,
+    PoolClosedError,
     ProcessedFrame,
     WorkerCrashedError,
     WorkerPool,
 )
 from gazertc.server.session_recording import RecordingAction, SessionRecorder
+from gazertc.server.session_settings import SessionConfig, SessionLimits, SessionState
 from gazertc.server.sinks import FixationSink, SampleSink
 from gazertc.server.status import StatusWindow
 from gazertc.server.trace import GazeTrace
@@ -58,9 +61,8 @@ from gazertc.server.tracks import (
     VideoPipeline,
     install_marker_jitter_buffer,
 )
-from gazertc.vision.screen import ScreenGeometry
 
-__all__ = ["Session", "SessionConfig", "SessionLimits", "SessionState"]
+__all__ = ["Session"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,65 +70,21 @@ TICK_S: Final = 0.1
 """Granularity of status reports and the idle check."""
 DRAIN_TIMEOUT_S: Final = 0.5
 """How long a closing session waits for its last messages to leave."""
+PEER_CLOSE_TIMEOUT_S: Final = 1.0
+"""Closing a peer connection (SCTP, DTLS, ICE) takes milliseconds; one that takes longer is
+abandoned, so that a closing session (and a server shutdown) never waits on it."""
 REPEAT_ERROR_AFTER_S: Final = 5.0
 """The same frame error is reported at most this often: a client sending oversized frames at
 30 fps should get a clear message, not a flood."""
-
-
-class SessionState(StrEnum):
-    CONNECTING = "connecting"
-    LIVE = "live"
-    CLOSING = "closing"
-    CLOSED = "closed"
-
-
-@dataclass(frozen=True, slots=True)
-class SessionLimits:
-    """Server-side limits, the same for every session.
-
-    Attributes:
-        max_message_bytes: largest data-channel message accepted from the client.
-        max_buffered_bytes: samples are dropped (not queued) while more than this is waiting
-            in the data channel's send buffer: a slow client gets fresh samples, not old ones.
-        idle_timeout_s: a session with no video frame and no message for this long is closed
-            (a client that vanished without closing its connection).
-    """
-
-    max_message_bytes: int = 16 * 1024
-    max_buffered_bytes: int = 256 * 1024
-    idle_timeout_s: float = 20.0
-
-
-@dataclass(frozen=True, slots=True)
-class SessionConfig:
-    """The settings a client chooses (the schema's ``config_options``); ``screen`` is parsed
-    once, when it arrives."""
-
-    output: OutputMode = OutputMode.JSON
-    screen: ScreenGeometry | None = None
-    status_interval_ms: int = 1000
-
-    def updated(self, options: Mapping[str, Any]) -> SessionConfig:
-        """A copy with the fields present in validated ``options`` replaced.
-
-        Raises:
-            InputError: the screen is described inconsistently (one physical side only).
-        """
-        changes: dict[str, Any] = {}
-        if "output" in options:
-            changes["output"] = OutputMode(options["output"])
-        if "screen" in options:
-            changes["screen"] = ScreenGeometry.from_dict(options["screen"])
-        if "status_interval_ms" in options:
-            changes["status_interval_ms"] = int(options["status_interval_ms"])
-        return replace(self, **changes)
 
 
 class Session:
     """One client: created when its offer is accepted, closed once.
 
     Args:
-        session_id: 32 hex digits.
+        session_id: 32 hex digits; names the session, grants nothing.
+        secret: the participant's credential for this session's HTTP routes (see
+            :mod:`gazertc.server.access`); only the ``/offer`` answer carries it.
         pc: the peer connection, before ``setRemoteDescription`` (the session listens to it).
         pool: the worker pool (running).
         relay: the relay that gives latest-frame semantics.
@@ -136,6 +94,7 @@ class Session:
             back on it.
         on_closed: called once when the session is closed.
         recordings: where recordings are kept; ``None``: this server keeps none.
+        host_recording: whether the host may start a recording of this session.
         lsl: publishes the session on Lab Streaming Layer outlets; ``None``: no LSL.
     """
 
@@ -150,10 +109,13 @@ class Session:
         config: SessionConfig,
         video_available: bool,
         on_closed: Callable[[Session], None],
+        secret: str,
+        host_recording: bool,
         recordings: RecordingStore | None = None,
         lsl: LslPublisher | None = None,
     ) -> None:
         self.session_id = session_id
+        self.secret = secret
         self.state = SessionState.CONNECTING
         self.started_unix_ns = time.time_ns()
         self.config = config
@@ -162,7 +124,12 @@ class Session:
         self.samples_dropped = 0
         self.trace = GazeTrace()
         self.calibration = CalibrationFlow()
-        self.recorder = SessionRecorder(session_id, recordings)
+        self.recorder = SessionRecorder(
+            session_id,
+            recordings,
+            host_recording=host_recording,
+            on_write_failure=self._on_recording_write_failure,
+        )
         self._pc = pc
         self._pool = pool
         self._relay = relay
@@ -175,22 +142,19 @@ class Session:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed: asyncio.Future[None] | None = None
         self._last_activity_s = time.monotonic()
+        self._connect_deadline_s: float | None = None
+        self._connected = False
+        self.close_reason: str | None = None
         self._frames_seen = 0
         self._last_error: tuple[str, float] | None = None
         self._previous_face_found = False
         self._fixations = FixationSink(session_id, [self, self.recorder])
         self._sample_sinks: list[SampleSink] = [self.trace, self._fixations, self.recorder]
-        self._lsl_outlets: SessionOutlets | None = None
-        self._lsl_opening: asyncio.Future[SessionOutlets] | None = None
-        if lsl is not None:
-            # Opening outlets takes a few ms of liblsl work: off the loop.
-            self._lsl_opening = asyncio.get_running_loop().run_in_executor(
-                None, lsl.open_session, session_id
-            )
-            self._lsl_opening.add_done_callback(self._on_lsl_opened)
+        self._lsl = None if lsl is None else LslLink(lsl, session_id, self._sample_sinks.append)
         pc.on("datachannel", self._on_datachannel)
         pc.on("track", self._on_track)
         pc.on("connectionstatechange", self._on_connection_state_change)
+        pc.on("icegatheringstatechange", self._on_gathering_state_change)
         self._start(self._tick())
 
     @property
@@ -202,16 +166,6 @@ class Session:
     def recordings_available(self) -> bool:
         """Whether this server keeps recordings (it has a data directory)."""
         return self.recorder.available
-
-    def _on_lsl_opened(self, opening: asyncio.Future[SessionOutlets]) -> None:
-        if opening.cancelled():
-            return
-        exc = opening.exception()
-        if exc is not None:
-            logger.error("session %s: no LSL outlets: %s", self.session_id, exc)
-        elif self._closed is None:
-            self._lsl_outlets = opening.result()
-            self._sample_sinks.append(self._lsl_outlets)
 
     # -- peer events -------------------------------------------------------------------------
 
@@ -239,14 +193,22 @@ class Session:
             wants_annotation=lambda: self.video_available and self.config.output.sends_video,
             on_result=self._on_result,
             on_rejected=self._on_rejected,
+            on_restarted=self._on_pipeline_restarted,
         )
         self._start(self._run_pipeline(self._pipeline))
 
     def _on_connection_state_change(self) -> None:
         state = self._pc.connectionState
         logger.debug("session %s connection %s", self.session_id, state)
-        if state in {"failed", "closed"}:
+        if state == "connected":
+            self._connected = True
+        elif state in {"failed", "closed"}:
             self.close_soon(f"connection {state}")
+
+    def _on_gathering_state_change(self) -> None:
+        # Gathering completes as the answer is made: the peer's time to connect starts.
+        if self._pc.iceGatheringState == "complete" and self._connect_deadline_s is None:
+            self._connect_deadline_s = time.monotonic() + self._limits.connect_timeout_s
 
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
         if self._channel is not None:
@@ -255,14 +217,26 @@ class Session:
             )
             return
         self._channel = channel
+        guard_text_frames(channel, self._on_invalid_text)
         channel.on("message", self._on_message)
         channel.on("close", lambda: self.close_soon("data channel closed"))
         self._touch()
         self._send_config()
 
+    def _on_invalid_text(self, stream_id: int) -> None:
+        if self._channel is not None and stream_id == self._channel.id:
+            self._send(
+                protocol.make_error(
+                    ErrorCode.INVALID_JSON, "message: not valid JSON: a text frame not UTF-8"
+                )
+            )
+
     # -- client messages ---------------------------------------------------------------------
 
     def _on_message(self, data: str | bytes) -> None:
+        """One client message, called from aiortc's SCTP receive loop: an exception raised here
+        would end that loop and with it the session, so whatever goes wrong with a message is
+        answered with an ``error`` and logged, never raised."""
         self._touch()
         received_unix_ns = time.time_ns()
         try:
@@ -271,6 +245,23 @@ class Session:
             logger.info("session %s: %s", self.session_id, exc.message)
             self._send(protocol.error_from(exc))
             return
+        try:
+            self._dispatch(message, received_unix_ns)
+        except Exception:  # the data channel's boundary (see above); logged with its traceback
+            self._report_failure(str(message["type"]))
+
+    def _report_failure(self, message_type: str) -> None:
+        logger.exception("session %s: handling a %s message failed", self.session_id, message_type)
+        self._send(
+            protocol.make_error(
+                ErrorCode.INTERNAL_ERROR,
+                f"the server failed to handle this {message_type} message (a bug: its log says "
+                "more); the session goes on",
+                ref_type=message_type,
+            )
+        )
+
+    def _dispatch(self, message: JsonObject, received_unix_ns: int) -> None:
         message_type = message["type"]
         if message_type == "ping":
             self._send(protocol.make_pong(message, received_unix_ns, time.time_ns()))
@@ -328,15 +319,30 @@ class Session:
         recording, if any, and mark it on LSL. Returns the event as stored."""
         received_unix_ns = received_unix_ns if received_unix_ns is not None else time.time_ns()
         event = self.recorder.stamp_event(name, timestamp_unix_ns, received_unix_ns)
-        if self._lsl_outlets is not None:
-            self._lsl_outlets.on_event(event)
+        if self._lsl is not None:
+            self._lsl.on_event(event)
         return event
 
     async def recording_command(
-        self, action: RecordingAction, name: str | None = None
+        self, action: RecordingAction, name: str | None = None, *, by: RecordingActor
     ) -> RecordingInfo:
-        """Start, stop (and save) or cancel this session's recording (see
-        :meth:`SessionRecorder.command` for the errors)."""
+        """Start, stop (and save) or cancel this session's recording, as asked ``by`` the
+        participant, the host or the server, and tell the participant (``recording_status``),
+        whoever asked: a participant always knows when it is being recorded.
+
+        Raises:
+            ProtocolError: ``recording_unavailable`` for a start while the data channel is not
+                open (the participant could not be told); the errors of
+                :meth:`SessionRecorder.command`.
+        """
+        channel = self._channel
+        if action == "start" and (channel is None or channel.readyState != "open"):
+            raise ProtocolError(
+                ErrorCode.RECORDING_UNAVAILABLE,
+                "the participant's page is not connected yet (no open data channel), so it "
+                "could not show that it is recorded; start once it is",
+                ref_type="recording",
+            )
         metadata: JsonObject = {
             "software_version": gazertc.__version__,
             "protocol_version": protocol.PROTOCOL_VERSION,
@@ -344,26 +350,33 @@ class Session:
         }
         if self.config.screen is not None:
             metadata["screen"] = self.config.screen.to_dict()
-        return await self.recorder.command(action, name, metadata)
-
-    def announce_recording(self, info: RecordingInfo) -> None:
-        """Tell the client about a change to its recording made over HTTP (``recording_status``),
-        so that it knows when it is being recorded."""
+        info = await self.recorder.command(action, name, metadata, by=by)
         self._send(protocol.make_recording_status(info))
+        return info
+
+    def _on_recording_write_failure(self, message: str) -> None:
+        """Rows of the running recording were not stored: the client hears of it (the
+        recording goes on)."""
+        self._send(
+            protocol.make_error(ErrorCode.RECORDING_WRITE_FAILED, message, ref_type="recording")
+        )
 
     async def _answer_recording(self, action: RecordingAction, name: str | None) -> None:
         try:
-            info = await self.recording_command(action, name)
+            await self.recording_command(action, name, by=RecordingActor.PARTICIPANT)
         except ProtocolError as exc:
             self._send(protocol.error_from(exc))
-            return
-        self._send(protocol.make_recording_status(info))
+        except Exception:  # a task of _on_message: the same boundary
+            self._report_failure("recording")
 
     async def _answer_calibration(self, message: JsonObject, received_unix_ns: int) -> None:
         try:
             answer = await self.calibration.handle(message, received_unix_ns, self.config.screen)
         except ProtocolError as exc:
             self._send(protocol.error_from(exc))
+            return
+        except Exception:  # a task of _on_message: the same boundary
+            self._report_failure(str(message["type"]))
             return
         if answer is not None:
             self._send(answer)
@@ -372,8 +385,8 @@ class Session:
         """Send a fixation or saccade to the client (with samples) and mark it on LSL."""
         if self.config.output.sends_samples:
             self._send(protocol.make_oculomotor(event))
-        if self._lsl_outlets is not None:
-            self._lsl_outlets.on_oculomotor(event)
+        if self._lsl is not None:
+            self._lsl.on_oculomotor(event)
 
     # -- pipeline ----------------------------------------------------------------------------
 
@@ -381,7 +394,11 @@ class Session:
         try:
             await pipeline.run()
         except WorkerCrashedError as exc:
-            self.close_soon("pipeline failed", error=ErrorCode.PIPELINE_FAILED, detail=str(exc))
+            detail = f"{exc}; it kept failing, so the session is closed"
+            self.close_soon("pipeline failed", error=ErrorCode.PIPELINE_FAILED, detail=detail)
+            return
+        except PoolClosedError:
+            self.close_soon("server shutting down")
             return
         if self._closed is None:
             self._video_state = VideoState.ENDED
@@ -415,6 +432,12 @@ class Session:
         if face_changed:
             self._send_status()
 
+    def _on_pipeline_restarted(self, exc: WorkerCrashedError) -> None:
+        """The session's worker was lost; its frames go on to a fresh tracker. The client
+        hears of it at once, from a ``status`` with ``pipeline_restarts``."""
+        logger.warning("session %s: %s; carrying on", self.session_id, exc)
+        self._send_status()
+
     def _on_rejected(self, exc: FrameRejectedError) -> None:
         message = str(exc)
         now_s = time.monotonic()
@@ -440,6 +463,11 @@ class Session:
             if pipeline is not None and pipeline.frames_received != self._frames_seen:
                 self._frames_seen = pipeline.frames_received
                 self._last_activity_s = now_s
+            deadline_s = self._connect_deadline_s
+            if not self._connected and deadline_s is not None and now_s > deadline_s:
+                timeout_s = self._limits.connect_timeout_s
+                self.close_soon(f"the peer did not connect within {timeout_s:g} s")
+                return
             idle_s = now_s - self._last_activity_s
             if idle_s > self._limits.idle_timeout_s:
                 self.close_soon(
@@ -517,15 +545,15 @@ class Session:
             return
         self._closed = asyncio.get_running_loop().create_future()
         self.state = SessionState.CLOSING
-        logger.info("session %s closing: %s", self.session_id, reason)
+        self.close_reason = reason
+        logger.debug("session %s closing: %s", self.session_id, reason)
         try:
             if error is not None:
                 self._send(protocol.make_error(error, detail or reason, fatal=True))
             if self.recording_id is not None:
                 # The session ends, the recording with it: saved, not lost.
                 with contextlib.suppress(ProtocolError):
-                    info = await self.recording_command("stop")
-                    self._send(protocol.make_recording_status(info))
+                    await self.recording_command("stop", by=RecordingActor.SERVER)
             await self._drain()
             current = asyncio.current_task()
             tasks = [task for task in self._tasks if task is not current]
@@ -533,9 +561,13 @@ class Session:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             self.output_track.stop()
-            await self._close_lsl()
+            if self._lsl is not None:
+                await self._lsl.close()
             self._pool.close_session(self.session_id)
-            await self._pc.close()
+            try:
+                await asyncio.wait_for(self._pc.close(), PEER_CLOSE_TIMEOUT_S)
+            except TimeoutError:
+                logger.warning("session %s: its peer connection did not close", self.session_id)
         finally:
             self._pc.remove_all_listeners()
             if self._channel is not None:
@@ -543,18 +575,6 @@ class Session:
             self.state = SessionState.CLOSED
             self._on_closed(self)
             self._closed.set_result(None)
-
-    async def _close_lsl(self) -> None:
-        opening, self._lsl_opening = self._lsl_opening, None
-        self._lsl_outlets = None
-        if opening is None:
-            return
-        try:
-            outlets = await opening
-        except LslError:
-            return
-        # Withdrawing an outlet joins liblsl's threads (~50 ms with an inlet connected).
-        await asyncio.to_thread(outlets.close)
 
     async def _drain(self) -> None:
         channel = self._channel

@@ -3,32 +3,74 @@ that a running recording takes (samples with their blinks, fixations and saccade
 
 Plain bookkeeping between a session and :class:`~gazertc.recording.store.RecordingStore`; the
 store's writer thread does the disk work, so everything here except :meth:`command` returns at
-once on the event loop.
+once on the event loop. Every wait on the store is bounded (:func:`store_answer`), and rows the
+store could not write are reported to the session (which tells its client), not lost silently.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import Any
+import concurrent.futures
+import contextlib
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar
 
 from gazertc.protocol import ErrorCode, ProtocolError
-from gazertc.recording.store import RecordingError, RecordingStore
+from gazertc.recording.store import RecordingError, RecordingStore, WriteFailure
 from gazertc.records import (
     EventSource,
     FixationEvent,
     FixationPhase,
     OculomotorEvent,
+    RecordingActor,
     RecordingInfo,
     RecordingState,
     SampleMessage,
     StoredEvent,
 )
 
-__all__ = ["RecordingAction", "SessionRecorder"]
+__all__ = ["STORE_ANSWER_TIMEOUT_S", "RecordingAction", "SessionRecorder", "store_answer"]
 
 RecordingAction = str
 """``"start"``, ``"stop"`` (save) or ``"cancel"`` (discard), as in the ``recording`` message."""
+
+STORE_ANSWER_TIMEOUT_S: Final = 5.0
+"""A command commits in milliseconds and listing a thousand recordings takes well under a
+second; a store silent for this long is stuck (a dead disk), and its caller gets an error
+instead of waiting for ever."""
+REPORT_WRITE_FAILURES_EVERY_S: Final = 5.0
+"""A recording's write failures are reported at once, then at most this often with a count: a
+disk that refuses every row should give the client a clear message, not thirty a second."""
+
+T = TypeVar("T")
+
+
+async def store_answer(
+    future: concurrent.futures.Future[T],
+    what: str,
+    *,
+    ref_type: str | None = None,
+    timeout_s: float = STORE_ANSWER_TIMEOUT_S,
+) -> T:
+    """Await the answer to a store command (``what``, e.g. ``"stop"``) for at most
+    ``timeout_s``. A command whose caller gave up still runs: a late stop still saves.
+
+    Raises:
+        ProtocolError: ``internal_error``: the store failed, or did not answer in time.
+    """
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout_s)
+    except TimeoutError as exc:
+        raise ProtocolError(
+            ErrorCode.INTERNAL_ERROR,
+            f"the recording store did not answer within {timeout_s:g} s ({what})",
+            ref_type=ref_type,
+        ) from exc
+    except RecordingError as exc:
+        raise ProtocolError(
+            ErrorCode.INTERNAL_ERROR, f"the recording store failed: {exc}", ref_type=ref_type
+        ) from exc
 
 
 class SessionRecorder:
@@ -37,12 +79,29 @@ class SessionRecorder:
     Args:
         session_id: the session's id (stored with each recording and event).
         store: where recordings are kept; ``None``: this server keeps none.
+        host_recording: whether the host may start a recording (``False`` with
+            ``--no-host-recording``: only the participant starts them).
+        on_write_failure: called on the event loop with a sentence for people when rows of
+            the running recording could not be stored (at once, then at most every
+            ``REPORT_WRITE_FAILURES_EVERY_S``); the recording goes on.
     """
 
-    def __init__(self, session_id: str, store: RecordingStore | None) -> None:
+    def __init__(
+        self,
+        session_id: str,
+        store: RecordingStore | None,
+        *,
+        host_recording: bool,
+        on_write_failure: Callable[[str], None] | None = None,
+    ) -> None:
         self.session_id = session_id
         self.recording_id: str | None = None
         self._store = store
+        self._host_recording = host_recording
+        self._on_write_failure = on_write_failure
+        self._failures: list[WriteFailure] = []
+        self._failures_reported_s = -REPORT_WRITE_FAILURES_EVERY_S
+        self._failure_report: asyncio.TimerHandle | None = None
 
     @property
     def available(self) -> bool:
@@ -67,12 +126,22 @@ class SessionRecorder:
         return event
 
     async def command(
-        self, action: RecordingAction, name: str | None, metadata: Mapping[str, Any]
+        self,
+        action: RecordingAction,
+        name: str | None,
+        metadata: Mapping[str, Any],
+        *,
+        by: RecordingActor,
     ) -> RecordingInfo:
-        """Start (with ``name`` and ``metadata``), stop (and save) or cancel the recording.
+        """Start (with ``name`` and ``metadata``), stop (and save) or cancel the recording, as
+        asked ``by`` the participant, the host or the server.
+
+        Either side may stop or cancel a recording, whoever started it: the participant may
+        withdraw from one the host started, data included.
 
         Raises:
             ProtocolError: ``recording_unavailable`` (the server keeps no recordings),
+                ``forbidden`` (the host starts one on a server that does not allow it),
                 ``recording_in_progress`` (start while recording), ``not_recording`` (stop or
                 cancel without one), ``internal_error`` (the store failed).
         """
@@ -84,13 +153,23 @@ class SessionRecorder:
                 ref_type="recording",
             )
         if action == "start":
+            if by is RecordingActor.HOST and not self._host_recording:
+                raise ProtocolError(
+                    ErrorCode.FORBIDDEN,
+                    "this server records only when the participant starts it "
+                    "(gazertc serve --no-host-recording)",
+                    ref_type="recording",
+                )
             if self.recording_id is not None:
                 raise ProtocolError(
                     ErrorCode.RECORDING_IN_PROGRESS,
                     f"recording {self.recording_id} is already running; stop it first",
                     ref_type="recording",
                 )
-            self.recording_id, future = store.start(self.session_id, name=name, metadata=metadata)
+            self.recording_id, future = store.start(
+                self.session_id, name=name, metadata=metadata, started_by=by
+            )
+            self._watch(store, self.recording_id)
         else:
             recording_id = self.recording_id
             if recording_id is None:
@@ -101,13 +180,51 @@ class SessionRecorder:
                 )
             self.recording_id = None
             state = RecordingState.SAVED if action == "stop" else RecordingState.CANCELLED
-            future = store.finish(recording_id, state)
-        try:
-            return await asyncio.wrap_future(future)
-        except RecordingError as exc:
-            raise ProtocolError(
-                ErrorCode.INTERNAL_ERROR, f"the recording store failed: {exc}", ref_type="recording"
-            ) from exc
+            future = store.finish(recording_id, state, stopped_by=by)
+            try:
+                return await store_answer(future, action, ref_type="recording")
+            finally:
+                # The rows queued before the finish were written (or reported) before it.
+                store.unwatch(recording_id)
+                self._report_failures(ended=True)
+        return await store_answer(future, action, ref_type="recording")
+
+    # -- write failures (reported by the store's writer thread) ---------------------------------
+
+    def _watch(self, store: RecordingStore, recording_id: str) -> None:
+        loop = asyncio.get_running_loop()
+
+        def on_failure(failure: WriteFailure) -> None:  # on the writer thread
+            with contextlib.suppress(RuntimeError):  # the loop is closed: the server is gone
+                loop.call_soon_threadsafe(self._on_failure, failure)
+
+        store.watch(recording_id, on_failure)
+
+    def _on_failure(self, failure: WriteFailure) -> None:
+        self._failures.append(failure)
+        if self._failure_report is None:
+            due_s = self._failures_reported_s + REPORT_WRITE_FAILURES_EVERY_S - time.monotonic()
+            loop = asyncio.get_running_loop()
+            self._failure_report = loop.call_later(max(0.0, due_s), self._report_failures)
+
+    def _report_failures(self, *, ended: bool = False) -> None:
+        if self._failure_report is not None:
+            self._failure_report.cancel()
+            self._failure_report = None
+        failures, self._failures = self._failures, []
+        if not failures or self._on_write_failure is None:
+            return
+        self._failures_reported_s = time.monotonic()
+        last = failures[-1]
+        rows = sum(failure.rows for failure in failures)
+        if rows == 1:
+            lost = last.describe()
+        else:
+            lost = f"{rows} rows not stored; the last: {last.describe()}"
+        after = "it ended without them" if ended else "the recording goes on"
+        self._on_write_failure(
+            f"recording {last.recording_id}: {lost}; {after} (its write_errors count them)"
+        )
 
     # -- sinks ----------------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ class StatusWindow:
         now_s = time.monotonic()
         interval_s = max(now_s - self.opened_s, MIN_WINDOW_S)
         self.opened_s = now_s
-        received = processed = dropped = 0
+        received = processed = dropped = restarts = 0
         processing_ms: list[float] = []
         latency_ms: list[float] = []
         face_found, tracking = False, TrackingState.LOST
@@ -50,6 +50,7 @@ class StatusWindow:
             processing_ms, latency_ms = counters.take_window()
             face_found, tracking = counters.face_found, counters.tracking
             flags = counters.quality_flags
+            restarts = counters.pipeline_restarts
         previous_received, previous_processed = self._frames_at_open
         self._frames_at_open = (received, processed)
         return StatusReport(
@@ -65,4 +66,5 @@ class StatusWindow:
             frames_dropped=dropped,
             processing_ms_p50=_percentile(processing_ms, 0.5),
             server_latency_ms_p95=_percentile(latency_ms, 0.95),
+            pipeline_restarts=restarts,
         )

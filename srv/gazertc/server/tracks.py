@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -24,7 +25,13 @@ from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
 
-from gazertc.server.pool import FrameMeta, FrameRejectedError, ProcessedFrame, WorkerPool
+from gazertc.server.pool import (
+    FrameMeta,
+    FrameRejectedError,
+    ProcessedFrame,
+    WorkerCrashedError,
+    WorkerPool,
+)
 from gazertc.vision.types import QualityFlag, TrackingState
 
 __all__ = [
@@ -36,6 +43,7 @@ __all__ = [
     "ReceiveStampTrack",
     "ReceivedFrame",
     "VideoPipeline",
+    "end_remote_track",
     "install_marker_jitter_buffer",
 ]
 
@@ -45,6 +53,11 @@ VIDEO_CLOCK_HZ: Final = 90_000
 """RTP video clock; aiortc hands decoded frames over with ``pts`` in these ticks."""
 
 NS_PER_S: Final = 1_000_000_000
+MAX_PIPELINE_RESTARTS: Final = 3
+"""A session whose worker is lost more often than this within ``RESTART_WINDOW_S`` is closed:
+its own frames are probably what crashes the workers, and each crash costs every session of
+that worker a restart."""
+RESTART_WINDOW_S: Final = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +148,21 @@ def install_marker_jitter_buffer(receiver: RTCRtpReceiver) -> bool:
     return True
 
 
+def end_remote_track(track: MediaStreamTrack) -> None:
+    """Make a remote track's pending and later ``recv`` end, as aiortc does when its receiver
+    stops (a ``None`` in the track's queue).
+
+    aiortc ends a received track only when its receiver's decoder stops, and the receiver of a
+    peer that closed before its media started (DTLS never up) never stops: the relay's reader
+    then waits on the track for ever, keeping it, its session's tracks and a task alive (16 of
+    each after 80 connect/disconnect cycles, 1 in 5 of them abrupt, in ``bench/soak.py``).
+    Harmless on a track that already ended. Tracks without aiortc's queue are left alone.
+    """
+    frames = getattr(track, "_queue", None)
+    if isinstance(frames, asyncio.Queue):
+        frames.put_nowait(None)
+
+
 class CaptureClock:
     """Capture times on the server's clock, from the sender's media clock (RTP timestamps).
 
@@ -203,6 +231,8 @@ class PipelineCounters:
 
     frames_processed: int = 0
     frames_rejected: int = 0
+    pipeline_restarts: int = 0
+    """Times the session's worker was lost and its frames went on to a fresh tracker."""
     in_flight: bool = False
     face_found: bool = False
     tracking: TrackingState = TrackingState.LOST
@@ -235,6 +265,8 @@ class VideoPipeline:
         wants_annotation: asked per frame: should the worker draw an annotated frame.
         on_result: called with each processed frame, in order.
         on_rejected: called when a frame is refused (too large, or by the tracker).
+        on_restarted: called when the session's worker was lost and its frames go on to a
+            fresh tracker in the replacement (``counters.pipeline_restarts`` already counts it).
     """
 
     def __init__(
@@ -247,15 +279,19 @@ class VideoPipeline:
         wants_annotation: Callable[[], bool],
         on_result: Callable[[ProcessedFrame], None],
         on_rejected: Callable[[FrameRejectedError], None],
+        on_restarted: Callable[[WorkerCrashedError], None],
     ) -> None:
         self.session_id = session_id
         self.counters = PipelineCounters()
+        self._source = source
         self._stamped = ReceiveStampTrack(source)
         self._relay = relay
         self._pool = pool
         self._wants_annotation = wants_annotation
         self._on_result = on_result
         self._on_rejected = on_rejected
+        self._on_restarted = on_restarted
+        self._restarts_s: deque[float] = deque(maxlen=MAX_PIPELINE_RESTARTS + 1)
         self._clock = CaptureClock()
 
     @property
@@ -274,10 +310,13 @@ class VideoPipeline:
         return max(0, self.frames_received - handled)
 
     async def run(self) -> None:
-        """Process frames until the client's track ends.
+        """Process frames until the client's track ends. When the session's worker is lost,
+        the frames go on to a fresh tracker in its replacement.
 
         Raises:
-            WorkerCrashedError: the session's worker died; its pipeline state is lost.
+            WorkerCrashedError: the session's worker was lost more than
+                ``MAX_PIPELINE_RESTARTS`` times within ``RESTART_WINDOW_S``.
+            PoolClosedError: the worker pool closed (the server is shutting down).
         """
         latest = self._relay.subscribe(self._stamped, buffered=False)
         self._pool.open_session(self.session_id)
@@ -291,6 +330,7 @@ class VideoPipeline:
                 await self._process(frame)
         finally:
             latest.stop()
+            end_remote_track(self._source)  # else the relay may read it for ever
             self._pool.close_session(self.session_id)
 
     async def _process(self, frame: av.VideoFrame) -> None:
@@ -313,6 +353,17 @@ class VideoPipeline:
         except FrameRejectedError as exc:
             counters.frames_rejected += 1
             self._on_rejected(exc)
+            return
+        except WorkerCrashedError as exc:
+            now_s = time.monotonic()
+            self._restarts_s.append(now_s)
+            if (
+                len(self._restarts_s) > MAX_PIPELINE_RESTARTS
+                and now_s - self._restarts_s[0] < RESTART_WINDOW_S
+            ):
+                raise
+            counters.pipeline_restarts += 1
+            self._on_restarted(exc)
             return
         finally:
             counters.in_flight = False

@@ -16,11 +16,15 @@ export function SessionCard({ anonId }: { anonId: string }) {
   const session = useMonitorState((state) => state.sessions[anonId]);
   const feedback = useMonitorState((state) => state.feedback[anonId]);
   const nowUnixNs = useMonitorState((state) => state.serverTimeUnixNs);
+  const hostRecordingAllowed = useMonitorState((state) => state.hostRecordingAllowed);
   const headingId = useId();
+  const noHostRecordingId = useId();
   if (session === undefined) return null;
 
   const busy = feedback?.busy === true;
   const recording = session.recording === 'recording';
+  // Under --no-host-recording the host may still stop a recording the participant started.
+  const startRefused = !recording && !hostRecordingAllowed;
   return (
     <section
       className="card monitor-session"
@@ -65,13 +69,20 @@ export function SessionCard({ anonId }: { anonId: string }) {
         <button
           type="button"
           className={recording ? 'button' : 'button button-primary'}
-          disabled={busy || session.recording === 'unavailable'}
+          disabled={busy || session.recording === 'unavailable' || startRefused}
+          aria-describedby={startRefused ? noHostRecordingId : undefined}
           onClick={() => void controller.setRecording(anonId, recording ? 'stop' : 'start')}
         >
           {recording ? 'Stop recording' : 'Start recording'}
         </button>
         <EventForm anonId={anonId} disabled={busy} />
       </div>
+      {startRefused && (
+        <p id={noHostRecordingId} className="monitor-note" data-testid="monitor-no-host-recording">
+          This server does not let the host start recordings (--no-host-recording): only the
+          participant can.
+        </p>
+      )}
       <p
         className={
           feedback?.isError === true

@@ -19,6 +19,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
+from gazertc import protocol
 from gazertc.errors import GazertcError, InputError
 from gazertc.vision.calibration.features import (
     DEFAULT_FEATURES,
@@ -39,6 +40,7 @@ from gazertc.vision.screen import ScreenGeometry
 from gazertc.vision.types import GazeSample
 
 __all__ = [
+    "MAX_MODEL_BYTES",
     "MIN_SAMPLES",
     "MIN_TARGETS",
     "MODEL_FORMAT",
@@ -55,6 +57,9 @@ MIN_RESIDUAL_CUTOFF_CSS_PX: Final = 20.0
 """Never reject a sample whose residual is below this: a near-perfect fit has a tiny MAD."""
 MODEL_FORMAT: Final = "gazertc.calibration/1"
 """The ``format`` field of a saved model: name and version of the JSON layout."""
+MAX_MODEL_BYTES: Final = 16 * 1024
+"""A saved model is about 1 kB; 16 kB (the data channel's message limit) leaves room for later
+formats and bounds what reading a stored file can cost."""
 
 
 class CalibrationError(GazertcError):
@@ -336,11 +341,13 @@ class CalibrationModel:
 
     @classmethod
     def from_json(cls, text: str, screen: ScreenGeometry | None = None) -> CalibrationModel:
-        """Raises: as :meth:`from_dict`, and CalibrationError for text that is not JSON."""
+        """Raises: as :meth:`from_dict`, and CalibrationError for text that is not JSON, larger
+        than :data:`MAX_MODEL_BYTES` or nested deeper than
+        :data:`~gazertc.protocol.MAX_JSON_DEPTH`."""
         try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CalibrationError(f"a saved calibration must be JSON: {exc}") from exc
+            document = protocol.parse_json(text, max_bytes=MAX_MODEL_BYTES)
+        except protocol.ProtocolError as exc:
+            raise CalibrationError(f"a saved calibration must be JSON: {exc.message}") from exc
         if not isinstance(document, dict):
             raise CalibrationError("a saved calibration must be a JSON object")
         return cls.from_dict(document, screen)

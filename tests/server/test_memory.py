@@ -1,0 +1,34 @@
+"""The C heap is trimmed once after a burst of session closes (real ``malloc_trim``)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from gazertc.server.memory import MemoryTrimmer
+
+pytestmark = pytest.mark.timeout(30)
+
+
+async def test_a_burst_of_closes_costs_one_trim_after_the_last() -> None:
+    trimmer = MemoryTrimmer(delay_s=0.2)
+    assert trimmer.available  # glibc here
+    for _ in range(3):
+        trimmer.session_closed()
+        await asyncio.sleep(0.05)
+    assert trimmer.trims == 0
+    await asyncio.sleep(0.5)
+    assert trimmer.trims == 1
+    assert trimmer.last_trim_ms is not None
+    assert trimmer.last_trim_ms < 200.0
+    await trimmer.close()
+
+
+async def test_close_cancels_a_pending_trim() -> None:
+    trimmer = MemoryTrimmer(delay_s=0.1)
+    trimmer.session_closed()
+    await trimmer.close()
+    await asyncio.sleep(0.3)
+    assert trimmer.trims == 0
+    await trimmer.close()  # idempotent
