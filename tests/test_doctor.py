@@ -111,8 +111,11 @@ def test_data_dir_to_be_created_is_ok(tmp_path: Path) -> None:
     assert doctor.check_data_dir(tmp_path / "new" / "data").status is Status.OK
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere: no unwritable folder")
 def test_unwritable_data_dir_fails(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        # Root ignores folder permissions; sysfs refuses new entries to everyone.
+        assert doctor.check_data_dir(Path("/sys/kernel")).status is Status.FAIL
+        return
     data = tmp_path / "data"
     data.mkdir(mode=0o500)
     try:
