@@ -17,8 +17,20 @@ APP_BUILD := $(APP)/dist/index.html
 APP_SOURCES := $(shell find $(APP)/src $(APP)/public $(APP)/scripts -type f 2>/dev/null) \
 	$(APP)/index.html \
 	$(APP)/vite.config.ts $(APP)/tsconfig.json $(APP)/tsconfig.base.json \
+	$(shell find examples/jspsych -type f 2>/dev/null) \
 	srv/gazertc/protocol/schema.json srv/gazertc/__init__.py
 NPM_RUN := npm --prefix $(APP) run --silent
+
+# The browser library (clients/js/): its own node_modules, built into clients/js/dist, which the
+# app's build copies into app/dist/lib (served at /lib/). Its build compiles the protocol
+# validators with the app's script (ajv), so the app's install comes first.
+LIB := clients/js
+LIB_STAMP := $(LIB)/node_modules/.installed
+LIB_BUILD := $(LIB)/dist/gazertc.js
+LIB_SOURCES := $(shell find $(LIB)/src $(LIB)/scripts -type f -not -name '*.gen.js' 2>/dev/null) \
+	$(LIB)/package.json $(LIB)/tsconfig.build.json \
+	srv/gazertc/protocol/schema.json
+LIB_NPM_RUN := npm --prefix $(LIB) run --silent
 
 # The sdist and the wheel (with the built web app inside), named after srv/gazertc/__init__.py.
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' srv/gazertc/__init__.py)
@@ -28,6 +40,7 @@ DIST_SOURCES := $(shell find srv/gazertc -type f -not -path '*/__pycache__/*' 2>
 
 .PHONY: all install run test lint typecheck pytest bench clean dist
 .PHONY: app app-install app-check e2e chromium screenshot protocol-types
+.PHONY: lib lib-check lib-pack
 
 all: install app
 
@@ -64,9 +77,30 @@ $(DIST_WHEEL): $(PY_STAMP) $(APP_BUILD) $(DIST_SOURCES)
 	$(VENV)/bin/hatchling build -t sdist -t wheel
 	test -f $@
 
-$(APP_BUILD): $(APP_STAMP) $(APP_SOURCES)
+$(APP_BUILD): $(APP_STAMP) $(LIB_BUILD) $(APP_SOURCES)
 	$(NPM_RUN) build
 	touch $@
+
+$(LIB_STAMP): $(LIB)/package.json $(LIB)/package-lock.json
+	cd $(LIB) && npm ci --no-audit --no-fund
+	touch $@
+
+lib: $(LIB_BUILD)
+
+$(LIB_BUILD): $(LIB_STAMP) $(APP_STAMP) $(LIB_SOURCES)
+	$(LIB_NPM_RUN) build
+	touch $@
+
+# The library's typecheck (sources and tests), formatting, and unit tests.
+lib-check: $(LIB_STAMP) $(APP_STAMP)
+	$(LIB_NPM_RUN) typecheck
+	$(LIB_NPM_RUN) lint
+	$(LIB_NPM_RUN) test
+
+# dist/gazertc-client-<version>.tgz: the library as an npm package, with its types.
+lib-pack: $(LIB_BUILD)
+	mkdir -p dist
+	cd $(LIB) && npm pack --ignore-scripts --pack-destination ../../dist
 
 # Typecheck (app and tests), lint, and the vitest unit and contract tests.
 app-check: $(APP_STAMP)
@@ -74,7 +108,7 @@ app-check: $(APP_STAMP)
 	$(NPM_RUN) lint
 	$(NPM_RUN) test
 
-# After a change to srv/gazertc/protocol/schema.json: regenerate the app's protocol types (a vitest
+# After a change to srv/gazertc/protocol/schema.json: regenerate the protocol types (clients/js; a vitest
 # test fails until they match).
 protocol-types: $(APP_STAMP)
 	$(NPM_RUN) generate:protocol
@@ -102,11 +136,11 @@ typecheck: $(PY_STAMP)
 pytest: install dist
 	GAZERTC_DATA=$(DATA) $(PY) -m pytest
 
-test: lint typecheck pytest app-check e2e
+test: lint typecheck pytest app-check lib-check e2e
 
 bench: install
 	GAZERTC_DATA=$(DATA) $(PY) -m bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
-	rm -rf $(APP)/node_modules $(APP)/dist test-output dist
+	rm -rf $(APP)/node_modules $(APP)/dist $(LIB)/node_modules $(LIB)/dist test-output dist

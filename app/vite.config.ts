@@ -7,11 +7,19 @@ import { defineConfig } from 'vitest/config';
 const versionSource = fileURLToPath(new URL('../srv/gazertc/__init__.py', import.meta.url));
 const version = /^__version__ = "([^"]+)"$/m.exec(readFileSync(versionSource, 'utf8'))?.[1];
 if (version === undefined) throw new Error(`no __version__ = "..." line in ${versionSource}`);
+/** The browser library (clients/js), compiled from its sources with the app: `gazertc-client/x`. */
+const librarySources = fileURLToPath(new URL('../clients/js/src', import.meta.url));
 /** Where `make run` serves the API; `npm run dev` forwards /offer, /health and /api there. */
 const apiTarget = process.env['GAZERTC_API'] ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({
   plugins: [react()],
+  resolve: {
+    alias: [
+      { find: /^gazertc-client$/, replacement: `${librarySources}/index.ts` },
+      { find: /^gazertc-client\/(.+)$/, replacement: `${librarySources}/$1` },
+    ],
+  },
   define: { __APP_VERSION__: JSON.stringify(version) },
   build: {
     target: 'es2022',

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -30,6 +31,7 @@ from gazertc.vision.calibration import (
     SETTLE_MS,
     CalibrationModel,
     CalibrationSample,
+    FeatureHistory,
     FeatureKind,
     FeatureSettings,
     FrameFeatures,
@@ -148,6 +150,7 @@ def _cost_table() -> None:
         if point is not None:
             smoother.update(point.x_css_px, point.y_css_px, index / 30.0)
         full_us.append((time.perf_counter() - started) * 1e6)
+    history_us, window_us = _history_cost(features)
     print_table(
         f"Calibration cost ({len(calibration.samples)} samples, 12 targets; apply: median and "
         f"p99 over {APPLY_REPEATS} frames; target <= 100 us per frame)",
@@ -166,8 +169,35 @@ def _cost_table() -> None:
                 percentile(full_us, 0.99),
                 "us",
             ],
+            [
+                "history per frame (every tracked frame): keep the features",
+                median(history_us),
+                percentile(history_us, 0.99),
+                "us",
+            ],
+            ["history: a 1.5 s target window from a full history", median(window_us), None, "us"],
         ],
     )
+
+
+def _history_cost(features: list[FrameFeatures]) -> tuple[list[float], list[float]]:
+    """Per frame: the cost of keeping its features (on top of computing them, the line above);
+    per target window: cutting 45 frames out of a full history."""
+    history = FeatureHistory()
+    step_ns = round(1e9 / 60.0)  # a 60 fps camera fills the history to its count bound
+    append_us = []
+    for index in range(APPLY_REPEATS):
+        feature = replace(features[index % len(features)], timestamp_unix_ns=index * step_ns)
+        started = time.perf_counter()
+        history.append(feature)
+        append_us.append((time.perf_counter() - started) * 1e6)
+    end_unix_ns = (APPLY_REPEATS - 1) * step_ns
+    window_us = []
+    for _ in range(100):
+        started = time.perf_counter()
+        history.between(end_unix_ns - 1_500_000_000, end_unix_ns)
+        window_us.append((time.perf_counter() - started) * 1e6)
+    return append_us, window_us
 
 
 def _clip_features(data_dir: Path) -> tuple[list[FrameFeatures], float]:

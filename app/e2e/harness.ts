@@ -107,6 +107,8 @@ export interface Harness {
 export async function startHarness(options: {
   fakeCameraFrames: number;
   viewport: { width: number; height: number };
+  /** More `gazertc serve` arguments (e.g. --allow-origin for a page of another origin). */
+  serverArgs?: readonly string[];
 }): Promise<Harness> {
   for (const [path, fix] of [
     [CHROMIUM, 'run make chromium (apt-get install chromium)'],
@@ -139,6 +141,7 @@ export async function startHarness(options: {
       DIST,
       '--data-dir',
       join(workDir, 'gazertc-data'),
+      ...(options.serverArgs ?? []),
     ],
     { cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -1,9 +1,10 @@
-// Generates src/protocol/types.gen.ts from the server's JSON Schema, the one source of truth.
+// Generates the browser library's src/protocol/types.gen.ts (clients/js) from the server's JSON Schema, the one source of truth.
 //
 //   node scripts/generate-protocol-types.mjs          write the file
 //   node scripts/generate-protocol-types.mjs --check  exit 1 when the file is out of date
 //
-// tests/protocol/types.test.ts runs the same generator and fails when the checked-in file drifts.
+// clients/js/tests/protocol/types.test.ts runs the same generator and fails when the checked-in
+// file drifts.
 // Only the JSON Schema features the protocol uses are supported; anything else is an error, so a
 // schema change that this generator cannot express is noticed instead of silently typed `unknown`.
 
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const SCHEMA_PATH = resolve(HERE, '../../srv/gazertc/protocol/schema.json');
-export const OUTPUT_PATH = resolve(HERE, '../src/protocol/types.gen.ts');
+export const OUTPUT_PATH = resolve(HERE, '../../clients/js/src/protocol/types.gen.ts');
 
 /** Keywords that only constrain values and have no TypeScript counterpart. */
 const VALUE_ONLY_KEYWORDS = new Set([
@@ -257,7 +258,7 @@ export function generateProtocolTypes(schema) {
   const context = { definitions, messages };
   const parts = [
     '// Generated from srv/gazertc/protocol/schema.json by scripts/generate-protocol-types.mjs.',
-    '// Do not edit: run `npm run generate:protocol` (tests/protocol/types.test.ts checks drift).',
+    '// Do not edit: run `make protocol-types` (tests/protocol/types.test.ts checks drift).',
     '',
     `/** The schema's $id. */`,
     `export const SCHEMA_ID = ${literal(schema.$id)};`,

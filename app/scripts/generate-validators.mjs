@@ -1,12 +1,14 @@
-// Compiles the server's JSON Schema into src/protocol/validators.gen.js: one ajv validator per
-// definition, as plain JavaScript made ahead of time (ajv's standalone code). ajv compiling at run
-// time builds functions with `new Function`, which the server's Content-Security-Policy (no
-// 'unsafe-eval') forbids; these need nothing at run time but the two helpers written below.
+// Compiles the server's JSON Schema into the browser library's src/protocol/validators.gen.js
+// (clients/js): one ajv validator per definition, as plain JavaScript made ahead of time (ajv's
+// standalone code). ajv compiling at run time builds functions with `new Function`, which the
+// server's Content-Security-Policy (no 'unsafe-eval') forbids; these need nothing at run time but
+// the two helpers written below.
 //
 //   node scripts/generate-validators.mjs   write the file when the schema changed
 //
-// `npm run build`, `npm run dev` and the unit tests (vitest's global setup) run it, so the file is
-// never stale and is not kept in git. src/protocol/validators.gen.d.ts declares what it exports.
+// `npm run build`, `npm run dev`, the unit tests (vitest's global setup) and the library's build
+// run it, so the file is never stale and is not kept in git; validators.gen.d.ts beside it declares
+// what it exports.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -16,7 +18,7 @@ import standaloneCode from 'ajv/dist/standalone/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const SCHEMA_PATH = resolve(HERE, '../../srv/gazertc/protocol/schema.json');
-export const OUTPUT_PATH = resolve(HERE, '../src/protocol/validators.gen.js');
+export const OUTPUT_PATH = resolve(HERE, '../../clients/js/src/protocol/validators.gen.js');
 
 /** Keywords that only annotate: left out of the compiled code, where nothing reads them. */
 const ANNOTATIONS = new Set(['description', 'title']);

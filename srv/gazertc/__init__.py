@@ -4,6 +4,7 @@ The public surface is re-exported here; everything else may change between versi
 """
 
 from gazertc.errors import GazertcError, InputError, ModelFileError
+from gazertc.recording.reader import RecordingTables, read_recording
 from gazertc.vision.calibration import CalibrationError, CalibrationModel, ScreenMismatchError
 from gazertc.vision.headpose import CameraIntrinsics
 from gazertc.vision.screen import ScreenGeometry
@@ -43,10 +44,12 @@ __all__ = [
     "ModelFileError",
     "PipelineModels",
     "QualityFlag",
+    "RecordingTables",
     "ScreenGeometry",
     "ScreenMismatchError",
     "TrackerSettings",
     "TrackingState",
     "__version__",
     "estimate",
+    "read_recording",
 ]

@@ -260,7 +260,7 @@ def _needs_extra(error: extras.MissingExtraError) -> Callable[[argparse.Namespac
 
 
 def _add_evaluate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    help_text = "score the pipeline on MPIIFaceGaze or Columbia Gaze (your own copy)"
+    help_text = "score the pipeline on MPIIFaceGaze, Columbia Gaze or GazeCapture (your own copy)"
     try:
         from gazertc.evaluation import cli as evaluation_cli  # noqa: PLC0415  (needs an extra)
     except ModuleNotFoundError as exc:
@@ -319,6 +319,12 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write a stored recording as CSV or BIDS files")
     recording_cli.add_arguments(export)
     export.set_defaults(handler=recording_cli.run)
+
+    recordings = commands.add_parser(
+        "recordings", help="list the recordings of a data directory (ids, names, times, counts)"
+    )
+    recording_cli.add_recordings_arguments(recordings)
+    recordings.set_defaults(handler=recording_cli.run_recordings)
 
     _add_evaluate(commands)
 

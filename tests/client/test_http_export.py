@@ -74,11 +74,14 @@ async def test_export_over_http_matches_the_files_on_disk(tmp_path: Path) -> Non
         assert content_type == "application/zip"
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
             folder = f"{saved.recording_id}-{export_format}"
-            assert sorted(archive.namelist()) == sorted(
-                f"{folder}/{path.name}" for path in expected[export_format]
-            )
-            for path in expected[export_format]:
-                assert archive.read(f"{folder}/{path.name}") == path.read_bytes(), path.name
+            written = tmp_path / export_format
+            names = {
+                f"{folder}/{path.relative_to(written).as_posix()}": path
+                for path in expected[export_format]
+            }
+            assert sorted(archive.namelist()) == sorted(names)
+            for name, path in names.items():
+                assert archive.read(name) == path.read_bytes(), name
     assert default_status == 200
     assert default_body == downloads["csv"][2]
     assert bad_format[0] == 400

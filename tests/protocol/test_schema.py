@@ -87,6 +87,7 @@ def test_sample_schema_lists_exactly_the_gaze_sample_fields() -> None:
         "processing_ms",
         "stage_ms",
         "screen_point",
+        "gaze_tracking",
     }
     gaze_fields = {field.name for field in dataclasses.fields(types.GazeSample)}
     schema_fields = set(protocol.load_schema()["$defs"]["sample"]["properties"])

@@ -91,4 +91,9 @@ def test_exports_are_private(tmp_path: Path) -> None:
     assert written
     assert {path.name: _mode(path) for path in written} == {path.name: 0o600 for path in written}
     assert _mode(tmp_path / "csv") == 0o700
-    assert _mode(tmp_path / "bids") == 0o700
+    folders = [
+        tmp_path / "bids",
+        *(path for path in (tmp_path / "bids").rglob("*") if path.is_dir()),
+    ]
+    assert {str(path): _mode(path) for path in folders} == {str(path): 0o700 for path in folders}
+    assert len(folders) == 3  # the dataset, sub-01 and beh

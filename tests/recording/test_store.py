@@ -4,6 +4,7 @@ both exports, through the one column function that LSL uses too."""
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import math
 from collections.abc import Iterator
@@ -16,7 +17,6 @@ from gazertc.recording.store import (
     RecordingError,
     RecordingStore,
     connect_read_only,
-    list_recording_infos,
 )
 from gazertc.records import (
     DetectionMethod,
@@ -31,6 +31,7 @@ from gazertc.records import (
 )
 from gazertc.server.lsl import GAZE_CHANNELS, gaze_channel_values
 from tests.real_samples import real_sample_messages
+from tests.recording.recorded import retimed, with_screen_points
 
 SESSION_ID = "0123456789abcdef0123456789abcdef"
 
@@ -131,42 +132,48 @@ def _number(text: str) -> float | None:
     return None if text in {"", "n/a"} else float(text)
 
 
-def _expected_rows(
-    messages: tuple[SampleMessage, ...], started_ns: int
-) -> list[list[float | None]]:
-    rows = []
-    for message in messages:
-        values = sample_columns(message)
-        time_s = (message.sample.timestamp_unix_ns - started_ns) / 1e9
-        rows.append([None if v is None else float(v) for v in (values[0], time_s, *values[1:])])
-    return rows
-
-
 def test_csv_bids_and_lsl_carry_the_same_columns(store: RecordingStore, tmp_path: Path) -> None:
-    messages = real_sample_messages()
-    recording_id = _record(store, messages)
+    recording_id, started = store.start(SESSION_ID, name=None, metadata={})
+    started_unix_ns = started.result(timeout=5).started_unix_ns
+    messages = with_screen_points(retimed(real_sample_messages(), started_unix_ns + 1_000_000))
+    for message in messages:
+        store.add_sample(recording_id, message, _text(message))
     store.finish(recording_id, RecordingState.SAVED).result(timeout=5)
     with connect_read_only(store.data_dir) as connection:
-        (info,) = list_recording_infos(connection)
         csv_files = export_csv(connection, recording_id, tmp_path / "csv")
         bids_files = export_bids(connection, recording_id, tmp_path / "bids")
-    expected = _expected_rows(messages, info.started_unix_ns)
+    expected: list[list[float | None]] = []
+    for message in messages:
+        values = sample_columns(message)
+        time_s = (message.sample.timestamp_unix_ns - started_unix_ns) / 1e9
+        # No screen size or distance is known: the degrees stay empty.
+        expected.append([values[0], time_s, *values[1:], None, None])
     with csv_files[0].open(encoding="utf-8") as file:
         header, *csv_rows = list(csv.reader(file))
     assert header == [column.name for column in EXPORT_SAMPLE_COLUMNS]
-    tsv_rows = [line.split("\t") for line in bids_files[0].read_text(encoding="utf-8").splitlines()]
-    sidecar = json.loads(bids_files[1].read_text(encoding="utf-8"))
-    assert sidecar["Columns"] == header
-    for exported in (csv_rows, tsv_rows):
-        got = [[_number(text) for text in row] for row in exported]
-        assert len(got) == len(expected)
-        for row, want in zip(got, expected, strict=True):
-            assert row == pytest.approx(want, abs=1e-4, nan_ok=False)
+    assert len(csv_rows) == len(expected)
+    for cells, want in zip(csv_rows, expected, strict=True):
+        assert int(cells[0]) == want[0]  # the capture time, exact
+        assert [_number(text) for text in cells] == pytest.approx(want, abs=1e-4)
+    # BIDS: the same values, timestamp and gaze first (no calibration: gaze angles as x/y).
+    physio = next(path for path in bids_files if path.name.endswith("_physio.tsv.gz"))
+    sidecar = json.loads(physio.with_name(physio.name.replace(".tsv.gz", ".json")).read_text())
+    renamed = {"timestamp": "timestamp_unix_ns", "x_coordinate": "gaze_yaw_deg",
+               "y_coordinate": "gaze_pitch_deg"}  # fmt: skip
+    order = [header.index(renamed.get(name, name)) for name in sidecar["Columns"]]
+    lines = gzip.decompress(physio.read_bytes()).decode().splitlines()
+    assert len(lines) == len(expected)
+    for line, want in zip(lines, expected, strict=True):
+        cells = line.split("\t")
+        assert int(cells[0]) == want[0]
+        assert [_number(text) for text in cells] == pytest.approx(
+            [want[i] for i in order], abs=1e-4
+        )
     # LSL: the same values minus the capture time (the LSL timestamp carries it), NaN for None.
-    assert [column.name for column in GAZE_CHANNELS] == header[2:]
+    assert [column.name for column in GAZE_CHANNELS] == header[2:-2]
     for message, want in zip(messages, expected, strict=True):
         channels = gaze_channel_values(SampleMessage.from_dict(message.to_dict()))
-        assert [None if math.isnan(v) else v for v in channels] == pytest.approx(want[2:], abs=1e-4)
+        assert [None if math.isnan(v) else v for v in channels] == pytest.approx(want[2:-2])
 
 
 def test_export_refuses_an_unknown_recording(store: RecordingStore, tmp_path: Path) -> None:

@@ -37,10 +37,32 @@ class RunningServer:
         deadline = time.monotonic() + timeout_s
         while self.session_count != count:
             if time.monotonic() > deadline:
+                states = [
+                    f"{session.state.name} ({session.close_reason})"
+                    for session in self.app[SESSIONS_KEY]
+                ]
                 raise AssertionError(
-                    f"expected {count} session(s) within {timeout_s} s, have {self.session_count}"
+                    f"expected {count} session(s) within {timeout_s} s, have "
+                    f"{self.session_count}: {states}; tasks:\n{_task_stacks()}"
                 )
             await asyncio.sleep(0.05)
+
+
+def _task_stacks() -> str:
+    """Where every task of the loop waits (what a session that does not close is stuck on)."""
+    lines: list[str] = []
+    for task in asyncio.all_tasks():
+        awaiting: object = task.get_coro()
+        chain: list[str] = []
+        while awaiting is not None:
+            frame = getattr(awaiting, "cr_frame", None) or getattr(awaiting, "gi_frame", None)
+            if frame is not None:
+                chain.append(f"{frame.f_code.co_name}:{frame.f_lineno}")
+            awaiting = getattr(awaiting, "cr_await", None) or getattr(
+                awaiting, "gi_yieldfrom", None
+            )
+        lines.append(f"  {task.get_name()}: {' -> '.join(chain) or 'done'}")
+    return "\n".join(lines)
 
 
 @contextlib.asynccontextmanager

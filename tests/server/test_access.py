@@ -44,6 +44,7 @@ SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 
 PUBLIC_ROUTES = {
     ("POST", "/offer"): "how a participant gets its session and its secret",
+    ("GET", "/ws"): "the same as /offer over a WebSocket: its first message has the secret",
     ("GET", "/health"): "load figures only, no session ids",
     ("GET", "/api/ice-servers"): "STUN/TURN servers a participant needs before its offer",
     ("GET", "/"): "the web app, or a note that it is not built",

@@ -176,7 +176,7 @@ async def test_calibration_without_screen_or_samples_fails_clearly(
 # -- the flow on its own, with generated samples ---------------------------------------------------
 
 FRAME_TIME_NS = 1_000
-"""When the flow is told a message arrived (the simulated samples carry their own times)."""
+"""When the flow is told a message without target times arrived (load, start)."""
 
 
 def _target_messages(targets: list[ScreenPoint], first_id: int = 0) -> list[dict[str, Any]]:
@@ -193,7 +193,8 @@ async def _run_procedure(
     recording: Recording,
     screen: ScreenGeometry,
 ) -> dict[str, Any]:
-    """Show each target for its share of the recording's frames, the way a client would."""
+    """Show each target for its share of the recording's frames, the way a live client would:
+    each message arrives at the capture time of the frame the server saw last."""
     assert await flow.handle({"v": 1, "type": start_type, "targets": targets}, 0, screen) is None
     per_target = len(recording.gaze_samples) // len(targets)
     for index, target in enumerate(targets):
@@ -204,13 +205,14 @@ async def _run_procedure(
             "target_id": target["id"],
             "shown_unix_ns": frames[0].timestamp_unix_ns,
         }
-        assert await flow.handle(shown, FRAME_TIME_NS, screen) is None
+        assert await flow.handle(shown, frames[0].timestamp_unix_ns, screen) is None
         for frame in frames:
             on_screen = flow.on_sample(frame)
             assert (on_screen is not None) == flow.calibrated
         done = {"v": 1, "type": "target_done", "target_id": target["id"]}
-        assert await flow.handle(done, FRAME_TIME_NS, screen) is None
-    answer = await flow.handle({"v": 1, "type": "calibration_end"}, FRAME_TIME_NS, screen)
+        assert await flow.handle(done, frames[-1].timestamp_unix_ns, screen) is None
+    end = {"v": 1, "type": "calibration_end"}
+    answer = await flow.handle(end, recording.gaze_samples[-1].timestamp_unix_ns, screen)
     assert answer is not None
     validate_message(answer)
     return answer
@@ -236,7 +238,7 @@ async def test_flow_maps_gaze_samples_once_calibrated_and_says_where_the_model_c
     sample: GazeSample = still.gaze_samples[40]
 
     flow = CalibrationFlow()
-    assert (flow.calibrated, flow.wants_samples) == (False, False)
+    assert (flow.calibrated, flow.wants_samples) == (False, True)
     assert flow.on_sample(sample) is None
 
     result = await _run_procedure(
@@ -290,7 +292,9 @@ async def test_flow_refuses_to_calibrate_or_load_without_a_screen() -> None:
     with pytest.raises(ProtocolError) as no_screen:
         await flow.handle(start, FRAME_TIME_NS, None)
     assert no_screen.value.code is ErrorCode.CALIBRATION_FAILED
-    assert not flow.wants_samples
+    with pytest.raises(ProtocolError) as not_started:
+        await flow.handle({"v": 1, "type": "target_shown", "target_id": 0}, FRAME_TIME_NS, None)
+    assert not_started.value.code is ErrorCode.CALIBRATION_OUT_OF_ORDER
     load = {"v": 1, "type": "calibration_load", "model": {"format": "gazertc.calibration/1"}}
     with pytest.raises(ProtocolError, match="screen is unknown"):
         await flow.handle(load, FRAME_TIME_NS, None)

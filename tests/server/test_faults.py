@@ -183,7 +183,7 @@ async def test_a_stop_signal_ends_the_server_quickly_and_saves_the_recordings(
             info = infos[recording_id]
             assert info.state is RecordingState.SAVED
             assert info.stopped_by is RecordingActor.SERVER
-            assert info.sample_count >= 20
+            assert info.sample_count >= 18  # frames captured before the start are not kept
             assert info.write_errors == 0
         files = export_csv(connection, recordings[0], tmp_path / "export")
     finally:

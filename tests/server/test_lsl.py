@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,6 +24,7 @@ import pytest
 from gazertc.client import Client
 from gazertc.protocol import JsonObject
 from gazertc.records import SampleMessage, oculomotor_from_dict
+from gazertc.server import lsl
 from gazertc.server.app import ServerConfig
 from gazertc.server.lsl import GAZE_CHANNELS, LslPublisher, gaze_channel_values
 from tests.server.peer import running_server
@@ -30,6 +33,10 @@ pytestmark = pytest.mark.timeout(60)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "messages"
 RESOLVE_TIMEOUT_S = 5.0
+SCREEN_CHANNELS = (
+    "screen_x_css_px", "screen_y_css_px", "screen_smoothed_x_css_px", "screen_smoothed_y_css_px",
+)  # fmt: skip
+VALIDITY_CHANNELS = ("right_eye_valid", "left_eye_valid")
 CLOCK_TOLERANCE_S = 0.002
 """The LSL/wall clock offset is measured to within microseconds; 2 ms allows for a wall clock
 slewed by NTP between the server's measurement and the test's."""
@@ -187,3 +194,84 @@ async def test_served_session_publishes_its_samples_and_events(
     assert events[0][1] == pytest.approx(
         event.timestamp_unix_ns / 1e9 + offset_s, abs=CLOCK_TOLERANCE_S
     )
+
+
+def _channel_metadata(inlet: Any) -> list[dict[str, str]]:
+    channel = inlet.info().desc().child("channels").child("channel")
+    channels = []
+    while not channel.empty():
+        channels.append(
+            {name: channel.child_value(name) for name in ("label", "unit", "description")}
+        )
+        channel = channel.next_sibling()
+    return channels
+
+
+def _screen_point_px(message: JsonObject) -> list[float]:
+    point = message.get("screen_point")
+    if point is None:  # absent (not calibrated) or null (no point on this frame)
+        return [math.nan] * 4
+    return [point[name] for name in ("x_px", "y_px", "smoothed_x_px", "smoothed_y_px")]
+
+
+def _eye_valid(eye: JsonObject | None) -> float:
+    return float(eye is not None and eye["is_open"] and eye["centre_px"] is not None)
+
+
+def test_screen_point_and_eye_validity_channels(publisher: LslPublisher) -> None:
+    session_id = uuid.uuid4().hex
+    outlets = publisher.open_session(session_id)
+    names = [
+        "sample.calibrated", "sample.calibrated_no_point", "sample.face", "sample.blink_dark",
+        "sample.no_face",
+    ]  # fmt: skip
+    sent = [json.loads((FIXTURES / f"{name}.json").read_text()) for name in names]
+    try:
+        gaze = _inlet(publisher, f"gazertc:{session_id}:gaze")
+        metadata = {channel["label"]: channel for channel in _channel_metadata(gaze)}
+        for label in SCREEN_CHANNELS:
+            assert metadata[label]["unit"] == "pixels"
+            assert "screen point" in metadata[label]["description"]
+        for label in VALIDITY_CHANNELS:
+            assert metadata[label]["unit"] == ""
+            assert "open with an iris centre" in metadata[label]["description"]
+        start_ns = time.time_ns()
+        for index, fixture in enumerate(sent):
+            message = {**fixture, "frame_id": index, "timestamp_unix_ns": start_ns + index}
+            outlets.on_sample(SampleMessage.from_dict(message), "")
+        received, _ = _pull(gaze, len(sent))
+    finally:
+        outlets.close()
+    assert len(received) == len(sent)
+    labels = [column.name for column in GAZE_CHANNELS]
+    for row, message in zip(received, sent, strict=True):
+        by_name = dict(zip(labels, row, strict=True))
+        screen = [by_name[label] for label in SCREEN_CHANNELS]
+        assert screen == pytest.approx(_screen_point_px(message), nan_ok=True)
+        validity = [by_name[label] for label in VALIDITY_CHANNELS]
+        assert validity == [_eye_valid(message["right_eye"]), _eye_valid(message["left_eye"])]
+    # The fixtures cover each case: a point, calibrated without a point, not calibrated; both
+    # eyes valid, and neither.
+    assert not math.isnan(received[0][labels.index("screen_x_css_px")])
+    assert math.isnan(received[1][labels.index("screen_x_css_px")])
+    assert math.isnan(received[2][labels.index("screen_smoothed_y_css_px")])
+    assert received[0][labels.index("right_eye_valid")] == 1.0
+    assert received[3][labels.index("left_eye_valid")] == 0.0
+
+
+def _documented_channels(text: str, pattern: str) -> list[tuple[int, str]]:
+    return [(int(index), label) for index, label in re.findall(pattern, text, re.MULTILINE)]
+
+
+def test_the_documented_layout_is_the_outlets() -> None:
+    expected = list(enumerate(column.name for column in GAZE_CHANNELS))
+    assert lsl.__doc__ is not None
+    in_docstring = _documented_channels(lsl.__doc__, r"^ {8}(\d+) +(\w+)")
+    assert in_docstring == expected
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "lsl.md").read_text(encoding="utf-8")
+    in_guide = _documented_channels(guide, r"^\| (\d+) \| `(\w+)` \|")
+    assert in_guide == expected
+    units = dict(re.findall(r"^\| \d+ \| `(\w+)` \| *(\w*) *\|", guide, re.MULTILINE))
+    for column in GAZE_CHANNELS:
+        expected_unit = {"deg": "degrees", "pixel": "pixels", None: ""}[column.units]
+        assert units[column.name] == expected_unit, column.name

@@ -29,6 +29,7 @@ from gazertc.server.tracks import (
     AnnotatedVideoTrack,
     CaptureClock,
     MarkerJitterBuffer,
+    RelayedTrackFrames,
     VideoPipeline,
     end_remote_track,
     install_marker_jitter_buffer,
@@ -175,8 +176,7 @@ async def test_overload_drops_frames_instead_of_queueing(slow_pool: WorkerPool) 
     camera = _FastCamera(frame_count=100, interval_s=0.01)  # 100 fps into a 20 fps pipeline
     pipeline = VideoPipeline(
         "s",
-        camera,
-        MediaRelay(),
+        RelayedTrackFrames(camera, MediaRelay()),
         slow_pool,
         wants_annotation=lambda: False,
         on_result=lambda processed: results.append((processed, time.time_ns())),
@@ -217,8 +217,7 @@ async def test_a_lost_worker_restarts_the_pipeline_and_the_session_goes_on(
     camera = _FastCamera(frame_count=60, interval_s=0.08, black=lambda index: index == crash_at)
     pipeline = VideoPipeline(
         "s",
-        camera,
-        MediaRelay(),
+        RelayedTrackFrames(camera, MediaRelay()),
         slow_pool,
         wants_annotation=lambda: False,
         on_result=results.append,
@@ -246,8 +245,7 @@ async def test_a_session_that_keeps_crashing_its_worker_is_given_up(slow_pool: W
     camera = _FastCamera(frame_count=10_000, interval_s=0.01, black=lambda index: True)
     pipeline = VideoPipeline(
         "s",
-        camera,
-        MediaRelay(),
+        RelayedTrackFrames(camera, MediaRelay()),
         slow_pool,
         wants_annotation=lambda: False,
         on_result=lambda processed: None,
@@ -269,8 +267,7 @@ async def test_a_pipeline_whose_track_never_started_leaves_no_reader_behind(
     never_started = RemoteStreamTrack(kind="video")
     pipeline = VideoPipeline(
         "s",
-        never_started,
-        relay,
+        RelayedTrackFrames(never_started, relay),
         slow_pool,
         wants_annotation=lambda: False,
         on_result=lambda processed: None,

@@ -2,21 +2,28 @@
 // AppController's session listener, runs the procedure state machine (procedure.ts), sends its
 // messages, and writes what happens into its own small store (state.ts).
 
-import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../protocol/messages';
-import type { SampleMessage, Screen } from '../protocol/types.gen';
-import { protocolValidator, type ProtocolValidator } from '../protocol/validate';
+import {
+  PROTOCOL_VERSION,
+  protocolValidator,
+  type ClientMessage,
+  type ServerMessage,
+  type SampleMessage,
+  type Screen,
+  type ProtocolValidator,
+} from 'gazertc-client/protocol';
 import type { SessionListener } from '../rtc/controller';
 import type { Store } from '../store/store';
 import type { ScreenPx } from './chart';
-import { calibrationTargets, validationTargets } from './layout';
 import {
+  calibrationTargets,
+  validationTargets,
   SETTLE_MS,
   advance,
   collectingEndsAtMs,
   type ProcedureEvent,
   type ProcedureKind,
   type ProcedureOutput,
-} from './procedure';
+} from 'gazertc-client/calibration';
 import { sameScreen, screenGeometry, type ViewportReading } from './screen';
 import type { CalibrationState } from './state';
 import {

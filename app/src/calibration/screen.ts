@@ -2,7 +2,7 @@
 // the targets and of `screen_point`), the device pixel ratio, and the physical size when the
 // user measured it with the card check. Pure functions; the browser values come in as arguments.
 
-import type { Screen } from '../protocol/types.gen';
+import type { Screen } from 'gazertc-client/protocol';
 
 /** ISO/IEC 7810 ID-1 (a credit card): 85.60 mm x 53.98 mm. */
 export const CARD_WIDTH_MM = 85.6;

@@ -5,9 +5,9 @@ import type {
   CalibrationResultMessage,
   Screen,
   ValidationResultMessage,
-} from '../protocol/types.gen';
+} from 'gazertc-client/protocol';
 import type { ScreenPx } from './chart';
-import { IDLE, type ProcedureState } from './procedure';
+import { IDLE, type ProcedureState } from 'gazertc-client/calibration';
 import { DEFAULT_SETTINGS, type CalibrationSettings, type SavedCalibration } from './storage';
 
 /**

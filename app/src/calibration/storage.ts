@@ -2,10 +2,8 @@
 // checked (against the protocol schema for the model): storage is user-editable and may hold
 // data of an older app.
 
-import type { CalibrationModel, Screen } from '../protocol/types.gen';
-import type { ProtocolValidator } from '../protocol/validate';
-import { isTargetCount, type TargetCount } from './layout';
-import type { AdvanceMode } from './procedure';
+import type { CalibrationModel, Screen, ProtocolValidator } from 'gazertc-client/protocol';
+import { isTargetCount, type TargetCount, type AdvanceMode } from 'gazertc-client/calibration';
 
 export const SAVED_CALIBRATION_KEY = 'gazertc.calibration.v1';
 export const SETTINGS_KEY = 'gazertc.calibration-settings.v1';

@@ -1,5 +1,9 @@
 import { useId } from 'react';
-import { REQUESTED_FRAME_RATE_FPS, REQUESTED_HEIGHT_PX, REQUESTED_WIDTH_PX } from '../rtc/camera';
+import {
+  REQUESTED_FRAME_RATE_FPS,
+  REQUESTED_HEIGHT_PX,
+  REQUESTED_WIDTH_PX,
+} from 'gazertc-client/rtc';
 import { useAppState, useController } from '../store/react';
 import { MirrorToggle } from './MirrorToggle';
 

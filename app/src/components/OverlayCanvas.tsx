@@ -6,7 +6,7 @@ import {
   overlayShapes,
   type OverlayShapes,
 } from '../overlay/geometry';
-import type { SampleMessage } from '../protocol/types.gen';
+import type { SampleMessage } from 'gazertc-client/protocol';
 import { useAppStore } from '../store/react';
 
 /**

@@ -1,6 +1,9 @@
 import { useEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
-import { PROTOCOL_VERSION } from '../protocol/messages';
-import type { RecordingInfo, RecordingMessage } from '../protocol/types.gen';
+import {
+  PROTOCOL_VERSION,
+  type RecordingInfo,
+  type RecordingMessage,
+} from 'gazertc-client/protocol';
 import {
   recordingNoticeExpired,
   recordingRuns,

@@ -1,16 +1,16 @@
 // The monitor API over HTTP (docs/protocol.md, "Monitor"): every request carries the token in
 // an Authorization header, and every answer is checked against the protocol schema.
 
-import type {
-  DefinitionName,
-  Definitions,
-  EventRequest,
-  MonitorEvent,
-  MonitorRecordingInfo,
-  MonitorSessionList,
-  RecordingRequest,
-} from '../protocol/types.gen';
-import { protocolValidator } from '../protocol/validate';
+import {
+  protocolValidator,
+  type DefinitionName,
+  type Definitions,
+  type EventRequest,
+  type MonitorEvent,
+  type MonitorRecordingInfo,
+  type MonitorSessionList,
+  type RecordingRequest,
+} from 'gazertc-client/protocol';
 
 /**
  * Why a monitor request failed: `unauthorized` (no or wrong token), `unreachable` (no answer),

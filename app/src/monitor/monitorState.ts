@@ -1,6 +1,6 @@
 // The monitor page's state and its pure transitions (no I/O: MonitorController does that).
 
-import type { MonitorSession, MonitorSessionList } from '../protocol/types.gen';
+import type { MonitorSession, MonitorSessionList } from 'gazertc-client/protocol';
 import type { MonitorError } from './api';
 
 /**

@@ -4,7 +4,7 @@
 // Calibrated sessions draw their screen points scaled into the box (the box stands for their
 // screen); others draw the gaze direction, the box spanning ±ANGLE_RANGE_DEG of yaw.
 
-import type { MonitorTracePoint } from '../protocol/types.gen';
+import type { MonitorTracePoint } from 'gazertc-client/protocol';
 
 /** Half the box's width in degrees of yaw: a screen seen from 60 cm spans about ±25°. */
 export const ANGLE_RANGE_DEG = 30;

@@ -1,7 +1,7 @@
 // Paints overlay shapes onto a 2D canvas. Shapes come in frame pixels; strokes keep a constant
 // on-screen width whatever the video's size, with a dark halo so they read on any background.
 
-import type { PointPx } from '../protocol/types.gen';
+import type { PointPx } from 'gazertc-client/protocol';
 import { applyTransform, type OverlayShapes, type Segment } from './geometry';
 
 export const OVERLAY_COLOURS = {

@@ -2,7 +2,7 @@
 // frame pixels, and from frame pixels to the pixels of the element the video is shown in.
 // Pure functions; src/overlay/draw.ts paints the result.
 
-import type { HeadPose, PointPx, SampleMessage, Vector3 } from '../protocol/types.gen';
+import type { HeadPose, PointPx, SampleMessage, Vector3 } from 'gazertc-client/protocol';
 
 /**
  * The server's assumed horizontal field of view for an uncalibrated webcam

@@ -6,8 +6,8 @@ import {
   type ClientMessage,
   type ClockEstimate,
   type ServerMessage,
-} from '../protocol/messages';
-import type { ConfigOptions } from '../protocol/types.gen';
+  type ConfigOptions,
+} from 'gazertc-client/protocol';
 import {
   attemptStarted,
   cameraDevicesChanged,
@@ -36,9 +36,12 @@ import {
   describeCameraError,
   grantedVideo,
   videoConstraints,
-} from './camera';
-import { openPeer, type GazePeer, type PeerOptions } from './peer';
-import { ReconnectingSession, type BackoffPolicy } from './reconnect';
+  openPeer,
+  ReconnectingSession,
+  type GazePeer,
+  type PeerOptions,
+  type BackoffPolicy,
+} from 'gazertc-client/rtc';
 
 /** Distinct protocol warnings logged per page; past this, a broken server would flood the console. */
 const MAX_DISTINCT_WARNINGS = 20;

@@ -1,39 +1,25 @@
 // The app's state and its transitions: pure functions (state, event) -> state, so they can be
 // tested without a browser. The controller (src/rtc/controller.ts) applies them to the store.
 
-import type { ServerMessage } from '../protocol/messages';
 import type {
+  ServerMessage,
   ErrorMessage,
   OutputMode,
   RecordingInfo,
   SampleMessage,
   StatusMessage,
-} from '../protocol/types.gen';
+} from 'gazertc-client/protocol';
+import type { CameraDevice, CameraProblem, GrantedVideo } from 'gazertc-client/rtc';
 
 export type CameraStatus = 'off' | 'requesting' | 'on' | 'failed';
 
-export type CameraProblemKind =
-  'denied' | 'absent' | 'busy' | 'insecure' | 'unsupported' | 'ended' | 'other';
-
-export interface CameraProblem {
-  kind: CameraProblemKind;
-  /** What happened and what to do, in plain words. */
-  message: string;
-}
-
-export interface CameraDevice {
-  deviceId: string;
-  label: string;
-}
-
-/** What the browser actually gave, which may differ from what was asked for. */
-export interface GrantedVideo {
-  widthPx: number;
-  heightPx: number;
-  frameRateFps: number | null;
-  label: string;
-  deviceId: string | null;
-}
+/** The camera's records belong to the library's camera module; the app's state uses them. */
+export type {
+  CameraDevice,
+  CameraProblem,
+  CameraProblemKind,
+  GrantedVideo,
+} from 'gazertc-client/rtc';
 
 export interface CameraState {
   status: CameraStatus;

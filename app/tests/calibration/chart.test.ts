@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chartLayout } from '../../src/calibration/chart';
-import type { ValidationResultMessage } from '../../src/protocol/types.gen';
+import type { ValidationResultMessage } from 'gazertc-client/protocol';
 import { fixture } from '../fixtures';
 
 describe('result chart geometry', () => {

@@ -1,16 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CalibrationController } from '../../src/calibration/controller';
 import { FakeSession, MemoryStorage } from './fakes';
-import { SETTLE_MS } from '../../src/calibration/procedure';
+import { SETTLE_MS } from 'gazertc-client/calibration';
 import { initialCalibrationState, type CalibrationState } from '../../src/calibration/state';
 import { DEFAULT_SETTINGS, SAVED_CALIBRATION_KEY } from '../../src/calibration/storage';
-import type { ServerMessage } from '../../src/protocol/messages';
-import type {
-  CalibrationResultMessage,
-  SampleMessage,
-  ValidationResultMessage,
-} from '../../src/protocol/types.gen';
-import { createValidator } from '../../src/protocol/validate';
+import {
+  createValidator,
+  type ServerMessage,
+  type CalibrationResultMessage,
+  type SampleMessage,
+  type ValidationResultMessage,
+} from 'gazertc-client/protocol';
 import { createStore, type Store } from '../../src/store/store';
 import { fixture } from '../fixtures';
 

@@ -2,8 +2,12 @@
 
 import type { SessionLink } from '../../src/calibration/controller';
 import type { KeyValueStorage } from '../../src/calibration/storage';
-import type { ClientMessage, ServerMessage } from '../../src/protocol/messages';
-import { createValidator, type ProtocolValidator } from '../../src/protocol/validate';
+import {
+  createValidator,
+  type ClientMessage,
+  type ServerMessage,
+  type ProtocolValidator,
+} from 'gazertc-client/protocol';
 import type { SessionListener } from '../../src/rtc/controller';
 
 const validator: ProtocolValidator = createValidator();

@@ -13,7 +13,7 @@ import {
   saveSettings,
   SETTINGS_KEY,
 } from '../../src/calibration/storage';
-import { createValidator } from '../../src/protocol/validate';
+import { createValidator } from 'gazertc-client/protocol';
 
 const validator = createValidator();
 

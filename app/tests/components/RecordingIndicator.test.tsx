@@ -8,8 +8,12 @@ import {
   formatElapsed,
   recordingHeadline,
 } from '../../src/components/RecordingIndicator';
-import { encodeClientMessage, type ClientMessage } from '../../src/protocol/messages';
-import type { RecordingInfo, RecordingStatusMessage } from '../../src/protocol/types.gen';
+import {
+  encodeClientMessage,
+  type ClientMessage,
+  type RecordingInfo,
+  type RecordingStatusMessage,
+} from 'gazertc-client/protocol';
 import {
   INITIAL_STATE,
   connectRequested,

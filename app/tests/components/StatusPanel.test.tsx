@@ -2,7 +2,7 @@
 import { act, cleanup, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StatusPanel } from '../../src/components/StatusPanel';
-import type { SampleMessage, StatusMessage } from '../../src/protocol/types.gen';
+import type { SampleMessage, StatusMessage } from 'gazertc-client/protocol';
 import {
   INITIAL_STATE,
   connectRequested,

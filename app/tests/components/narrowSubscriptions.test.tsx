@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { act, cleanup } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SampleMessage } from '../../src/protocol/types.gen';
+import type { SampleMessage } from 'gazertc-client/protocol';
 import { INITIAL_STATE, connectRequested, serverMessageReceived } from '../../src/store/appState';
 import { useAppState } from '../../src/store/react';
 import { fixture } from '../fixtures';

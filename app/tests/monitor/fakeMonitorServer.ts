@@ -1,11 +1,7 @@
 // A stand-in for the server's monitor API with the real HTTP interface (fetch): it checks the
 // bearer token, answers the schema's bodies and records what it was asked.
 
-import type {
-  MonitorSession,
-  MonitorSessionList,
-  RecordingRequest,
-} from '../../src/protocol/types.gen';
+import type { MonitorSession, MonitorSessionList, RecordingRequest } from 'gazertc-client/protocol';
 import { fixture } from '../fixtures';
 
 export interface SeenRequest {

@@ -7,7 +7,7 @@ import {
   screenPosition,
   traceGeometry,
 } from '../../src/monitor/traceGeometry';
-import type { MonitorSessionList, MonitorTracePoint } from '../../src/protocol/types.gen';
+import type { MonitorSessionList, MonitorTracePoint } from 'gazertc-client/protocol';
 import { fixture } from '../fixtures';
 
 const BOX = { width: 160, height: 100 };

@@ -10,7 +10,7 @@ import {
   project,
   rotationMatrix,
 } from '../../src/overlay/geometry';
-import type { HeadPose, SampleMessage } from '../../src/protocol/types.gen';
+import type { HeadPose, SampleMessage } from 'gazertc-client/protocol';
 import { fixture } from '../fixtures';
 
 const sampleWithFace = fixture('sample.face.json') as SampleMessage;

@@ -1,6 +1,6 @@
 // AppController's session listener and send(): what the calibration feature builds on.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ServerMessage } from '../../src/protocol/messages';
+import type { ServerMessage } from 'gazertc-client/protocol';
 import { AppController } from '../../src/rtc/controller';
 import { INITIAL_STATE } from '../../src/store/appState';
 import { createStore } from '../../src/store/store';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { ServerMessage } from '../../src/protocol/messages';
 import type {
+  ServerMessage,
   ErrorMessage,
   RecordingStatusMessage,
   SampleMessage,
-} from '../../src/protocol/types.gen';
+} from 'gazertc-client/protocol';
 import {
   INITIAL_STATE,
   attemptStarted,

@@ -10,6 +10,7 @@ store.
 """
 
 from gazertc.client._core import Client, MessageListener, RecordListener, ServerRecord
+from gazertc.client._waiting import Stream
 from gazertc.client.discovery import discover_one_server, discover_one_server_async
 from gazertc.client.records import ClientError, ServerError, TimeOffsetEstimate, VideoFrame
 from gazertc.protocol import OutputMode
@@ -42,6 +43,7 @@ __all__ = [
     "ServerRecord",
     "StatusReport",
     "StoredEvent",
+    "Stream",
     "TimeOffsetEstimate",
     "VideoFrame",
     "discover_one_server",

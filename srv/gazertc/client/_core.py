@@ -20,6 +20,7 @@ import collections
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -35,7 +36,14 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 import gazertc
 from gazertc import protocol
 from gazertc.client._inbound import Answer, ServerMessageReader, ServerRecord
-from gazertc.client._waiting import Newest, fail_first, resolve_first
+from gazertc.client._matching import FrameSampleMatcher
+from gazertc.client._waiting import (
+    DEFAULT_SAMPLE_BACKLOG,
+    Newest,
+    Stream,
+    fail_first,
+    resolve_first,
+)
 from gazertc.client.records import ClientError, ServerError, TimeOffsetEstimate, VideoFrame
 from gazertc.protocol import JsonObject, OutputMode, ProtocolError
 from gazertc.records import (
@@ -65,8 +73,6 @@ RecordListener = Callable[[ServerRecord], None]
 status, typed."""
 
 DEFAULT_TIMEOUT_S: Final = 10.0
-MATCH_HISTORY: Final = 300
-"""Samples kept for matching returned video frames: ten seconds at 30 fps."""
 CLOSED_MESSAGE: Final = "the client is closed"
 """The message of the :class:`ClientError` raised by requests on (or during) :meth:`close`."""
 
@@ -89,7 +95,8 @@ class Client:
 
     Incoming streams (samples, status reports, fixations and saccades, recording statuses)
     each keep only their newest item: ``receive_*`` returns the newest one not yet received,
-    so it is never stale.
+    so it is never stale. To read every sample in order instead, iterate over
+    :meth:`gaze_samples`.
 
     :attr:`session_secret` is this session's credential for the server's
     ``/api/sessions/{session_id}/...`` routes (``Authorization: Bearer <secret>``); the server
@@ -147,11 +154,9 @@ class Client:
         self._status: Newest[StatusReport] = Newest()
         self._oculomotor: Newest[FixationEvent | SaccadeEvent] = Newest()
         self._recording_statuses: Newest[RecordingInfo] = Newest()
-        self._samples_by_pts: collections.OrderedDict[int, tuple[GazeSample, int]] = (
-            collections.OrderedDict()
-        )
-        self._pts_shift_votes: collections.Counter[int] = collections.Counter()
-        self._last_sample_pts: int | None = None
+        # Weak: a stream its reader dropped (a loop left with break) stops being filled.
+        self._sample_streams: weakref.WeakSet[Stream[SampleMessage]] = weakref.WeakSet()
+        self._frame_matcher = FrameSampleMatcher()
         self._reader: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -295,6 +300,8 @@ class Client:
         )
         for stream in streams:
             stream.close()
+        for sample_stream in list(self._sample_streams):
+            sample_stream.close()
         futures: list[asyncio.Future[Any]] = [
             *self._pending_events,
             *self._pending_recording,
@@ -338,7 +345,7 @@ class Client:
     ) -> None:
         message_type = message["type"]
         if isinstance(record, SampleMessage):
-            self._on_sample(record, arrived_unix_ns)
+            self._on_sample(record)
         elif isinstance(record, StatusReport):
             self._status.put(record)
         elif isinstance(record, FixationEvent | SaccadeEvent):
@@ -370,15 +377,13 @@ class Client:
             except Exception:
                 logger.exception("a message listener failed on a %s message", message_type)
 
-    def _on_sample(self, message: SampleMessage, arrived_unix_ns: int) -> None:
+    def _on_sample(self, message: SampleMessage) -> None:
         self._latest_sample = message
         self._gaze_samples.put(message)
         self._sample_messages.put(message)
-        pts = message.timing.pts_90khz
-        self._samples_by_pts[pts] = (message.sample, arrived_unix_ns)
-        self._last_sample_pts = pts
-        while len(self._samples_by_pts) > MATCH_HISTORY:
-            self._samples_by_pts.popitem(last=False)
+        for stream in list(self._sample_streams):
+            stream.put(message)
+        self._frame_matcher.add_sample(message)
 
     def _on_error(self, message: JsonObject) -> None:
         failure = ServerError(message["code"], message["message"])
@@ -400,16 +405,7 @@ class Client:
                 assert isinstance(frame, av.VideoFrame)
                 arrived_unix_ns = time.time_ns()
                 pts = int(frame.pts or 0)
-                # Returned frames count their pts from the first one returned; the samples from
-                # the first frame sent. The frame's own sample arrives just before it, so the
-                # most common (latest sample pts - frame pts) is the shift between the two.
-                if self._last_sample_pts is not None:
-                    self._pts_shift_votes[self._last_sample_pts - pts] += 1
-                sample: GazeSample | None = None
-                if self._pts_shift_votes:
-                    shift = self._pts_shift_votes.most_common(1)[0][0]
-                    matched = self._samples_by_pts.get(pts + shift)
-                    sample = None if matched is None else matched[0]
+                sample = self._frame_matcher.match_frame(pts)
                 video_frame = VideoFrame(
                     np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8),
                     pts,
@@ -441,6 +437,30 @@ class Client:
         frame's timing and, once the session is calibrated, its point on the screen. (A stream
         of its own: it does not consume what :meth:`receive_gaze_sample` returns.)"""
         return await self._sample_messages.take(timeout_seconds)
+
+    def gaze_samples(self, *, capacity: int = DEFAULT_SAMPLE_BACKLOG) -> Stream[SampleMessage]:
+        """Every ``sample`` message from this call on, in order, none skipped (where
+        :meth:`receive_gaze_sample` gives only the newest)::
+
+            async for message in client.gaze_samples():
+                print(message.timing.frame_id, message.sample.gaze, message.screen_point)
+
+        Each call makes a stream of its own, filled from the moment it is made: make it before
+        awaiting anything else, so that no sample slips by. Up to ``capacity`` samples wait for
+        a slow reader; past that the oldest are dropped and counted in the stream's
+        ``dropped`` (a ``frame_id`` that jumps also shows frames the server itself dropped).
+        The iteration ends when the client closes (at once for a closed client); a stream no
+        longer referenced stops being filled, and ``stream.close()`` ends one early.
+
+        Raises:
+            ValueError: ``capacity`` is below 1.
+        """
+        stream: Stream[SampleMessage] = Stream(capacity)
+        if self._closed:
+            stream.close()
+        else:
+            self._sample_streams.add(stream)
+        return stream
 
     async def receive_status(self, timeout_seconds: float | None = None) -> StatusReport | None:
         """The newest ``status`` report not yet received (the server sends one a second by

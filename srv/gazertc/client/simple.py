@@ -10,6 +10,13 @@ slot per stream holding only the newest item, so ``receive_*`` never returns sta
         sample = client.receive_gaze_sample(timeout_seconds=1.0)
         client.recording_stop_and_save()
 
+Samples also land, in order, in a bounded backlog that :meth:`Client.receive_gaze_samples`
+empties: every sample since the previous call, for a caller that must not miss any::
+
+    while running:
+        for message in client.receive_gaze_samples(timeout_seconds=1.0):
+            log(message.timing.frame_id, message.sample.gaze, message.screen_point)
+
 :meth:`Client.close` may be called from any thread and wakes every other thread waiting on the
 client at once: ``receive_*`` returns ``None``; calls waiting for the server's answer raise
 ``ClientError("the client is closed")``, as do calls made after it.
@@ -18,6 +25,7 @@ client at once: ``receive_*`` returns ``None``; calls waiting for the server's a
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import threading
@@ -30,6 +38,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from gazertc.client._core import CLOSED_MESSAGE, ServerRecord
 from gazertc.client._core import Client as AsyncClient
+from gazertc.client._waiting import DEFAULT_SAMPLE_BACKLOG
 from gazertc.client.records import ClientError, TimeOffsetEstimate, VideoFrame
 from gazertc.protocol import OutputMode
 from gazertc.records import (
@@ -76,12 +85,57 @@ class _Latest(Generic[T]):
         return item
 
 
+class _Backlog(Generic[T]):
+    """Every item of a stream in order, up to ``capacity`` waiting (thread-safe); beyond that
+    the oldest are dropped and counted in :attr:`dropped`."""
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError(f"a backlog keeps at least 1 item, not {capacity}")
+        self._items: collections.deque[T] = collections.deque(maxlen=capacity)
+        self._dropped = 0
+        self._closed = False
+        self._changed = threading.Condition()
+
+    @property
+    def dropped(self) -> int:
+        with self._changed:
+            return self._dropped
+
+    def put(self, item: T) -> None:
+        with self._changed:
+            if self._closed:
+                return
+            if len(self._items) == self._items.maxlen:
+                self._dropped += 1  # the deque drops its oldest item on append
+            self._items.append(item)
+            self._changed.notify_all()
+
+    def close(self) -> None:
+        """Wake every reader; from now on :meth:`take_all` returns ``[]`` at once."""
+        with self._changed:
+            self._closed = True
+            self._items.clear()
+            self._changed.notify_all()
+
+    def take_all(self, timeout_seconds: float | None) -> list[T]:
+        with self._changed:
+            self._changed.wait_for(lambda: bool(self._items) or self._closed, timeout_seconds)
+            items = list(self._items)
+            self._items.clear()
+        return items
+
+
 class Client:
     """A blocking session with a gazertc server (see :class:`gazertc.client.Client` for the
     arguments). Connects on construction; use it as a context manager, or call :meth:`close`.
 
+    ``sample_backlog``: how many samples :meth:`receive_gaze_samples` keeps for a caller that
+    falls behind (the default is one minute at 30 fps, about 13 MB).
+
     Raises:
         ClientError: the connection could not be made (the background thread is stopped).
+        ValueError: ``sample_backlog`` is below 1.
     """
 
     def __init__(
@@ -94,7 +148,10 @@ class Client:
         video_options: dict[str, str] | None = None,
         loop_video: bool = False,
         connect_timeout_seconds: float = DEFAULT_TIMEOUT_S,
+        sample_backlog: int = DEFAULT_SAMPLE_BACKLOG,
     ) -> None:
+        # Before the loop thread starts: a refused argument leaves nothing running.
+        self._sample_backlog: _Backlog[SampleMessage] = _Backlog(sample_backlog)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="gazertc-client", daemon=True
@@ -168,6 +225,7 @@ class Client:
                 return
             self._closed = True
         for stream in (
+            self._sample_backlog,
             self._gaze_samples,
             self._sample_messages,
             self._status,
@@ -222,6 +280,7 @@ class Client:
         if isinstance(record, SampleMessage):
             self._gaze_samples.put(record.sample)
             self._sample_messages.put(record)
+            self._sample_backlog.put(record)
         elif isinstance(record, StatusReport):
             self._status.put(record)
         elif isinstance(record, RecordingInfo):
@@ -245,6 +304,25 @@ class Client:
         frame's timing and, once the session is calibrated, its point on the screen. (A stream
         of its own: it does not consume what :meth:`receive_gaze_sample` returns.)"""
         return self._sample_messages.take(timeout_seconds)
+
+    def receive_gaze_samples(self, timeout_seconds: float | None = None) -> list[SampleMessage]:
+        """Every ``sample`` message received since the previous call (since the connection, at
+        the first), oldest first; waits up to ``timeout_seconds`` (``None``: forever) while there
+        is none. ``[]`` on timeout or once the client is closed.
+
+        Independent of :meth:`receive_gaze_sample` and :meth:`receive_sample_message` (they do
+        not take samples from it, nor it from them). It keeps up to ``sample_backlog`` samples;
+        a caller that falls further behind loses the oldest, counted in
+        :attr:`dropped_gaze_samples` (a ``frame_id`` that jumps also shows frames the server
+        itself dropped).
+        """
+        return self._sample_backlog.take_all(timeout_seconds)
+
+    @property
+    def dropped_gaze_samples(self) -> int:
+        """Samples :meth:`receive_gaze_samples` lost because the caller fell more than
+        ``sample_backlog`` samples behind, since the connection."""
+        return self._sample_backlog.dropped
 
     def receive_status(self, timeout_seconds: float | None = None) -> StatusReport | None:
         """The newest ``status`` report not yet received, or ``None`` on timeout or once the

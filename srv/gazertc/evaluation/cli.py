@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from pathlib import Path
@@ -21,6 +22,14 @@ from gazertc.evaluation.gaze_common import (
     GazeDatasetName,
     still_estimator,
 )
+from gazertc.evaluation.gazecapture import (
+    DEFAULT_K_DOTS,
+    DEFAULT_MAX_FRAMES_PER_DOT,
+    GazeCaptureEvaluation,
+    GazeCaptureRecordingResult,
+    evaluate_gazecapture,
+)
+from gazertc.evaluation.gazecapture_layout import load_gazecapture
 from gazertc.evaluation.mpiifacegaze import (
     MpiiEvaluation,
     MpiiPersonResult,
@@ -30,7 +39,7 @@ from gazertc.evaluation.mpiifacegaze import (
 from gazertc.evaluation.tables import Cell, format_table
 from gazertc.progress import Progress, counting
 
-__all__ = ["add_arguments", "columbia_tables", "mpii_tables", "run"]
+__all__ = ["add_arguments", "columbia_tables", "gazecapture_tables", "mpii_tables", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dataset",
         required=True,
         choices=[name.value for name in GazeDatasetName],
-        help="which data set PATH holds (in its original layout)",
+        help=(
+            "which data set PATH holds (in its original layout; GazeCapture also as its "
+            "prepareDataset.py writes it)"
+        ),
     )
     parser.add_argument("path", type=Path, help="the data set's folder")
     parser.add_argument(
@@ -57,6 +69,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help="MPIIFaceGaze: evaluate a random subset of each person's images (default: all)",
+    )
+    parser.add_argument(
+        "--k-dots",
+        type=int,
+        default=DEFAULT_K_DOTS,
+        help=f"GazeCapture: calibration dots per recording (default {DEFAULT_K_DOTS})",
+    )
+    parser.add_argument(
+        "--max-recordings",
+        type=int,
+        default=None,
+        help="GazeCapture: evaluate this many recordings, drawn at random (default: all)",
+    )
+    parser.add_argument(
+        "--max-frames-per-dot",
+        type=int,
+        default=DEFAULT_MAX_FRAMES_PER_DOT,
+        help=(
+            "GazeCapture: frames per dot run through the pipeline, drawn at random "
+            f"(default {DEFAULT_MAX_FRAMES_PER_DOT})"
+        ),
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="GazeCapture: print one JSON summary object instead of the tables",
     )
 
 
@@ -176,6 +214,100 @@ def columbia_tables(evaluation: ColumbiaEvaluation) -> str:
     return "\n".join([format_table("Columbia Gaze", COLUMBIA_HEADERS, rows), *notes])
 
 
+GAZECAPTURE_HEADERS = (
+    "recording",
+    "split",
+    "frames",
+    "no image",
+    "no face",
+    "no gaze",
+    "dots",
+    "usable dots",
+    "scored",
+    "calibrated mean cm",
+    "baseline mean cm",
+    "loo scored",
+    "loo calibrated mean cm",
+    "loo baseline mean cm",
+)
+
+
+def _gazecapture_row(result: GazeCaptureRecordingResult) -> list[Cell]:
+    return [
+        result.recording_id,
+        result.split,
+        result.frames,
+        result.images_missing,
+        result.faces_missed,
+        result.gaze_unknown,
+        result.dots,
+        result.usable_dots,
+        len(result.few_shot),
+        result.calibrated_error_cm_mean,
+        result.baseline_error_cm_mean,
+        len(result.leave_one_out),
+        result.loo_calibrated_error_cm_mean,
+        result.loo_baseline_error_cm_mean,
+    ]
+
+
+def gazecapture_tables(evaluation: GazeCaptureEvaluation) -> str:
+    """The GazeCapture report: one row per recording and a pooled row, then notes."""
+    rows = [_gazecapture_row(r) for r in [*evaluation.recordings, evaluation.pooled]]
+    frames_per_dot = evaluation.max_frames_per_dot or "all"
+    title = (
+        f"GazeCapture ({evaluation.layout.value} layout): {evaluation.k_dots} calibration dots "
+        f"per recording (seed {evaluation.seed}), up to {frames_per_dot} frames per dot"
+    )
+    notes = [
+        "",
+        "Measured: per recording, gazertc's screen calibration is fitted on the frames of "
+        f"{evaluation.k_dots} dots drawn at random and scored on the frames of the other dots "
+        "(scored, calibrated); loo: each dot scored by a calibration on all the recording's "
+        "other dots. Error: distance between the predicted and the true dot position, cm, in "
+        "the camera's plane. Baseline: predicting the mean calibration dot position for every "
+        "frame (no information from the face); calibrated near baseline means the gaze told "
+        "next to nothing. The 'all' row pools every scored frame.",
+    ]
+    for r in evaluation.recordings:
+        if r.few_shot_skipped_reason is not None:
+            notes.append(f"{r.recording_id} not scored: {r.few_shot_skipped_reason}")
+        if r.leave_one_out_skipped_reason is not None:
+            notes.append(f"{r.recording_id} loo not scored: {r.leave_one_out_skipped_reason}")
+        if r.failed_folds:
+            notes.append(f"{r.recording_id}: {r.failed_folds} loo calibrations failed")
+    notes.extend(
+        f"{recording_id} skipped: {reason}"
+        for recording_id, reason in evaluation.skipped_recordings
+    )
+    return "\n".join([format_table(title, GAZECAPTURE_HEADERS, rows), *notes])
+
+
+def _run_gazecapture(args: argparse.Namespace) -> str:
+    for option in ("max_recordings", "max_frames_per_dot"):
+        value = getattr(args, option)
+        if value is not None and value < 1:
+            raise InputError(f"--{option.replace('_', '-')} must be at least 1, got {value}")
+    dataset = load_gazecapture(args.path, max_recordings=args.max_recordings, seed=args.seed)
+    limit = args.max_frames_per_dot
+    total = sum(
+        min(limit, len(frames)) if limit is not None else len(frames)
+        for recording in dataset.recordings
+        for frames in recording.dots().values()
+    )
+    with Progress("evaluate gazecapture", total, "frames") as progress:
+        evaluation = evaluate_gazecapture(
+            dataset,
+            counting(still_estimator(), progress),
+            k_dots=args.k_dots,
+            seed=args.seed,
+            max_frames_per_dot=limit,
+        )
+    if args.json:
+        return json.dumps(evaluation.to_dict(), indent=2)
+    return gazecapture_tables(evaluation)
+
+
 def run(args: argparse.Namespace) -> int:
     """Evaluate the pipeline on the data set and print the report. Returns the exit status.
 
@@ -185,6 +317,11 @@ def run(args: argparse.Namespace) -> int:
     """
     path: Path = args.path
     dataset = GazeDatasetName(args.dataset)
+    if dataset is GazeDatasetName.GAZECAPTURE:
+        print(_run_gazecapture(args), file=sys.stdout)
+        return 0
+    if args.json:
+        raise InputError("--json is only available with --dataset gazecapture")
     if args.max_images_per_person is not None and args.max_images_per_person < 1:
         raise InputError(
             f"--max-images-per-person must be at least 1, got {args.max_images_per_person}"

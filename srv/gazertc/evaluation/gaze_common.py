@@ -2,7 +2,8 @@
 
 Each data set with ground truth has a module of its own beside this one, which reads it in its
 original layout and runs its protocol (:mod:`gazertc.evaluation.mpiifacegaze`,
-:mod:`gazertc.evaluation.columbia`). What more than one of them needs lives here, and so does
+:mod:`gazertc.evaluation.columbia`, :mod:`gazertc.evaluation.gazecapture`). What more than one
+of them needs lives here, and so does
 what any protocol that calibrates on screen targets needs (:data:`DEFAULT_CALIBRATION_SAMPLES`,
 :func:`has_calibration_features`). No data set is shipped or downloaded: a user points a loader
 at their own copy, unpacked as published. Every figure these modules produce is measured on that
@@ -48,6 +49,7 @@ class GazeDatasetName(StrEnum):
 
     MPIIFACEGAZE = "mpiifacegaze"
     COLUMBIA = "columbia"
+    GAZECAPTURE = "gazecapture"
 
 
 DEFAULT_CALIBRATION_SAMPLES: Final = 16

@@ -24,6 +24,7 @@ from gazertc.errors import GazertcError
 
 if TYPE_CHECKING:
     from gazertc.records import (
+        GazeTrackingFields,
         OculomotorEvent,
         RecordingInfo,
         ScreenGaze,
@@ -87,6 +88,7 @@ class ErrorCode(StrEnum):
     MISDIRECTED_REQUEST = "misdirected_request"
     RATE_LIMITED = "rate_limited"
     RECORDING_WRITE_FAILED = "recording_write_failed"
+    INVALID_FRAME = "invalid_frame"
 
 
 CALIBRATION_CLIENT_MESSAGE_TYPES: Final = frozenset(
@@ -109,6 +111,7 @@ CLIENT_MESSAGE_TYPES: Final = (
 
 SERVER_MESSAGE_TYPES: Final = frozenset(
     {
+        "session",
         "config",
         "sample",
         "status",
@@ -466,6 +469,27 @@ def sample_text(
     return f'{message_json[:-1]},"screen_point":{point}}}'
 
 
+def sample_text_with_gaze_tracking(message_json: str, fields: GazeTrackingFields) -> str:
+    """The text of a ``sample`` message (as :func:`sample_text` gives it) with its
+    ``gaze_tracking`` object added: the encoding of the complete
+    :class:`~gazertc.records.SampleMessage` that carries ``fields``."""
+    if not message_json.endswith("}"):
+        raise ValueError("message_json is not an encoded JSON object")
+    return f'{message_json[:-1]},"gaze_tracking":{encode(fields.to_dict())}}}'
+
+
+def make_session(*, session_id: str, session_secret: str, transport: str) -> JsonObject:
+    """The ``session`` message: the first message on a WebSocket, what the ``/offer`` answer
+    tells a WebRTC client."""
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "session",
+        "session_id": session_id,
+        "session_secret": session_secret,
+        "transport": transport,
+    }
+
+
 def make_config(
     *,
     session_id: str,
@@ -473,8 +497,10 @@ def make_config(
     status_interval_ms: int,
     video_available: bool,
     screen: Mapping[str, Any] | None,
+    gaze_tracking: bool = False,
 ) -> JsonObject:
-    """The ``config`` message: a session's complete effective settings."""
+    """The ``config`` message: a session's complete effective settings (``gaze_tracking``
+    appears only when on, so that clients that never ask for it see no new field)."""
     message: JsonObject = {
         "v": PROTOCOL_VERSION,
         "type": "config",
@@ -485,6 +511,8 @@ def make_config(
     }
     if screen is not None:
         message["screen"] = dict(screen)
+    if gaze_tracking:
+        message["gaze_tracking"] = True
     return message
 
 
@@ -559,10 +587,12 @@ __all__ = [
     "make_ping",
     "make_pong",
     "make_recording_status",
+    "make_session",
     "make_status",
     "parse_client_message",
     "parse_json",
     "sample_text",
+    "sample_text_with_gaze_tracking",
     "validate",
     "validate_message",
 ]

@@ -1,5 +1,7 @@
 """Recordings: every sample, event, blink, fixation and saccade of a session, kept in SQLite.
 
-``store`` (the writer thread and its records), ``export`` (CSV and BIDS-style TSV), ``cli``
-(the ``gazertc export`` command).
+``store`` and ``writer`` (the database and its writer thread), ``export`` (CSV) and ``bids``
+(BIDS eye-tracking physio files), with ``rows``, ``tables``, ``visual_angle`` and
+``calibration_reports`` behind them; ``reader`` (:func:`gazertc.read_recording`, for a CSV
+export); ``ids`` (short recording ids); ``cli`` (``gazertc export`` and ``gazertc recordings``).
 """

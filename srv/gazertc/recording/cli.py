@@ -1,4 +1,8 @@
-"""The ``gazertc export`` command: a stored recording as CSV or BIDS-style files.
+"""The ``gazertc export`` and ``gazertc recordings`` commands: a stored recording as CSV or
+BIDS-style files, and the list of a data directory's recordings.
+
+Both read the database of ``--data-dir`` read-only, safe while a server writes it. A recording
+id may be given whole or as the short id the monitor shows (:mod:`gazertc.recording.ids`).
 
 Everything that can go wrong on the way is a one-line message naming the file and what to do
 (exit status 2): a data directory without a database, a database that is damaged or locked by
@@ -10,16 +14,24 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import shlex
 import shutil
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from gazertc.errors import InputError
 from gazertc.progress import Progress
 from gazertc.recording.export import export_bids, export_csv
+from gazertc.recording.ids import (
+    MIN_PREFIX_LENGTH,
+    AmbiguousRecordingIdError,
+    UnknownRecordingIdError,
+    resolve_recording_id,
+    short_id,
+)
 from gazertc.recording.private import private_directory
 from gazertc.recording.store import (
     DATABASE_NAME,
@@ -34,8 +46,12 @@ __all__ = [
     "DEFAULT_DATA_DIR",
     "LOCK_WAIT_S",
     "add_arguments",
+    "add_recordings_arguments",
     "count_sample_rows",
+    "find_recording",
+    "recordings_json",
     "run",
+    "run_recordings",
 ]
 
 DEFAULT_DATA_DIR = Path("gazertc-data")
@@ -58,7 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "recording_id",
         nargs="?",
-        help="the recording's id (--list shows them; so does GET /api/recordings on the server)",
+        help="the recording's id, or the short id the monitor shows (`gazertc recordings` "
+        "lists them; so does GET /api/recordings on the server)",
     )
     parser.add_argument(
         "--list",
@@ -88,6 +105,141 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--subject", default="01", help="BIDS subject label (bids only)")
     parser.add_argument("--task", default="gazertc", help="BIDS task label (bids only)")
+    parser.add_argument("--session", help="BIDS session label (bids only; default: none)")
+    parser.add_argument("--run", type=int, help="BIDS run index (bids only; default: none)")
+    parser.add_argument(
+        "--screen-size-mm",
+        type=float,
+        nargs=2,
+        metavar=("WIDTH", "HEIGHT"),
+        help="the participant's viewport size in mm, when known better than the recording "
+        "knows it (for gaze in degrees)",
+    )
+    parser.add_argument(
+        "--viewing-distance-mm",
+        type=float,
+        help="eye-to-screen distance in mm, when measured (for gaze in degrees)",
+    )
+
+
+class _Geometry(TypedDict):
+    screen_size_mm: tuple[float, float] | None
+    viewing_distance_mm: float | None
+
+
+def _geometry(args: argparse.Namespace) -> _Geometry:
+    """What the researcher says about the screen and distance (checked by the exporters)."""
+    size = args.screen_size_mm
+    return {
+        "screen_size_mm": None if size is None else (size[0], size[1]),
+        "viewing_distance_mm": args.viewing_distance_mm,
+    }
+
+
+def add_recordings_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``recordings`` arguments to ``parser``."""
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help=f"the server's data directory (default ./{DEFAULT_DATA_DIR})",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON object, {"recordings": [...]}: each recording\'s full summary '
+        "with its short_id and duration_s",
+    )
+
+
+def run_recordings(args: argparse.Namespace) -> int:
+    """List the data directory's recordings, oldest first, as a table or (``--json``) JSON.
+
+    Returns:
+        The exit status, 0 (also for a data directory without recordings).
+
+    Raises:
+        InputError: no or an unreadable database; the message names the fix.
+    """
+    connection = _connect(args.data_dir)
+    try:
+        infos = list_recording_infos(connection)
+    except sqlite3.Error as exc:
+        raise InputError(_database_message(args.data_dir / DATABASE_NAME, exc)) from exc
+    finally:
+        connection.close()
+    if args.json:
+        print(json.dumps(recordings_json(infos), indent=2), file=sys.stdout)
+    else:
+        for line in _recordings_table(infos):
+            print(line, file=sys.stdout)
+    return 0
+
+
+def recordings_json(infos: list[RecordingInfo]) -> dict[str, Any]:
+    """What ``gazertc recordings --json`` prints: ``GET /api/recordings``'s shape, each
+    recording with its ``short_id`` and ``duration_s`` (``None`` while it has no end)."""
+    return {
+        "recordings": [
+            {"short_id": short_id(info.recording_id), "duration_s": _duration_s(info)}
+            | info.to_dict()
+            for info in infos
+        ]
+    }
+
+
+_TABLE_HEADER: Final = (
+    "ID", "STATE", "STARTED (UTC)", "ENDED (UTC)", "DURATION", "SAMPLES", "EVENTS", "SESSION",
+    "NAME",
+)  # fmt: skip
+_RIGHT_ALIGNED: Final = frozenset({"DURATION", "SAMPLES", "EVENTS"})
+
+
+def _recordings_table(infos: list[RecordingInfo]) -> list[str]:
+    if not infos:
+        return ["no recordings yet"]
+    rows = [_TABLE_HEADER] + [
+        (
+            short_id(info.recording_id),
+            info.state.value,
+            _utc_text(info.started_unix_ns),
+            "-" if info.stopped_unix_ns is None else _utc_text(info.stopped_unix_ns),
+            _duration_text(_duration_s(info)),
+            str(info.sample_count),
+            str(info.event_count),
+            short_id(info.session_id),
+            info.name or "",
+        )
+        for info in infos
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(_TABLE_HEADER))]
+    return [
+        "  ".join(
+            text.rjust(width) if title in _RIGHT_ALIGNED else text.ljust(width)
+            for text, width, title in zip(row, widths, _TABLE_HEADER, strict=True)
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def _utc_text(unix_ns: int) -> str:
+    return datetime.datetime.fromtimestamp(unix_ns / 1e9, datetime.UTC).strftime(
+        "%Y-%m-%d %H:%M:%S"
+    )
+
+
+def _duration_s(info: RecordingInfo) -> float | None:
+    if info.stopped_unix_ns is None:
+        return None
+    return (info.stopped_unix_ns - info.started_unix_ns) / 1e9
+
+
+def _duration_text(duration_s: float | None) -> str:
+    if duration_s is None:
+        return "-"
+    minutes, seconds = divmod(round(duration_s), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}"
 
 
 def count_sample_rows(connection: sqlite3.Connection, progress: Progress) -> None:
@@ -126,22 +278,30 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             f"give the id of the recording to export; {_list_command(args.data_dir)} shows the ids"
         )
-    recording_id: str = args.recording_id
-    output: Path = args.output or Path(f"{recording_id}-{args.format}")
+    output: Path = args.output or Path(f"{args.recording_id}-{args.format}")
     connection = _connect(args.data_dir)
     try:
-        info = read_recording_info(connection, recording_id)
-        if info is None:
-            raise InputError(_unknown_id_message(connection, recording_id, args.data_dir))
+        info = find_recording(connection, args.recording_id, args.data_dir)
+        recording_id = info.recording_id
+        if args.output is None:  # named after the full id, whichever id was given
+            output = Path(f"{recording_id}-{args.format}")
         created = _prepare_output(output, force=args.force)
         try:
             with Progress(f"export {recording_id}", info.sample_count, "samples") as progress:
                 count_sample_rows(connection, progress)
+                geometry = _geometry(args)
                 if args.format == "csv":
-                    paths = export_csv(connection, recording_id, output)
+                    paths = export_csv(connection, recording_id, output, **geometry)
                 else:
                     paths = export_bids(
-                        connection, recording_id, output, subject=args.subject, task=args.task
+                        connection,
+                        recording_id,
+                        output,
+                        subject=args.subject,
+                        task=args.task,
+                        session=args.session,
+                        run=args.run,
+                        **geometry,
                     )
         except BaseException:
             if created:  # no half export left behind (also after Ctrl-C)
@@ -199,16 +359,46 @@ def _list_line(info: RecordingInfo) -> str:
     ).rstrip()
 
 
-def _list_command(data_dir: Path) -> str:
-    command = "gazertc export --list"
+def _shown_command(command: str, data_dir: Path) -> str:
+    """``command`` for ``data_dir``, quoted for a message."""
     if data_dir != DEFAULT_DATA_DIR:
         command += f" --data-dir {shlex.quote(str(data_dir))}"
     return f"`{command}`"
 
 
-def _unknown_id_message(connection: sqlite3.Connection, recording_id: str, data_dir: Path) -> str:
-    count = connection.execute("SELECT COUNT(*) FROM recordings").fetchone()[0]
+def _list_command(data_dir: Path) -> str:
+    return _shown_command("gazertc export --list", data_dir)
+
+
+def _recordings_command(data_dir: Path) -> str:
+    return _shown_command("gazertc recordings", data_dir)
+
+
+def find_recording(connection: sqlite3.Connection, given: str, data_dir: Path) -> RecordingInfo:
+    """The recording ``given`` names: its full id, or a start of it such as the short id the
+    monitor shows (:func:`~gazertc.recording.ids.resolve_recording_id`).
+
+    Raises:
+        InputError: no recording, or several, match; the message says how to see the ids.
+        sqlite3.Error: the database cannot be read.
+    """
+    info = read_recording_info(connection, given)
+    if info is not None:
+        return info
+    infos = list_recording_infos(connection)
+    try:
+        recording_id = resolve_recording_id(given, [known.recording_id for known in infos])
+    except UnknownRecordingIdError as exc:
+        raise InputError(_unknown_id_message(len(infos), given, data_dir)) from exc
+    except AmbiguousRecordingIdError as exc:
+        raise InputError(f"{exc}; {_recordings_command(data_dir)} lists them") from exc
+    return next(known for known in infos if known.recording_id == recording_id)
+
+
+def _unknown_id_message(count: int, recording_id: str, data_dir: Path) -> str:
     holds = "holds no recording yet" if count == 0 else f"holds {count}"
+    if len(recording_id) < MIN_PREFIX_LENGTH:
+        holds += f"; a short id needs at least {MIN_PREFIX_LENGTH} characters"
     return (
         f"no recording {recording_id!r} in {data_dir / DATABASE_NAME} (it {holds}); "
         f"{_list_command(data_dir)} shows the ids"

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from gazertc.errors import GazertcError
+from gazertc.recording.calibration_reports import CalibrationReport
 from gazertc.recording.private import make_private, private_directory
 from gazertc.recording.writer import STOP, Command, RowWrite, WriteFailure, Writer
 from gazertc.records import (
@@ -123,6 +124,13 @@ CREATE TABLE IF NOT EXISTS oculomotor (
     method TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS oculomotor_by_recording ON oculomotor (recording_id, oculomotor_id);
+CREATE TABLE IF NOT EXISTS calibration_reports (
+    report_id INTEGER PRIMARY KEY,
+    recording_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    sent_unix_ns INTEGER NOT NULL,
+    report_json TEXT NOT NULL
+);
 """
 _ADDED_RECORDING_COLUMNS: Final = {
     "started_by": ("TEXT NOT NULL", f"'{RecordingActor.PARTICIPANT.value}'"),
@@ -278,6 +286,8 @@ class RecordingStore:
         self._thread: threading.Thread | None = None
         self._writer: Writer | None = None
         self._frame_size_known: set[str] = set()
+        self._started_unix_ns: dict[str, int] = {}
+        """The running recordings' starts."""
 
     @property
     def path(self) -> Path:
@@ -297,6 +307,11 @@ class RecordingStore:
     def rows_lost(self) -> int:
         """Rows that could not be stored so far (each counted in its recording)."""
         return 0 if self._writer is None else self._writer.rows_lost
+
+    def started_unix_ns(self, recording_id: str) -> int | None:
+        """When a running recording started (``None`` for one not running): a frame captured
+        earlier is not part of it."""
+        return self._started_unix_ns.get(recording_id)
 
     def watch(self, recording_id: str, watcher: Callable[[WriteFailure], None]) -> None:
         """Call ``watcher`` for each failure to store rows of a recording (on the writer
@@ -424,6 +439,23 @@ class RecordingStore:
             )
         )
 
+    def add_calibration_report(self, recording_id: str, report: CalibrationReport) -> None:
+        """Queue a calibration or validation result sent while the recording runs."""
+        self._queue.put(
+            RowWrite(
+                recording_id,
+                report.kind.value,
+                "INSERT INTO calibration_reports (recording_id, type, sent_unix_ns, report_json) "
+                "VALUES (?, ?, ?, ?)",
+                (
+                    recording_id,
+                    report.kind.value,
+                    report.sent_unix_ns,
+                    json.dumps(report.to_dict()),
+                ),
+            )
+        )
+
     def add_oculomotor(self, recording_id: str, event: OculomotorEvent) -> None:
         """Queue a finished fixation (mean angles; give its ``end``) or a saccade (landing
         angles and amplitude)."""
@@ -477,6 +509,7 @@ class RecordingStore:
         with its info once the start is committed."""
         recording_id = uuid.uuid4().hex
         started_unix_ns = time.time_ns()
+        self._started_unix_ns[recording_id] = started_unix_ns
         metadata_json = json.dumps(dict(metadata))
 
         def run(connection: sqlite3.Connection) -> RecordingInfo:
@@ -508,10 +541,11 @@ class RecordingStore:
         keeps no data."""
         stopped_unix_ns = time.time_ns()
         self._frame_size_known.discard(recording_id)
+        self._started_unix_ns.pop(recording_id, None)
 
         def run(connection: sqlite3.Connection) -> RecordingInfo:
             if state is RecordingState.CANCELLED:
-                for table in ("samples", "events", "blinks", "oculomotor"):
+                for table in ("samples", "events", "blinks", "oculomotor", "calibration_reports"):
                     connection.execute(
                         f"DELETE FROM {table} WHERE recording_id = ?",
                         (recording_id,),

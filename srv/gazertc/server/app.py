@@ -4,6 +4,7 @@ Routes::
 
     POST /offer    {"sdp", "type": "offer", "options"?}
                    -> {"sdp", "type": "answer", "session_id", "session_secret"}
+    GET  /ws       a session over a WebSocket instead of WebRTC (see websocket.py)
     GET  /health   sessions, workers, event-loop lag (schema: health)
     GET  /api/ice-servers  STUN/TURN servers for the client's peer connection (see ice.py)
     GET  /         the built web app (app/dist) when present
@@ -62,6 +63,9 @@ from gazertc.server.registry import SessionRegistry
 from gazertc.server.session import Session
 from gazertc.server.session_settings import SessionConfig, SessionLimits
 from gazertc.server.signalling import check_offer
+from gazertc.server.transport import Transport
+from gazertc.server.webrtc_transport import WebRtcTransport
+from gazertc.server.websocket import add_route as add_websocket_route
 
 __all__ = [
     "ADVERTISEMENT_KEY",
@@ -138,6 +142,8 @@ class ServerConfig:
         max_body_bytes: largest accepted POST body (an SDP offer is 2-10 KB).
         limits: per-session limits (data-channel message size, send buffer, idle timeout).
         max_frame_pixels: larger video frames are refused with an error message.
+        max_frame_bytes: larger WebSocket frame messages (JPEG) are refused with an error
+            message (a 640x480 JPEG at quality 0.8 has 30-60 KB).
         default_output: output mode when the client's options do not choose one.
         status_interval_ms: default period of status messages.
         data_dir: where recordings are kept (SQLite); ``None`` keeps none.
@@ -164,6 +170,7 @@ class ServerConfig:
     max_body_bytes: int = 64 * 1024
     limits: SessionLimits = field(default_factory=SessionLimits)
     max_frame_pixels: int = 1920 * 1080
+    max_frame_bytes: int = 2 * 1024 * 1024
     default_output: OutputMode = OutputMode.JSON
     status_interval_ms: int = 1000
     data_dir: Path | None = None
@@ -281,6 +288,24 @@ async def _json_errors(
     return response
 
 
+def _add_directory_pages(app: web.Application, static_dir: Path) -> None:
+    """Serve each built folder's ``index.html`` at its folder URL (``/examples/jspsych/``, and
+    ``/examples/jspsych`` redirected there so relative links resolve): the static route serves
+    files only. Found once at start-up; added before the static route, which would match first.
+    """
+    for page in sorted(static_dir.glob("*/**/index.html")):
+        url = "/" + page.parent.relative_to(static_dir).as_posix()
+
+        async def _page(_: web.Request, page: Path = page) -> web.FileResponse:
+            return web.FileResponse(page)
+
+        async def _to_folder(_: web.Request, url: str = url) -> web.StreamResponse:
+            raise web.HTTPPermanentRedirect(f"{url}/")
+
+        app.router.add_get(f"{url}/", _page)
+        app.router.add_get(url, _to_folder)
+
+
 async def _missing_static_file(request: web.Request) -> bool:
     """Whether a static route's file is missing. aiohttp finds out only while it sends the
     response, and then answers an empty 404 that no middleware can turn into JSON: look first.
@@ -352,27 +377,13 @@ async def _offer(request: web.Request) -> web.Response:
     pc = RTCPeerConnection(
         RTCConfiguration(iceServers=rtc_ice_servers(config.ice_servers, time.time()))
     )
-
-    def closed(session: Session) -> None:
-        sessions.remove(session)
-        app[CONNECTION_LOG_KEY].session_ended(session)
-        app[TRIMMER_KEY].session_closed()
-
-    session = Session(
-        uuid.uuid4().hex,
+    transport = WebRtcTransport(
         pc,
-        pool=app[POOL_KEY],
-        relay=app[RELAY_KEY],
-        limits=config.limits,
-        config=session_config,
+        app[RELAY_KEY],
         video_available=summary.video_receivable,
-        on_closed=closed,
-        secret=new_token(),
-        host_recording=config.host_recording,
-        recordings=app.get(RECORDINGS_KEY),
-        lsl=app.get(LSL_KEY),
+        connect_timeout_s=config.limits.connect_timeout_s,
     )
-    sessions.add(session)
+    session = _new_session(app, transport, session_config)
     try:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer"))
         # Non-trickle: setLocalDescription returns once ICE gathering has completed.
@@ -389,6 +400,39 @@ async def _offer(request: web.Request) -> web.Response:
         "session_secret": session.secret,
     }
     return web.json_response(answer, headers={"Cache-Control": "no-store"})
+
+
+def _new_session(app: web.Application, transport: Transport, config: SessionConfig) -> Session:
+    """A new session on ``transport``, registered (the caller checked that there is room)."""
+    sessions = app[SESSIONS_KEY]
+    server_config = app[CONFIG_KEY]
+
+    def closed(session: Session) -> None:
+        sessions.remove(session)
+        app[CONNECTION_LOG_KEY].session_ended(session)
+        app[TRIMMER_KEY].session_closed()
+
+    session = Session(
+        uuid.uuid4().hex,
+        transport,
+        pool=app[POOL_KEY],
+        limits=server_config.limits,
+        config=config,
+        on_closed=closed,
+        secret=new_token(),
+        host_recording=server_config.host_recording,
+        recordings=app.get(RECORDINGS_KEY),
+        lsl=app.get(LSL_KEY),
+    )
+    sessions.add(session)
+    return session
+
+
+def _websocket_session_config(config: ServerConfig) -> SessionConfig:
+    """A WebSocket session's initial settings: no video goes back, so a server default that
+    sends video gives samples (``json``) instead."""
+    output = OutputMode.JSON if config.default_output.sends_video else config.default_output
+    return SessionConfig(output=output, status_interval_ms=config.status_interval_ms)
 
 
 async def _no_app(_: web.Request) -> web.Response:
@@ -420,6 +464,14 @@ def create_app(config: ServerConfig | None = None) -> web.Application:
     guards.install(app, config.edge, listen_host=config.host, tls=config.cert_path is not None)
     app.router.add_get("/health", _health)
     app.router.add_post("/offer", _offer)
+    add_websocket_route(
+        app,
+        app[SESSIONS_KEY],
+        lambda transport: _new_session(app, transport, _websocket_session_config(config)),
+        limits=config.limits,
+        max_frame_bytes=config.max_frame_bytes,
+        max_frame_pixels=config.max_frame_pixels,
+    )
     add_ice_routes(app, config.ice_servers)
     access = app[ACCESS_KEY] = AccessControl(config.host_token, app[SESSIONS_KEY])
     add_monitor_routes(
@@ -445,6 +497,7 @@ def create_app(config: ServerConfig | None = None) -> web.Application:
 
         app.router.add_get("/", _index)
         app.router.add_get("/monitor", _index)
+        _add_directory_pages(app, static_dir)
         app.router.add_static("/", static_dir)
     else:
         app.router.add_get("/", _no_app)

@@ -13,6 +13,17 @@ session adds the :class:`~gazertc.records.ScreenGaze` that :meth:`CalibrationFlo
 returns). ``validation_start`` runs the same sequence against the fitted model and ends in
 ``validation_result``. ``calibration_load`` restores a model saved from a
 ``calibration_result``.
+
+Target times may lie in the past: every tracked sample's features go into a
+:class:`~gazertc.vision.calibration.FeatureHistory` (the last
+:data:`~gazertc.vision.calibration.HISTORY_S`, memory only), and a target's window
+``[shown_unix_ns, done_unix_ns]`` takes its frames from it when the window closes (at
+``target_done``, or at ``calibration_end`` for a target still shown). A live procedure is the
+case where both times are "now"; a page written for WebGazer, whose client learns the targets
+only after the user looked at them, sends the same messages afterwards with past times. The
+selection rules are the same either way (first 300 ms, blinks and saccades dropped at the fit).
+As today, frames captured just before a live ``target_done`` but still in the pipeline when it
+arrives are not counted; a client that sends ``done_unix_ns`` gets them.
 """
 
 from __future__ import annotations
@@ -37,6 +48,7 @@ from gazertc.vision.calibration import (
     CalibrationError,
     CalibrationModel,
     CalibrationSample,
+    FeatureHistory,
     FrameFeatures,
     ScreenPoint,
     validate_calibration,
@@ -52,6 +64,14 @@ logger = logging.getLogger(__name__)
 MAX_SAMPLES_PER_PROCEDURE: Final = 100 * 30 * 10
 """100 targets of up to 10 s at 30 fps: a client that never ends a procedure cannot grow memory
 without bound."""
+FUTURE_TOLERANCE_S: Final = 1.0
+"""How far past the server's clock at arrival a target time may lie: the ping/pong clock offset
+is uncertain by half a round trip, and a page may stamp a target with the paint it scheduled; a
+client that forgot to convert its clock is usually off by far more."""
+MAX_TARGET_WINDOW_S: Final = 30.0
+"""The longest a target may count as looked at: 1-2 s is usual and a WebGazer page's five clicks
+on one point take under 10 s; a longer window is a client that lost track of its targets, whose
+frames would be mostly of the user looking elsewhere."""
 
 
 class ProcedureKind(StrEnum):
@@ -59,24 +79,36 @@ class ProcedureKind(StrEnum):
     VALIDATION = "validation"
 
 
+@dataclass(frozen=True, slots=True)
+class _ShownTarget:
+    target_id: int
+    shown_unix_ns: int
+
+
 @dataclass
 class _Procedure:
     kind: ProcedureKind
     screen: ScreenGeometry
     targets: dict[int, ScreenPoint]
-    current_target: int | None = None
-    shown_unix_ns: int = 0
+    shown: _ShownTarget | None = None
     samples: list[CalibrationSample] = field(default_factory=list)
 
 
 class CalibrationFlow:
-    """Calibration state of one session (not thread-safe: call from the event loop)."""
+    """Calibration state of one session (not thread-safe: call from the event loop).
 
-    def __init__(self) -> None:
+    ``history`` keeps the recent frames' features (see the module docstring); tests pass a
+    smaller one.
+    """
+
+    def __init__(self, history: FeatureHistory | None = None) -> None:
         self._model: CalibrationModel | None = None
         self._procedure: _Procedure | None = None
         self._filter = OneEuroFilter()
         self._intrinsics: dict[tuple[int, int], CameraIntrinsics] = {}
+        self._history = FeatureHistory() if history is None else history
+        self._screen: ScreenGeometry | None = None
+        self._closed = False
 
     @property
     def calibrated(self) -> bool:
@@ -86,8 +118,22 @@ class CalibrationFlow:
 
     @property
     def wants_samples(self) -> bool:
-        """True while samples are collected or mapped to the screen."""
-        return self._model is not None or self._procedure is not None
+        """True until :meth:`close`: every tracked sample goes into the history that target
+        windows take their frames from, and once calibrated is mapped to the screen."""
+        return not self._closed
+
+    @property
+    def history_frames(self) -> int:
+        """How many frames the history holds now."""
+        return len(self._history)
+
+    def close(self) -> None:
+        """Forget the history, the running procedure and the model (idempotent); afterwards
+        :attr:`wants_samples` is false."""
+        self._closed = True
+        self._history.clear()
+        self._procedure = None
+        self._model = None
 
     # -- client messages -----------------------------------------------------------------
 
@@ -99,36 +145,107 @@ class CalibrationFlow:
         ``screen`` is the session's screen (``None`` until the client described it).
 
         Raises:
-            ProtocolError: ``calibration_failed`` or ``calibration_out_of_order``.
+            ProtocolError: ``calibration_failed`` (e.g. a target shown before the history
+                began), ``calibration_out_of_order`` or ``invalid_message`` (a target time in
+                the future, a window that ends before it starts or lasts too long).
         """
         message_type = str(message["type"])
+        if self._screen is None:
+            self._screen = screen
         if message_type in {"calibration_start", "validation_start"}:
             self._start(message, screen)
         elif message_type == "target_shown":
-            procedure = self._running(message_type)
-            target_id = int(message["target_id"])
-            if target_id not in procedure.targets:
-                raise _out_of_order(
-                    f"target {target_id} is not one of this procedure's targets "
-                    f"{sorted(procedure.targets)}",
-                    message_type,
-                )
-            procedure.current_target = target_id
-            procedure.shown_unix_ns = int(message.get("shown_unix_ns", received_unix_ns))
+            self._show(message, received_unix_ns)
         elif message_type == "target_done":
             procedure = self._running(message_type)
-            if procedure.current_target != int(message["target_id"]):
+            shown = procedure.shown
+            if shown is None or shown.target_id != int(message["target_id"]):
                 raise _out_of_order(
                     f"target {message['target_id']} is not the target shown "
-                    f"({procedure.current_target})",
+                    f"({None if shown is None else shown.target_id})",
                     message_type,
                 )
-            procedure.current_target = None
+            procedure.shown = None
+            done_unix_ns = _checked_time(
+                message, "done_unix_ns", received_unix_ns, self._history.max_age_ns
+            )
+            self._collect(procedure, shown, done_unix_ns, message_type)
         elif message_type == "calibration_end":
-            return await self._finish(self._running(message_type))
+            procedure = self._running(message_type)
+            self._procedure = None
+            if procedure.shown is not None:
+                self._collect(procedure, procedure.shown, received_unix_ns, message_type)
+            return await self._finish(procedure)
         elif message_type == "calibration_load":
             return self._load(message["model"], screen)
         return None
+
+    def _show(self, message: JsonObject, received_unix_ns: int) -> None:
+        message_type = str(message["type"])
+        procedure = self._running(message_type)
+        target_id = int(message["target_id"])
+        if target_id not in procedure.targets:
+            raise _out_of_order(
+                f"target {target_id} is not one of this procedure's targets "
+                f"{sorted(procedure.targets)}",
+                message_type,
+            )
+        shown_unix_ns = _checked_time(
+            message, "shown_unix_ns", received_unix_ns, self._history.max_age_ns
+        )
+        previous = procedure.shown
+        procedure.shown = None
+        if previous is not None:  # a new target ends the one shown before
+            self._collect(procedure, previous, shown_unix_ns, message_type)
+        procedure.shown = _ShownTarget(target_id, shown_unix_ns)
+
+    def _collect(
+        self, procedure: _Procedure, shown: _ShownTarget, end_unix_ns: int, message_type: str
+    ) -> None:
+        """Add the history's frames of a target's window ``[shown, end_unix_ns]``.
+
+        Raises:
+            ProtocolError: the window ends before it starts or lasts too long
+                (``invalid_message``), or the history no longer holds its start
+                (``calibration_failed``).
+        """
+        target_id = shown.target_id
+        length_s = (end_unix_ns - shown.shown_unix_ns) / 1e9
+        if length_s < 0.0:
+            raise ProtocolError(
+                ErrorCode.INVALID_MESSAGE,
+                f"target {target_id} ends {-length_s:.3f} s before it was shown "
+                "(done_unix_ns, or the next target's shown_unix_ns, must not precede "
+                "shown_unix_ns)",
+                ref_type=message_type,
+            )
+        if length_s > MAX_TARGET_WINDOW_S:
+            raise ProtocolError(
+                ErrorCode.INVALID_MESSAGE,
+                f"target {target_id} was shown for {length_s:.1f} s, over the "
+                f"{MAX_TARGET_WINDOW_S:g} s a target may count as looked at",
+                ref_type=message_type,
+            )
+        complete_since_unix_ns = self._history.complete_since_unix_ns
+        if complete_since_unix_ns is not None and shown.shown_unix_ns <= complete_since_unix_ns:
+            raise ProtocolError(
+                ErrorCode.CALIBRATION_FAILED,
+                f"target {target_id}'s first frames are no longer held: the server keeps the "
+                f"last {self._history.max_age_ns / 1e9:g} s of frames, at most "
+                f"{self._history.max_frames}, and forgets them when the screen changes",
+                ref_type=message_type,
+            )
+        target = procedure.targets[target_id]
+        room = MAX_SAMPLES_PER_PROCEDURE - len(procedure.samples)
+        for features in self._history.between(shown.shown_unix_ns, end_unix_ns)[: max(room, 0)]:
+            procedure.samples.append(
+                CalibrationSample(
+                    features,
+                    target,
+                    target_id,
+                    (features.timestamp_unix_ns - shown.shown_unix_ns) / 1e6,
+                )
+            )
 
     def _start(self, message: JsonObject, screen: ScreenGeometry | None) -> None:
         message_type = str(message["type"])
@@ -206,7 +323,13 @@ class CalibrationFlow:
         self._filter.reset()
 
     def screen_changed(self, screen: ScreenGeometry | None) -> JsonObject | None:
-        """Drop a model made for another screen; returns the error to send, if any."""
+        """Drop a model made for another screen, and the history when the screen differs from
+        the last one seen (the targets the user looked at were on the old one); returns the
+        error to send, if any."""
+        if screen is not None:
+            if self._screen is not None and screen != self._screen:
+                self._history.clear()
+            self._screen = screen
         model = self._model
         if model is None or screen is None:
             return None
@@ -224,28 +347,19 @@ class CalibrationFlow:
     # -- samples -------------------------------------------------------------------------
 
     def on_sample(self, sample: GazeSample) -> ScreenGaze | None:
-        """Collect a sample for the running procedure; once calibrated, return where on the
+        """Keep a sample's features in the history; once calibrated, return where on the
         screen it looks (``None`` when the frame gives no point: no face, a blink, no usable
-        eye), and ``None`` when not calibrated (see :attr:`calibrated`)."""
-        features: FrameFeatures | None = None
-        procedure = self._procedure
-        if procedure is not None and procedure.current_target is not None:
-            features = self._features(sample)
-            if features is not None and len(procedure.samples) < MAX_SAMPLES_PER_PROCEDURE:
-                procedure.samples.append(
-                    CalibrationSample(
-                        features,
-                        procedure.targets[procedure.current_target],
-                        procedure.current_target,
-                        (features.timestamp_unix_ns - procedure.shown_unix_ns) / 1e6,
-                    )
-                )
-        model = self._model
-        if model is None or not sample.face_found or sample.blinking:
+        eye), and ``None`` when not calibrated (see :attr:`calibrated`) or closed."""
+        if self._closed:
             return None
-        features = features or self._features(sample)
-        predicted = None if features is None else model.predict_features(features)
-        if features is None or predicted is None:
+        features = self._features(sample)
+        if features is not None:
+            self._history.append(features)
+        model = self._model
+        if model is None or features is None or not sample.face_found or sample.blinking:
+            return None
+        predicted = model.predict_features(features)
+        if predicted is None:
             return None
         if not (math.isfinite(predicted.x_css_px) and math.isfinite(predicted.y_css_px)):
             return None  # a loaded model with extreme numbers: no point rather than Infinity
@@ -265,6 +379,37 @@ class CalibrationFlow:
         except InputError as exc:
             logger.warning("sample unusable for calibration: %s", exc)
             return None
+
+
+def _checked_time(
+    message: JsonObject, field_name: str, received_unix_ns: int, max_age_ns: int
+) -> int:
+    """The message's ``field_name`` time (its arrival when absent), checked against the server's
+    clock at arrival.
+
+    Raises:
+        ProtocolError: the time lies in the future (``invalid_message``) or before the history
+            (``calibration_failed``).
+    """
+    message_type = str(message["type"])
+    time_unix_ns = int(message.get(field_name, received_unix_ns))
+    ahead_s = (time_unix_ns - received_unix_ns) / 1e9
+    if ahead_s > FUTURE_TOLERANCE_S:
+        raise ProtocolError(
+            ErrorCode.INVALID_MESSAGE,
+            f"{field_name} is {ahead_s:.1f} s ahead of the server's clock (at most "
+            f"{FUTURE_TOLERANCE_S:g} s): times are on the server's clock, converted with the "
+            "ping/pong offset",
+            ref_type=message_type,
+        )
+    if -ahead_s * 1e9 > max_age_ns:
+        raise ProtocolError(
+            ErrorCode.CALIBRATION_FAILED,
+            f"{field_name} is {-ahead_s:.1f} s in the past: the server keeps the frames of "
+            f"the last {max_age_ns / 1e9:g} s only",
+            ref_type=message_type,
+        )
+    return time_unix_ns
 
 
 def _out_of_order(message: str, ref_type: str) -> ProtocolError:

@@ -18,8 +18,9 @@ any route runs:
    origin is 403 ``forbidden`` before the route runs: a ``text/plain`` POST needs no preflight,
    so leaving the refusal to the browser's CORS check would come after the session was made.
    Requests without ``Origin`` come from programs (the Python client, curl), not from pages.
-3. **Offer rate**. ``POST /offer`` takes a token from its address's bucket
-   (:class:`OfferRateLimiter`); an empty bucket is 429 ``rate_limited`` with ``Retry-After``.
+3. **Offer rate**. ``POST /offer`` and ``GET /ws`` (a session each) take a token from their
+   address's bucket (:class:`OfferRateLimiter`); an empty bucket is 429 ``rate_limited`` with
+   ``Retry-After``.
 
 Every answer, errors and files included, carries :func:`security_headers` (an
 ``on_response_prepare`` signal), and every ``/offer`` outcome and every session end is one INFO
@@ -52,6 +53,7 @@ from gazertc.protocol import ErrorCode
 from gazertc.server.session import Session
 
 __all__ = [
+    "CLIENT_ADDRESS_KEY",
     "CONNECTION_LOG_KEY",
     "DEFAULT_OFFER_RATE",
     "OFFER_WINDOW_S",
@@ -92,6 +94,8 @@ _WILDCARD_HOSTS: Final = frozenset({"", "0.0.0.0", "::"})
 _CORS_METHODS: Final = "GET, POST"
 _CORS_HEADERS: Final = "Authorization, Content-Type"
 _OFFER_PATH: Final = "/offer"
+_SESSION_ROUTES: Final = frozenset({("POST", _OFFER_PATH), ("GET", "/ws")})
+"""The routes that make a session: rate-limited and logged alike."""
 
 CONTENT_SECURITY_POLICY: Final = "; ".join(
     (
@@ -102,6 +106,8 @@ CONTENT_SECURITY_POLICY: Final = "; ".join(
         # which style-src does not restrict.
         "style-src 'self'",
         "img-src 'self' data: blob:",
+        # jsPsych's stylesheet (the example experiment) embeds its fonts as data: URLs.
+        "font-src 'self' data:",
         "media-src 'self' blob:",
         # The app talks to its own origin only (WebRTC media is not governed by CSP).
         "connect-src 'self'",
@@ -419,12 +425,12 @@ class _Edge:
             request[_CORS_ORIGIN] = origin
             if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
                 return web.Response(status=204, headers=_preflight_headers())
-        if request.method == "POST" and request.path == _OFFER_PATH:
+        if (request.method, request.path) in _SESSION_ROUTES:
             return await self._offer(request, handler)
         return await handler(request)
 
     def _refuse_origin(self, request: web.Request, origin: str) -> web.Response:
-        if request.path == _OFFER_PATH:
+        if (request.method, request.path) in _SESSION_ROUTES:
             self._log.offer(self.client_address(request), 403, "refused: origin", None)
         return _error(
             ErrorCode.FORBIDDEN,
@@ -450,6 +456,7 @@ class _Edge:
                 f"{OFFER_WINDOW_S:g} s; try again in {retry_after_s} s",
                 headers={"Retry-After": str(retry_after_s)},
             )
+        request[CLIENT_ADDRESS_KEY] = address
         try:
             response = await handler(request)
         except web.HTTPException as exc:
@@ -458,6 +465,8 @@ class _Edge:
         except Exception:
             self._log.offer(address, 500, "failed", None)
             raise
+        if isinstance(response, web.WebSocketResponse) and response.prepared:
+            return response  # the route logged its session when it began; it has ended now
         session_id, outcome = _offer_outcome(response)
         self._log.offer(address, response.status, outcome, session_id)
         return response
@@ -487,6 +496,8 @@ def _preflight_headers() -> dict[str, str]:
 
 
 _CORS_ORIGIN: Final = web.RequestKey("gazertc_cors_origin", str)
+CLIENT_ADDRESS_KEY: Final = web.RequestKey("gazertc_client_address", str)
+"""The client's address (behind trusted proxies: the forwarded one), on session requests."""
 
 
 async def _add_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -5,11 +5,38 @@ than one shared outlet with a session channel: a session id does not fit a numer
 and LabRecorder lists, selects and records each participant's streams by name):
 
 ``gazertc gaze <session id[:8]>``, type ``Gaze``
-    :data:`GAZE_CHANNELS` (``frame_id``, ``face_found``, gaze yaw/pitch in degrees, head
-    yaw/pitch/roll in degrees, both iris centres in frame pixels, both eyes' openness,
-    ``blinking``) as ``double64``; a missing value is NaN. Nominal rate 0 (irregular): the
-    server drops frames under load and cameras vary their rate, so each sample carries its own
-    exact time instead. ``source_id`` ``gazertc:<session id>:gaze``.
+    :data:`GAZE_CHANNELS`, as ``double64``, a missing value NaN; each channel's ``label``,
+    ``description`` and ``unit`` are in the stream's ``channels`` metadata. In order
+    (channel index, label, unit)::
+
+        0   frame_id                   -        frames received in the session, from 0
+        1   face_found                 -        1 when a face was found, else 0
+        2   gaze_yaw_deg               degrees  gaze direction, + towards the image's right
+        3   gaze_pitch_deg             degrees  gaze direction, + up
+        4   head_yaw_deg               degrees  head pose, + towards the image's right
+        5   head_pitch_deg             degrees  + up
+        6   head_roll_deg              degrees  + clockwise in the image
+        7   right_iris_x_px            pixels   iris centres in the camera frame, y down
+        8   right_iris_y_px            pixels
+        9   left_iris_x_px             pixels
+        10  left_iris_y_px             pixels
+        11  right_eye_openness         -        lid gap over eye width (open 0.25-0.4)
+        12  left_eye_openness          -
+        13  blinking                   -        1 during a blink
+        14  screen_x_css_px            pixels   calibrated screen point, CSS pixels from the
+        15  screen_y_css_px            pixels   screen's top-left corner, y down
+        16  screen_smoothed_x_css_px   pixels   the same after the One Euro filter
+        17  screen_smoothed_y_css_px   pixels
+        18  right_eye_valid            -        1 when the eye is open with an iris centre
+        19  left_eye_valid             -
+
+    The screen channels are NaN until the session is calibrated and on frames that give no
+    point. "Right"/"left" are the subject's eyes. The channels are the exports' sample columns
+    (:data:`gazertc.records.SAMPLE_COLUMNS`) without the capture time, so an export's column
+    and the XDF channel of one name hold the same values; new channels are only ever appended
+    (``docs/lsl.md``). Nominal rate 0 (irregular): the server drops frames under load and
+    cameras vary their rate, so each sample carries its own exact time instead. ``source_id``
+    ``gazertc:<session id>:gaze``.
 ``gazertc markers <session id[:8]>``, type ``Markers``
     one ``string`` channel, irregular; each marker is a compact JSON object shaped like the
     protocol message it mirrors: ``{"type": "event", ...stored_event}``,

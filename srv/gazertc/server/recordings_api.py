@@ -12,6 +12,10 @@ Routes, with the credential each needs (``Authorization: Bearer``; see
     GET  /api/recordings/{recording_id}/export?format=csv|bids   host token: a zip of the
                                                exported files
 
+``{recording_id}`` is the full id or, when no other recording's id begins with it, the short
+id the monitor shows (:mod:`gazertc.recording.ids`); an id several recordings begin with is
+answered 400 ``invalid_request`` naming them.
+
 A recording started with the session's secret is the participant's, one started with the host
 token the host's (``started_by``); so is its end (``stopped_by``). A server without a data
 directory answers ``/api/recordings`` with 409 ``recording_unavailable``.
@@ -31,7 +35,13 @@ from aiohttp import web
 
 from gazertc.protocol import ErrorCode, ProtocolError
 from gazertc.recording.export import export_bids, export_csv
+from gazertc.recording.ids import (
+    AmbiguousRecordingIdError,
+    UnknownRecordingIdError,
+    resolve_recording_id,
+)
 from gazertc.recording.store import RecordingStore, connect_read_only
+from gazertc.records import RecordingInfo
 from gazertc.server.access import AccessControl
 from gazertc.server.http_bodies import read_json_body
 from gazertc.server.session_recording import store_answer
@@ -56,8 +66,28 @@ def _export_zip(data_dir: Path, recording_id: str, export_format: str) -> bytes:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in paths:
-                archive.write(path, f"{out_dir.name}/{path.name}")
+                archive.write(path, f"{out_dir.name}/{path.relative_to(out_dir).as_posix()}")
     return buffer.getvalue()
+
+
+async def _find_recording(store: RecordingStore, given: str) -> RecordingInfo:
+    """The recording ``given`` (a full or short id) names.
+
+    Raises:
+        ProtocolError: ``not_found``; ``invalid_request`` when several recordings match;
+            ``internal_error`` when the store fails.
+    """
+    info = await store_answer(store.get(given), "get")
+    if info is not None:
+        return info
+    infos = await store_answer(store.list(), "list")
+    try:
+        recording_id = resolve_recording_id(given, [known.recording_id for known in infos])
+    except UnknownRecordingIdError as exc:
+        raise ProtocolError(ErrorCode.NOT_FOUND, str(exc)) from exc
+    except AmbiguousRecordingIdError as exc:
+        raise ProtocolError(ErrorCode.INVALID_REQUEST, str(exc)) from exc
+    return next(known for known in infos if known.recording_id == recording_id)
 
 
 def add_routes(app: web.Application, store: RecordingStore | None, access: AccessControl) -> None:
@@ -92,10 +122,7 @@ def add_routes(app: web.Application, store: RecordingStore | None, access: Acces
 
     async def get_recording(request: web.Request) -> web.Response:
         access.require_host(request)
-        recording_id = request.match_info["recording_id"]
-        info = await store_answer(store_or_error().get(recording_id), "get")
-        if info is None:
-            raise ProtocolError(ErrorCode.NOT_FOUND, f"no recording {recording_id!r}")
+        info = await _find_recording(store_or_error(), request.match_info["recording_id"])
         return web.json_response(info.to_dict())
 
     async def export_recording(request: web.Request) -> web.Response:
@@ -103,16 +130,15 @@ def add_routes(app: web.Application, store: RecordingStore | None, access: Acces
         ``bids``)."""
         access.require_host(request)
         recordings = store_or_error()
-        recording_id = request.match_info["recording_id"]
         export_format = request.query.get("format", "csv")
         if export_format not in EXPORT_FORMATS:
             raise ProtocolError(
                 ErrorCode.INVALID_REQUEST,
                 f"format must be one of {', '.join(EXPORT_FORMATS)}, got {export_format!r}",
             )
-        info = await store_answer(recordings.get(recording_id), "get")
-        if info is None:
-            raise ProtocolError(ErrorCode.NOT_FOUND, f"no recording {recording_id!r}")
+        recording_id = (
+            await _find_recording(recordings, request.match_info["recording_id"])
+        ).recording_id
         body = await asyncio.to_thread(
             _export_zip, recordings.path.parent, recording_id, export_format
         )

@@ -1,11 +1,12 @@
-"""One peer: its connection, data channel, settings, video pipeline and status reports.
+"""One client: its settings, messages, frame pipeline and status reports, over a
+:class:`~gazertc.server.transport.Transport` (WebRTC or WebSocket).
 
 Lifecycle (:class:`SessionState`)::
 
     CONNECTING ──first processed frame──▶ LIVE
         │                                  │
         └──────────────┬───────────────────┘
-                       ▼  connection failed/closed, data channel closed, video track ended,
+                       ▼  connection failed/closed, message channel closed, frames ended,
                     CLOSING   idle timeout, no connection in time, worker crash, server shutdown
                        ▼
                     CLOSED    (the registry forgets it)
@@ -20,13 +21,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any, Final
-
-from aiortc import RTCDataChannel, RTCPeerConnection
-from aiortc.contrib.media import MediaRelay
-from aiortc.mediastreams import MediaStreamTrack
 
 import gazertc
 from gazertc import protocol
@@ -41,7 +38,7 @@ from gazertc.records import (
     VideoState,
 )
 from gazertc.server.calibration_flow import CalibrationFlow
-from gazertc.server.datachannel import guard_text_frames
+from gazertc.server.jpeg_frames import InvalidFrameError
 from gazertc.server.lsl import LslLink, LslPublisher
 from gazertc.server.pool import (
     FrameRejectedError,
@@ -56,11 +53,9 @@ from gazertc.server.session_settings import SessionConfig, SessionLimits, Sessio
 from gazertc.server.sinks import FixationSink, SampleSink
 from gazertc.server.status import StatusWindow
 from gazertc.server.trace import GazeTrace
-from gazertc.server.tracks import (
-    AnnotatedVideoTrack,
-    VideoPipeline,
-    install_marker_jitter_buffer,
-)
+from gazertc.server.tracks import FrameSource, VideoPipeline
+from gazertc.server.transport import Transport
+from gazertc.vision.gaze_tracking import gaze_tracking_fields
 
 __all__ = ["Session"]
 
@@ -70,28 +65,26 @@ TICK_S: Final = 0.1
 """Granularity of status reports and the idle check."""
 DRAIN_TIMEOUT_S: Final = 0.5
 """How long a closing session waits for its last messages to leave."""
-PEER_CLOSE_TIMEOUT_S: Final = 1.0
-"""Closing a peer connection (SCTP, DTLS, ICE) takes milliseconds; one that takes longer is
-abandoned, so that a closing session (and a server shutdown) never waits on it."""
+CLOSE_STEP_TIMEOUT_S: Final = 2.0
+"""A step of closing (the cancelled tasks ending, the transport closing) that takes longer is
+abandoned with a warning: whatever is stuck, the session closes and leaves the registry."""
 REPEAT_ERROR_AFTER_S: Final = 5.0
 """The same frame error is reported at most this often: a client sending oversized frames at
 30 fps should get a clear message, not a flood."""
 
 
 class Session:
-    """One client: created when its offer is accepted, closed once.
+    """One client: created when its offer (or WebSocket) is accepted, closed once.
 
     Args:
         session_id: 32 hex digits; names the session, grants nothing.
         secret: the participant's credential for this session's HTTP routes (see
-            :mod:`gazertc.server.access`); only the ``/offer`` answer carries it.
-        pc: the peer connection, before ``setRemoteDescription`` (the session listens to it).
+            :mod:`gazertc.server.access`); only the ``/offer`` answer (or the WebSocket's
+            ``session`` message) carries it.
+        transport: the connection to the client, not started yet (the session starts it).
         pool: the worker pool (running).
-        relay: the relay that gives latest-frame semantics.
         limits: server limits.
         config: the client's initial settings.
-        video_available: the client's video transceiver receives, so annotated video can go
-            back on it.
         on_closed: called once when the session is closed.
         recordings: where recordings are kept; ``None``: this server keeps none.
         host_recording: whether the host may start a recording of this session.
@@ -101,13 +94,11 @@ class Session:
     def __init__(
         self,
         session_id: str,
-        pc: RTCPeerConnection,
+        transport: Transport,
         *,
         pool: WorkerPool,
-        relay: MediaRelay,
         limits: SessionLimits,
         config: SessionConfig,
-        video_available: bool,
         on_closed: Callable[[Session], None],
         secret: str,
         host_recording: bool,
@@ -119,8 +110,8 @@ class Session:
         self.state = SessionState.CONNECTING
         self.started_unix_ns = time.time_ns()
         self.config = config
-        self.video_available = video_available
-        self.output_track = AnnotatedVideoTrack()
+        self.transport = transport
+        self.video_available = transport.video_available
         self.samples_dropped = 0
         self.trace = GazeTrace()
         self.calibration = CalibrationFlow()
@@ -130,20 +121,15 @@ class Session:
             host_recording=host_recording,
             on_write_failure=self._on_recording_write_failure,
         )
-        self._pc = pc
         self._pool = pool
-        self._relay = relay
         self._limits = limits
         self._on_closed = on_closed
-        self._channel: RTCDataChannel | None = None
         self._pipeline: VideoPipeline | None = None
         self._video_state = VideoState.WAITING
         self._status = StatusWindow()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed: asyncio.Future[None] | None = None
         self._last_activity_s = time.monotonic()
-        self._connect_deadline_s: float | None = None
-        self._connected = False
         self.close_reason: str | None = None
         self._frames_seen = 0
         self._last_error: tuple[str, float] | None = None
@@ -151,10 +137,7 @@ class Session:
         self._fixations = FixationSink(session_id, [self, self.recorder])
         self._sample_sinks: list[SampleSink] = [self.trace, self._fixations, self.recorder]
         self._lsl = None if lsl is None else LslLink(lsl, session_id, self._sample_sinks.append)
-        pc.on("datachannel", self._on_datachannel)
-        pc.on("track", self._on_track)
-        pc.on("connectionstatechange", self._on_connection_state_change)
-        pc.on("icegatheringstatechange", self._on_gathering_state_change)
+        transport.start(self)
         self._start(self._tick())
 
     @property
@@ -167,28 +150,15 @@ class Session:
         """Whether this server keeps recordings (it has a data directory)."""
         return self.recorder.available
 
-    # -- peer events -------------------------------------------------------------------------
+    # -- transport events (see TransportEvents) --------------------------------------------
 
-    def _on_track(self, track: MediaStreamTrack) -> None:
-        if self._closed is not None:
+    def on_frames(self, frames: FrameSource) -> None:
+        if self._closed is not None or self._pipeline is not None:
+            frames.stop()
             return
-        if track.kind != "video":
-            # Nothing here uses audio: answer "inactive" so the client does not send it.
-            for transceiver in self._pc.getTransceivers():
-                if transceiver.receiver.track is track:
-                    transceiver.direction = "inactive"
-            return
-        if self._pipeline is not None:
-            return  # check_offer admits one video m-line
-        for transceiver in self._pc.getTransceivers():
-            if transceiver.receiver.track is track:
-                install_marker_jitter_buffer(transceiver.receiver)
-        if self.video_available:
-            self._pc.addTrack(self.output_track)
         self._pipeline = VideoPipeline(
             self.session_id,
-            track,
-            self._relay,
+            frames,
             self._pool,
             wants_annotation=lambda: self.video_available and self.config.output.sends_video,
             on_result=self._on_result,
@@ -197,46 +167,27 @@ class Session:
         )
         self._start(self._run_pipeline(self._pipeline))
 
-    def _on_connection_state_change(self) -> None:
-        state = self._pc.connectionState
-        logger.debug("session %s connection %s", self.session_id, state)
-        if state == "connected":
-            self._connected = True
-        elif state in {"failed", "closed"}:
-            self.close_soon(f"connection {state}")
+    def on_transport_closed(self, reason: str) -> None:
+        self.close_soon(reason)
 
-    def _on_gathering_state_change(self) -> None:
-        # Gathering completes as the answer is made: the peer's time to connect starts.
-        if self._pc.iceGatheringState == "complete" and self._connect_deadline_s is None:
-            self._connect_deadline_s = time.monotonic() + self._limits.connect_timeout_s
-
-    def _on_datachannel(self, channel: RTCDataChannel) -> None:
-        if self._channel is not None:
-            logger.info(
-                "session %s: ignoring extra data channel %r", self.session_id, channel.label
-            )
-            return
-        self._channel = channel
-        guard_text_frames(channel, self._on_invalid_text)
-        channel.on("message", self._on_message)
-        channel.on("close", lambda: self.close_soon("data channel closed"))
+    def on_channel_open(self) -> None:
         self._touch()
         self._send_config()
 
-    def _on_invalid_text(self, stream_id: int) -> None:
-        if self._channel is not None and stream_id == self._channel.id:
-            self._send(
-                protocol.make_error(
-                    ErrorCode.INVALID_JSON, "message: not valid JSON: a text frame not UTF-8"
-                )
+    def on_invalid_text(self) -> None:
+        self._send(
+            protocol.make_error(
+                ErrorCode.INVALID_JSON, "message: not valid JSON: a text frame not UTF-8"
             )
+        )
 
     # -- client messages ---------------------------------------------------------------------
 
-    def _on_message(self, data: str | bytes) -> None:
-        """One client message, called from aiortc's SCTP receive loop: an exception raised here
-        would end that loop and with it the session, so whatever goes wrong with a message is
-        answered with an ``error`` and logged, never raised."""
+    def on_message(self, data: str | bytes) -> None:
+        """One client message, called from the transport's receive loop (aiortc's SCTP loop,
+        the WebSocket's reader): an exception raised here would end that loop and with it the
+        session, so whatever goes wrong with a message is answered with an ``error`` and
+        logged, never raised."""
         self._touch()
         received_unix_ns = time.time_ns()
         try:
@@ -292,8 +243,8 @@ class Session:
             self._send(
                 protocol.make_error(
                     ErrorCode.VIDEO_UNAVAILABLE,
-                    f"output {wanted!r} needs annotated video, but this session's offer had no "
-                    "video transceiver that receives (use sendrecv); output stays "
+                    f"output {wanted!r} needs annotated video, but "
+                    f"{self.transport.video_unavailable_reason}; output stays "
                     f"{self.config.output.value!r}",
                     ref_type=message_type,
                 )
@@ -331,12 +282,12 @@ class Session:
         whoever asked: a participant always knows when it is being recorded.
 
         Raises:
-            ProtocolError: ``recording_unavailable`` for a start while the data channel is not
-                open (the participant could not be told); the errors of
+            ProtocolError: ``recording_unavailable`` for a start while the message channel is
+                not open (the participant could not be told); the errors of
                 :meth:`SessionRecorder.command`.
         """
-        channel = self._channel
-        if action == "start" and (channel is None or channel.readyState != "open"):
+        channel = self.transport.channel
+        if action == "start" and (channel is None or not channel.is_open):
             raise ProtocolError(
                 ErrorCode.RECORDING_UNAVAILABLE,
                 "the participant's page is not connected yet (no open data channel), so it "
@@ -366,7 +317,7 @@ class Session:
             await self.recording_command(action, name, by=RecordingActor.PARTICIPANT)
         except ProtocolError as exc:
             self._send(protocol.error_from(exc))
-        except Exception:  # a task of _on_message: the same boundary
+        except Exception:  # a task of on_message: the same boundary
             self._report_failure("recording")
 
     async def _answer_calibration(self, message: JsonObject, received_unix_ns: int) -> None:
@@ -375,10 +326,11 @@ class Session:
         except ProtocolError as exc:
             self._send(protocol.error_from(exc))
             return
-        except Exception:  # a task of _on_message: the same boundary
+        except Exception:  # a task of on_message: the same boundary
             self._report_failure(str(message["type"]))
             return
         if answer is not None:
+            self.recorder.on_calibration_message(answer)
             self._send(answer)
 
     def on_oculomotor(self, event: OculomotorEvent) -> None:
@@ -423,12 +375,16 @@ class Session:
             if calibration.calibrated:
                 message = replace(message, calibrated=True, screen_point=point)
                 text = protocol.sample_text(text, calibrated=True, screen_point=point)
+        if self.config.gaze_tracking:
+            fields = gaze_tracking_fields(message.sample)
+            message = replace(message, gaze_tracking=fields)
+            text = protocol.sample_text_with_gaze_tracking(text, fields)
         if self.config.output.sends_samples:
             self._send_text(text, droppable=True)
         for sink in self._sample_sinks:
             sink.on_sample(message, text)
         if self.config.output.sends_video and processed.annotated is not None:
-            self.output_track.push(processed.annotated)
+            self.transport.push_video(processed.annotated)
         if face_changed:
             self._send_status()
 
@@ -439,18 +395,23 @@ class Session:
         self._send_status()
 
     def _on_rejected(self, exc: FrameRejectedError) -> None:
-        message = str(exc)
+        if isinstance(exc, FrameTooLargeError):
+            code = ErrorCode.FRAME_TOO_LARGE
+        elif isinstance(exc, InvalidFrameError):
+            code = ErrorCode.INVALID_FRAME
+        else:
+            code = ErrorCode.PIPELINE_FAILED
+        self.on_frame_error(code, str(exc))
+
+    def on_frame_error(self, code: ErrorCode, message: str) -> None:
+        """Tell the client that a frame was refused; the same error at most once per
+        :data:`REPEAT_ERROR_AFTER_S`."""
         now_s = time.monotonic()
         if self._last_error is not None:
             last_message, last_s = self._last_error
             if last_message == message and now_s - last_s < REPEAT_ERROR_AFTER_S:
                 return
         self._last_error = (message, now_s)
-        code = (
-            ErrorCode.FRAME_TOO_LARGE
-            if isinstance(exc, FrameTooLargeError)
-            else ErrorCode.PIPELINE_FAILED
-        )
         self._send(protocol.make_error(code, message))
 
     # -- status and idle watchdog ------------------------------------------------------------
@@ -463,8 +424,8 @@ class Session:
             if pipeline is not None and pipeline.frames_received != self._frames_seen:
                 self._frames_seen = pipeline.frames_received
                 self._last_activity_s = now_s
-            deadline_s = self._connect_deadline_s
-            if not self._connected and deadline_s is not None and now_s > deadline_s:
+            deadline_s = self.transport.connect_deadline_s
+            if not self.transport.connected and deadline_s is not None and now_s > deadline_s:
                 timeout_s = self._limits.connect_timeout_s
                 self.close_soon(f"the peer did not connect within {timeout_s:g} s")
                 return
@@ -500,6 +461,7 @@ class Session:
                 status_interval_ms=config.status_interval_ms,
                 video_available=self.video_available,
                 screen=None if config.screen is None else config.screen.to_dict(),
+                gaze_tracking=config.gaze_tracking,
             )
         )
 
@@ -507,13 +469,13 @@ class Session:
         self._send_text(protocol.encode(message), droppable=False)
 
     def _send_text(self, text: str, *, droppable: bool) -> None:
-        channel = self._channel
-        if channel is None or channel.readyState != "open":
+        channel = self.transport.channel
+        if channel is None or not channel.is_open:
             return
-        if droppable and channel.bufferedAmount > self._limits.max_buffered_bytes:
+        if droppable and channel.buffered_bytes > self._limits.max_buffered_bytes:
             self.samples_dropped += 1
             return
-        channel.send(text)
+        channel.send_text(text)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -559,30 +521,39 @@ class Session:
             tasks = [task for task in self._tasks if task is not current]
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            self.output_track.stop()
+            await self._within_close_step(
+                asyncio.gather(*tasks, return_exceptions=True), "its tasks to end"
+            )
             if self._lsl is not None:
                 await self._lsl.close()
             self._pool.close_session(self.session_id)
-            try:
-                await asyncio.wait_for(self._pc.close(), PEER_CLOSE_TIMEOUT_S)
-            except TimeoutError:
-                logger.warning("session %s: its peer connection did not close", self.session_id)
         finally:
-            self._pc.remove_all_listeners()
-            if self._channel is not None:
-                self._channel.remove_all_listeners()
-            self.state = SessionState.CLOSED
-            self._on_closed(self)
-            self._closed.set_result(None)
+            try:
+                await self._within_close_step(self.transport.close(), "its transport to close")
+            finally:
+                self.calibration.close()
+                self.state = SessionState.CLOSED
+                self._on_closed(self)
+                self._closed.set_result(None)
+
+    async def _within_close_step(self, step: Awaitable[Any], what: str) -> None:
+        try:
+            await asyncio.wait_for(step, CLOSE_STEP_TIMEOUT_S)
+        except TimeoutError:
+            logger.warning(
+                "session %s: waited %g s for %s; closing regardless",
+                self.session_id,
+                CLOSE_STEP_TIMEOUT_S,
+                what,
+            )
 
     async def _drain(self) -> None:
-        channel = self._channel
+        channel = self.transport.channel
         deadline_s = time.monotonic() + DRAIN_TIMEOUT_S
         while (
             channel is not None
-            and channel.readyState == "open"
-            and channel.bufferedAmount > 0
+            and channel.is_open
+            and channel.buffered_bytes > 0
             and time.monotonic() < deadline_s
         ):
             await asyncio.sleep(0.01)

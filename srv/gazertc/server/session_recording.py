@@ -1,5 +1,6 @@
 """One session's recording: starting, stopping and cancelling it, stamping events, and the rows
-that a running recording takes (samples with their blinks, fixations and saccades).
+that a running recording takes (samples with their blinks, fixations and saccades, calibration
+and validation results).
 
 Plain bookkeeping between a session and :class:`~gazertc.recording.store.RecordingStore`; the
 store's writer thread does the disk work, so everything here except :meth:`command` returns at
@@ -16,7 +17,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
-from gazertc.protocol import ErrorCode, ProtocolError
+from gazertc.protocol import ErrorCode, JsonObject, ProtocolError
+from gazertc.recording.calibration_reports import METADATA_KEY, CalibrationReport, ReportKind
 from gazertc.recording.store import RecordingError, RecordingStore, WriteFailure
 from gazertc.records import (
     EventSource,
@@ -102,6 +104,9 @@ class SessionRecorder:
         self._failures: list[WriteFailure] = []
         self._failures_reported_s = -REPORT_WRITE_FAILURES_EVERY_S
         self._failure_report: asyncio.TimerHandle | None = None
+        self._latest_reports: dict[ReportKind, CalibrationReport] = {}
+        """The latest calibration and validation results of the session, for the metadata of
+        the next recording."""
 
     @property
     def available(self) -> bool:
@@ -166,6 +171,9 @@ class SessionRecorder:
                     f"recording {self.recording_id} is already running; stop it first",
                     ref_type="recording",
                 )
+            reports = sorted(self._latest_reports.values(), key=lambda r: r.sent_unix_ns)
+            if reports:
+                metadata = {**metadata, METADATA_KEY: [report.to_dict() for report in reports]}
             self.recording_id, future = store.start(
                 self.session_id, name=name, metadata=metadata, started_by=by
             )
@@ -228,10 +236,30 @@ class SessionRecorder:
 
     # -- sinks ----------------------------------------------------------------------------------
 
-    def on_sample(self, message: SampleMessage, text: str) -> None:
-        """Queue a sample (and its blink events) while a recording runs."""
+    def on_calibration_message(self, message: JsonObject) -> None:
+        """Take a message the session sends: a ``calibration_result`` or ``validation_result``
+        is kept as the latest of its kind (for the metadata of the next recording) and stored
+        in the running recording, if any; other messages are ignored. A new calibration drops
+        the kept validation, which measured the previous one."""
+        report = CalibrationReport.from_message(message, time.time_ns())
+        if report is None:
+            return
+        if report.kind is ReportKind.CALIBRATION:
+            self._latest_reports.pop(ReportKind.VALIDATION, None)
+        self._latest_reports[report.kind] = report
         if self._store is not None and self.recording_id is not None:
-            self._store.add_sample(self.recording_id, message, text)
+            self._store.add_calibration_report(self.recording_id, report)
+
+    def on_sample(self, message: SampleMessage, text: str) -> None:
+        """Queue a sample (and its blink events) while a recording runs, unless its frame was
+        captured before the recording started (it would have a negative time in the exports)."""
+        store, recording_id = self._store, self.recording_id
+        if store is None or recording_id is None:
+            return
+        started_unix_ns = store.started_unix_ns(recording_id)
+        if started_unix_ns is not None and message.sample.timestamp_unix_ns < started_unix_ns:
+            return
+        store.add_sample(recording_id, message, text)
 
     def on_oculomotor(self, event: OculomotorEvent) -> None:
         """Queue a finished fixation (its ``end``) or a saccade while a recording runs."""

@@ -55,6 +55,8 @@ class SessionConfig:
     output: OutputMode = OutputMode.JSON
     screen: ScreenGeometry | None = None
     status_interval_ms: int = 1000
+    gaze_tracking: bool = False
+    """Samples carry GazeTracking-compatible fields (:mod:`gazertc.vision.gaze_tracking`)."""
 
     def updated(self, options: Mapping[str, Any]) -> SessionConfig:
         """A copy with the fields present in validated ``options`` replaced.
@@ -69,4 +71,6 @@ class SessionConfig:
             changes["screen"] = ScreenGeometry.from_dict(options["screen"])
         if "status_interval_ms" in options:
             changes["status_interval_ms"] = int(options["status_interval_ms"])
+        if "gaze_tracking" in options:
+            changes["gaze_tracking"] = bool(options["gaze_tracking"])
         return replace(self, **changes)

@@ -1,7 +1,9 @@
-"""Where frames meet the pipeline: a client's video track in, samples and annotated frames out.
+"""Where frames meet the pipeline: a client's frames in, samples and annotated frames out.
 
-Latest-frame semantics: the client's track is read through ``MediaRelay.subscribe(...,
-buffered=False)``, which keeps only the newest decoded frame. The pipeline takes a frame, waits
+Latest-frame semantics: a :class:`FrameSource` hands over only the newest frame. A WebRTC
+client's track is read through ``MediaRelay.subscribe(..., buffered=False)``, which keeps only
+the newest decoded frame (:class:`RelayedTrackFrames`); a WebSocket client's JPEG frames wait
+undecoded, newest only (:mod:`gazertc.server.jpeg_frames`). The pipeline takes a frame, waits
 for its result from the worker pool, then takes whatever frame is newest by then; frames that
 arrived in between are dropped, never queued, so latency stays bounded when the server is
 overloaded and the drop count says so.
@@ -16,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Final
+from typing import Final, Protocol
 
 import av
 from aiortc import RTCRtpReceiver
@@ -38,10 +40,12 @@ __all__ = [
     "VIDEO_CLOCK_HZ",
     "AnnotatedVideoTrack",
     "CaptureClock",
+    "FrameSource",
     "MarkerJitterBuffer",
     "PipelineCounters",
     "ReceiveStampTrack",
     "ReceivedFrame",
+    "RelayedTrackFrames",
     "VideoPipeline",
     "end_remote_track",
     "install_marker_jitter_buffer",
@@ -189,6 +193,58 @@ class CaptureClock:
         return capture_ns
 
 
+class FrameSource(Protocol):
+    """A client's frames, newest first: what a :class:`VideoPipeline` reads."""
+
+    @property
+    def frames_received(self) -> int:
+        """Frames that arrived, counted before stale ones are dropped."""
+
+    @property
+    def last_received_unix_ns(self) -> int | None:
+        """When the last frame arrived."""
+
+    async def recv(self) -> av.VideoFrame:
+        """The newest frame not taken yet (waiting for one), stamped with its
+        :class:`ReceivedFrame` in ``opaque``; ``pts``/``time_base`` carry its media time, or
+        ``pts`` is ``None`` when unknown.
+
+        Raises:
+            MediaStreamError: the source ended.
+            FrameRejectedError: this frame cannot be used (later ones may be).
+        """
+
+    def stop(self) -> None:
+        """End the source and release what it holds (idempotent)."""
+
+
+class RelayedTrackFrames:
+    """A WebRTC video track as a :class:`FrameSource`: stamped on arrival, then relayed with
+    latest-frame semantics (``MediaRelay.subscribe(..., buffered=False)``)."""
+
+    def __init__(self, track: MediaStreamTrack, relay: MediaRelay) -> None:
+        self._track = track
+        self._stamped = ReceiveStampTrack(track)
+        self._latest = relay.subscribe(self._stamped, buffered=False)
+
+    @property
+    def frames_received(self) -> int:
+        return self._stamped.frames_received
+
+    @property
+    def last_received_unix_ns(self) -> int | None:
+        return self._stamped.last_received_unix_ns
+
+    async def recv(self) -> av.VideoFrame:
+        frame = await self._latest.recv()
+        assert isinstance(frame, av.VideoFrame)  # ReceiveStampTrack passes only these
+        return frame
+
+    def stop(self) -> None:
+        self._latest.stop()
+        end_remote_track(self._track)  # else the relay may read it for ever
+
+
 class AnnotatedVideoTrack(MediaStreamTrack):
     """The video sent back: the newest annotated frame, or nothing at all.
 
@@ -255,12 +311,11 @@ def _pts_90khz(frame: av.VideoFrame) -> int | None:
 
 
 class VideoPipeline:
-    """Feeds one session's video track through its worker, newest frame first.
+    """Feeds one session's frames through its worker, newest frame first.
 
     Args:
         session_id: the session's id in the pool.
-        source: the client's video track.
-        relay: the relay that gives latest-frame semantics.
+        frames: the client's frames.
         pool: the worker pool (running).
         wants_annotation: asked per frame: should the worker draw an annotated frame.
         on_result: called with each processed frame, in order.
@@ -272,8 +327,7 @@ class VideoPipeline:
     def __init__(
         self,
         session_id: str,
-        source: MediaStreamTrack,
-        relay: MediaRelay,
+        frames: FrameSource,
         pool: WorkerPool,
         *,
         wants_annotation: Callable[[], bool],
@@ -283,9 +337,7 @@ class VideoPipeline:
     ) -> None:
         self.session_id = session_id
         self.counters = PipelineCounters()
-        self._source = source
-        self._stamped = ReceiveStampTrack(source)
-        self._relay = relay
+        self._frames = frames
         self._pool = pool
         self._wants_annotation = wants_annotation
         self._on_result = on_result
@@ -296,11 +348,11 @@ class VideoPipeline:
 
     @property
     def frames_received(self) -> int:
-        return self._stamped.frames_received
+        return self._frames.frames_received
 
     @property
     def last_received_unix_ns(self) -> int | None:
-        return self._stamped.last_received_unix_ns
+        return self._frames.last_received_unix_ns
 
     @property
     def frames_dropped(self) -> int:
@@ -310,7 +362,7 @@ class VideoPipeline:
         return max(0, self.frames_received - handled)
 
     async def run(self) -> None:
-        """Process frames until the client's track ends. When the session's worker is lost,
+        """Process frames until the client's frames end. When the session's worker is lost,
         the frames go on to a fresh tracker in its replacement.
 
         Raises:
@@ -318,19 +370,20 @@ class VideoPipeline:
                 ``MAX_PIPELINE_RESTARTS`` times within ``RESTART_WINDOW_S``.
             PoolClosedError: the worker pool closed (the server is shutting down).
         """
-        latest = self._relay.subscribe(self._stamped, buffered=False)
-        self._pool.open_session(self.session_id)
         try:
+            self._pool.open_session(self.session_id)
             while True:
                 try:
-                    frame = await latest.recv()
+                    frame = await self._frames.recv()
                 except MediaStreamError:
                     return
-                assert isinstance(frame, av.VideoFrame)  # ReceiveStampTrack passes only these
+                except FrameRejectedError as exc:
+                    self.counters.frames_rejected += 1
+                    self._on_rejected(exc)
+                    continue
                 await self._process(frame)
         finally:
-            latest.stop()
-            end_remote_track(self._source)  # else the relay may read it for ever
+            self._frames.stop()
             self._pool.close_session(self.session_id)
 
     async def _process(self, frame: av.VideoFrame) -> None:

@@ -1,9 +1,8 @@
 import { useState } from 'react';
-import type { AdvanceMode } from '../../calibration/procedure';
+import { TARGET_COUNTS, isTargetCount, type AdvanceMode } from 'gazertc-client/calibration';
 import { useCalibrationController, useCalibrationState } from '../../calibration/react';
 import { describeGeometry } from '../../calibration/screen';
 import { TARGET_MS_CHOICES } from '../../calibration/storage';
-import { TARGET_COUNTS, isTargetCount } from '../../calibration/layout';
 import { useAppState } from '../../store/react';
 import { DurationSelect } from '../DurationSelect';
 import { TrackingGate } from '../TrackingGate';

@@ -1,4 +1,4 @@
-import type { ProcedureKind } from '../../calibration/procedure';
+import type { ProcedureKind } from 'gazertc-client/calibration';
 import { useAppState } from '../../store/react';
 import { useStartProcedure } from './useStartProcedure';
 

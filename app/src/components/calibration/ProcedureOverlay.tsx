@@ -1,5 +1,5 @@
 import { useEffect, useRef, type CSSProperties } from 'react';
-import { SETTLE_MS, currentTarget } from '../../calibration/procedure';
+import { SETTLE_MS, currentTarget } from 'gazertc-client/calibration';
 import { useCalibrationController, useCalibrationState } from '../../calibration/react';
 import { useAppState } from '../../store/react';
 

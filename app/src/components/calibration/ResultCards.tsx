@@ -1,4 +1,4 @@
-import type { CalibrationTargetResidual, ValidationTargetResult } from '../../protocol/types.gen';
+import type { CalibrationTargetResidual, ValidationTargetResult } from 'gazertc-client/protocol';
 import { useCalibrationState } from '../../calibration/react';
 import { formatCm, formatDeg, formatDistanceMm, formatPx } from './format';
 import { ResultChart } from './ResultChart';

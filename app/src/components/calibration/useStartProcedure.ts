@@ -1,4 +1,4 @@
-import type { ProcedureKind } from '../../calibration/procedure';
+import type { ProcedureKind } from 'gazertc-client/calibration';
 import { useCalibrationController, useCalibrationState } from '../../calibration/react';
 
 /** Go full screen (when asked and possible), then start: the request needs the click's gesture. */

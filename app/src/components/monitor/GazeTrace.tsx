@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import type { MonitorTracePoint } from '../../protocol/types.gen';
+import type { MonitorTracePoint } from 'gazertc-client/protocol';
 import { traceGeometry, type ScreenSize } from '../../monitor/traceGeometry';
 
 const BOX = { width: 160, height: 100 } as const;

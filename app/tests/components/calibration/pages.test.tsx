@@ -5,7 +5,7 @@ import { ProcedureOverlay } from '../../../src/components/calibration/ProcedureO
 import { ResultChart } from '../../../src/components/calibration/ResultChart';
 import { DwellPage } from '../../../src/components/dwell/DwellPage';
 import { NavBar } from '../../../src/components/NavBar';
-import type { SampleMessage } from '../../../src/protocol/types.gen';
+import type { SampleMessage } from 'gazertc-client/protocol';
 import {
   INITIAL_STATE,
   connectRequested,

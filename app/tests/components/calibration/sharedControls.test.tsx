@@ -3,7 +3,7 @@ import { act, cleanup, fireEvent, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GazeCursorToggle } from '../../../src/components/calibration/GazeCursorToggle';
 import { ProcedureButtons } from '../../../src/components/calibration/ProcedureButtons';
-import type { SampleMessage } from '../../../src/protocol/types.gen';
+import type { SampleMessage } from 'gazertc-client/protocol';
 import {
   INITIAL_STATE,
   connectRequested,

@@ -10,12 +10,14 @@ Public API (stable; the evaluation harness builds on it)::
     point = model.predict(gaze_sample)     # ScreenPoint | None (None: no usable eye this frame)
     point = model.predict_features(features)
     report = validate_calibration(model, samples)  # ValidationResult: accuracy, precision
+    history = FeatureHistory(); history.append(features); history.between(start_ns, end_ns)
     text = model.to_json(); model = CalibrationModel.from_json(text, screen)  # ScreenMismatchError
 
 Modules: :mod:`~gazertc.vision.calibration.features` (what a frame gives),
 :mod:`~gazertc.vision.calibration.selection` (which frames are usable),
-:mod:`~gazertc.vision.calibration.model` (the regression, saving and loading) and
-:mod:`~gazertc.vision.calibration.report` (residuals and validation).
+:mod:`~gazertc.vision.calibration.model` (the regression, saving and loading),
+:mod:`~gazertc.vision.calibration.report` (residuals and validation) and
+:mod:`~gazertc.vision.calibration.history` (recent frames, for calibrations made afterwards).
 """
 
 from gazertc.vision.calibration.features import (
@@ -26,6 +28,7 @@ from gazertc.vision.calibration.features import (
     HeadFeatures,
     ScreenPoint,
 )
+from gazertc.vision.calibration.history import HISTORY_MAX_FRAMES, HISTORY_S, FeatureHistory
 from gazertc.vision.calibration.model import (
     MIN_SAMPLES,
     MIN_TARGETS,
@@ -51,6 +54,8 @@ from gazertc.vision.calibration.selection import (
 
 __all__ = [
     "DEFAULT_FEATURES",
+    "HISTORY_MAX_FRAMES",
+    "HISTORY_S",
     "MIN_SAMPLES",
     "MIN_TARGETS",
     "MODEL_FORMAT",
@@ -61,6 +66,7 @@ __all__ = [
     "CalibrationFit",
     "CalibrationModel",
     "CalibrationSample",
+    "FeatureHistory",
     "FeatureKind",
     "FeatureSettings",
     "FrameFeatures",

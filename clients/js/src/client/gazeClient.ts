@@ -1,0 +1,549 @@
+// GazeClient: the camera, a session with the server (WebRTC, or the WebSocket fallback), typed
+// samples, events, recording and calibration, for any page. The web app builds on the same lower
+// layers (rtc/, protocol/) with its own controller.
+//
+//   idle -> starting (camera) -> connecting -> live <-> paused
+//                                    |           |
+//                                    |      reconnecting -> live (a new session) | failed
+//                                    +-> failed (the first connection failed: start() rejects)
+//   any -> closed (stop())
+
+import { runProcedure, type ProcedureHost, type ProcedureOptions } from '../calibration/runner';
+import { domTargetDisplay } from '../calibration/targets';
+import {
+  describeScreen,
+  makeConfig,
+  makeEvent,
+  makeRecording,
+  type CalibrationResultMessage,
+  type ClientMessage,
+  type ConfigOptions,
+  type OutputMode,
+  type RecordingInfo,
+  type ServerMessage,
+  type StoredEvent,
+  type ValidationResultMessage,
+} from '../protocol';
+import {
+  CAMERA_ENDED,
+  DEFAULT_BACKOFF,
+  ReconnectingSession,
+  SignallingError,
+  cameraUnavailable,
+  describeCameraError,
+  openPeer,
+  openWebSocketLink,
+  videoConstraints,
+  type BackoffPolicy,
+  type CameraProblem,
+  type GazeLink,
+  type PeerHandlers,
+  type PeerOptions,
+} from '../rtc';
+import { version } from '../version';
+import { ServerClock } from './clock';
+import { GazeClientError } from './errors';
+import { AnswerQueue } from './requests';
+import { toGazeSample, viewportOrigin, type GazeSample } from './sample';
+import { defaultServerUrl } from './serverUrl';
+
+export type ClientState =
+  'idle' | 'starting' | 'connecting' | 'live' | 'reconnecting' | 'paused' | 'closed' | 'failed';
+
+export type TransportChoice = 'auto' | 'webrtc' | 'websocket';
+
+/** 'auto': how long WebRTC may take before the WebSocket fallback (UDP blocked, no TURN). */
+export const DEFAULT_WEBRTC_TIMEOUT_MS = 5000;
+export const CLIENT_NAME = 'gazertc-client';
+/** Distinct protocol warnings logged per client; past this a broken server would flood the console. */
+const MAX_DISTINCT_WARNINGS = 20;
+
+export interface GazeClientOptions {
+  /** The server's URL; default: where the library was loaded from (`defaultServerUrl()`). */
+  server?: string;
+  transport?: TransportChoice;
+  webrtcTimeoutMs?: number;
+  camera?: { deviceId?: string; constraints?: MediaTrackConstraints };
+  /** Sent in hello (output, status_interval_ms, ...). */
+  config?: ConfigOptions;
+  /** Reconnect with back-off after a live session is lost (default true). */
+  reconnect?: boolean | BackoffPolicy;
+  /** The screen reported to the server; default `window.screen`. */
+  screen?: () => ConfigOptions['screen'];
+  /** Stand-ins for the browser's objects (tests, embedding): */
+  mediaDevices?: MediaDevices;
+  createPeerConnection?: PeerOptions['createPeerConnection'];
+  createWebSocket?: (url: string) => WebSocket;
+  fetch?: typeof fetch;
+}
+
+type Listener<A extends unknown[]> = (...args: A) => void;
+
+interface ListenerSets {
+  sample: Set<Listener<[GazeSample]>>;
+  state: Set<Listener<[ClientState, string | null]>>;
+  message: Set<Listener<[ServerMessage]>>;
+}
+
+function cameraError(problem: CameraProblem): GazeClientError {
+  return new GazeClientError(`camera_${problem.kind}`, problem.message);
+}
+
+function asClientError(error: unknown): GazeClientError {
+  if (error instanceof GazeClientError) return error;
+  if (error instanceof SignallingError) return new GazeClientError(error.code, error.message);
+  return new GazeClientError('unreachable', error instanceof Error ? error.message : String(error));
+}
+
+export class GazeClient {
+  private stateValue: ClientState = 'idle';
+  private detail: string | null = null;
+  private stream: MediaStream | null = null;
+  private trackEndedCleanup: (() => void) | null = null;
+  private session: ReconnectingSession<GazeLink> | null = null;
+  private wentLive = false;
+  private paused = false;
+  private fellBack = false;
+  private lastOpenError: unknown = null;
+  private latest: GazeSample | null = null;
+  private calibratedValue = false;
+  private config: ConfigOptions;
+  private startPromise: Promise<void> | null = null;
+  private pendingStart: { resolve(): void; reject(error: GazeClientError): void } | null = null;
+  private lifetime = new AbortController();
+  private readonly clock = new ServerClock();
+  private readonly events = new AnswerQueue<StoredEvent>('event');
+  private readonly recordings = new AnswerQueue<RecordingInfo>('recording request');
+  private readonly warned = new Set<string>();
+  private readonly listeners: ListenerSets = {
+    sample: new Set(),
+    state: new Set(),
+    message: new Set(),
+  };
+  private readonly serverUrl: string;
+
+  constructor(private readonly options: GazeClientOptions = {}) {
+    this.serverUrl = options.server ?? defaultServerUrl();
+    this.config = { ...options.config };
+  }
+
+  get state(): ClientState {
+    return this.stateValue;
+  }
+  get stateDetail(): string | null {
+    return this.detail;
+  }
+  get transport(): 'webrtc' | 'websocket' | null {
+    return this.session?.current?.transport ?? null;
+  }
+  get cameraStream(): MediaStream | null {
+    return this.stream;
+  }
+  get sessionId(): string | null {
+    return this.session?.current?.sessionId ?? null;
+  }
+  get latestSample(): GazeSample | null {
+    return this.latest;
+  }
+  get calibrated(): boolean {
+    return this.calibratedValue;
+  }
+
+  on(event: 'sample', listener: (sample: GazeSample) => void): () => void;
+  on(event: 'state', listener: (state: ClientState, detail: string | null) => void): () => void;
+  on(event: 'message', listener: (message: ServerMessage) => void): () => void;
+  on(event: keyof ListenerSets, listener: Listener<never[]>): () => void {
+    const set = this.listeners[event] as Set<Listener<never[]>>;
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+    };
+  }
+
+  // -- lifecycle ----------------------------------------------------------------------------
+
+  /** Ask for the camera and connect; resolves once the session is live. */
+  start(): Promise<void> {
+    if (this.startPromise !== null && !['closed', 'failed'].includes(this.stateValue)) {
+      return this.startPromise;
+    }
+    this.lifetime = new AbortController();
+    this.wentLive = false;
+    this.fellBack = false;
+    this.startPromise = this.run();
+    return this.startPromise;
+  }
+
+  /** Close the session and release the camera. Idempotent. */
+  stop(): void {
+    if (this.stateValue === 'closed' || this.stateValue === 'idle') return;
+    this.shutDown(new GazeClientError('stopped', 'The client was stopped.'));
+    this.setState('closed', null);
+  }
+
+  /** Stop sending video; the session stays open (resume() sends again). */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    void this.session?.current?.sendVideo(null);
+    if (this.stateValue === 'live') this.setState('paused', this.detail);
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    const track = this.stream?.getVideoTracks()[0] ?? null;
+    if (track !== null) void this.session?.current?.sendVideo(track);
+    if (this.stateValue === 'paused') this.setState('live', this.detail);
+  }
+
+  private async run(): Promise<void> {
+    this.setState('starting', null);
+    try {
+      this.stream = await this.openCamera();
+    } catch (error) {
+      const failure = asClientError(error);
+      this.setState('failed', failure.message);
+      throw failure;
+    }
+    this.setState('connecting', null);
+    const policy =
+      typeof this.options.reconnect === 'object' ? this.options.reconnect : DEFAULT_BACKOFF;
+    return new Promise<void>((resolve, reject) => {
+      this.pendingStart = { resolve, reject };
+      this.session = new ReconnectingSession<GazeLink>(
+        this.openLink,
+        {
+          onAttempt: () =>
+            this.setState(this.wentLive ? 'reconnecting' : 'connecting', this.detail),
+          onOpen: () => {
+            // A new session knows nothing of the last one: clock, calibration start afresh.
+            this.clock.reset();
+            this.calibratedValue = false;
+            if (this.paused) void this.session?.current?.sendVideo(null);
+          },
+          onLost: (problem, retryAtMs) => this.onLost(problem, retryAtMs),
+          onFailed: (problem) => this.fail(asClientError(this.lastOpenError ?? problem)),
+        },
+        policy,
+      );
+      this.session.start();
+    });
+  }
+
+  private async openCamera(): Promise<MediaStream> {
+    // Absent on insecure pages and in old browsers, whatever the DOM types say.
+    const browserDevices: MediaDevices | undefined =
+      typeof navigator === 'undefined' ? undefined : navigator.mediaDevices;
+    const devices = this.options.mediaDevices ?? browserDevices;
+    if (devices?.getUserMedia === undefined) {
+      throw cameraError(cameraUnavailable(typeof isSecureContext === 'boolean' && isSecureContext));
+    }
+    const { deviceId, constraints } = this.options.camera ?? {};
+    const video =
+      constraints === undefined
+        ? videoConstraints(deviceId ?? null)
+        : { ...constraints, ...(deviceId === undefined ? {} : { deviceId: { exact: deviceId } }) };
+    let stream: MediaStream;
+    try {
+      stream = await devices.getUserMedia({ video, audio: false });
+    } catch (error) {
+      throw cameraError(describeCameraError(error));
+    }
+    const track = stream.getVideoTracks()[0];
+    if (track === undefined) {
+      throw cameraError(describeCameraError(new DOMException('', 'NotFoundError')));
+    }
+    const onEnded = (): void => this.fail(cameraError(CAMERA_ENDED));
+    track.addEventListener('ended', onEnded);
+    this.trackEndedCleanup = () => track.removeEventListener('ended', onEnded);
+    return stream;
+  }
+
+  private onLost(problem: string, retryAtMs: number): void {
+    if (!this.wentLive || this.options.reconnect === false) {
+      // The first connection failed, or reconnecting is off: say why, and stop trying.
+      this.fail(asClientError(this.lastOpenError ?? problem));
+      return;
+    }
+    const seconds = Math.max(0, Math.round((retryAtMs - Date.now()) / 1000));
+    this.setState('reconnecting', `${problem} Trying again in ${seconds} s.`);
+  }
+
+  private fail(error: GazeClientError): void {
+    if (this.stateValue === 'closed' || this.stateValue === 'failed') return;
+    this.shutDown(error);
+    this.setState('failed', error.message);
+  }
+
+  private shutDown(error: GazeClientError): void {
+    this.session?.stop();
+    this.session = null;
+    this.lifetime.abort(error);
+    this.trackEndedCleanup?.();
+    this.trackEndedCleanup = null;
+    for (const track of this.stream?.getTracks() ?? []) track.stop();
+    this.stream = null;
+    this.events.rejectAll(error);
+    this.recordings.rejectAll(error);
+    this.pendingStart?.reject(error);
+    this.pendingStart = null;
+  }
+
+  private setState(state: ClientState, detail: string | null): void {
+    if (state === this.stateValue && detail === this.detail) return;
+    this.stateValue = state;
+    this.detail = detail;
+    for (const listener of [...this.listeners.state]) listener(state, detail);
+  }
+
+  // -- connecting ---------------------------------------------------------------------------
+
+  private readonly openLink = async (
+    signal: AbortSignal,
+    onClosed: (reason: string) => void,
+  ): Promise<GazeLink> => {
+    try {
+      const link = await this.openTransport(signal, onClosed);
+      this.lastOpenError = null;
+      return link;
+    } catch (error) {
+      this.lastOpenError = error;
+      throw error;
+    }
+  };
+
+  private async openTransport(
+    signal: AbortSignal,
+    onClosed: (reason: string) => void,
+  ): Promise<GazeLink> {
+    const stream = this.stream;
+    const track = stream?.getVideoTracks()[0];
+    if (stream === null || track === undefined) throw cameraError(CAMERA_ENDED);
+    const handlers: PeerHandlers = {
+      onMessage: (message) => this.onMessage(message),
+      onRemoteStream: () => undefined,
+      onRoundTrip: (estimate) => this.clock.add(estimate),
+      onProtocolViolation: (violation) => this.warnOnce(violation.message),
+      onClosed,
+    };
+    const common = {
+      serverUrl: this.serverUrl,
+      stream,
+      config: this.sessionConfig(),
+      clientVersion: version,
+      clientName: CLIENT_NAME,
+      ...(this.options.fetch === undefined ? {} : { fetch: this.options.fetch }),
+    };
+    const openSocket = (): Promise<GazeLink> =>
+      openWebSocketLink(
+        {
+          ...common,
+          signal,
+          ...(this.options.createWebSocket === undefined
+            ? {}
+            : { createWebSocket: this.options.createWebSocket }),
+        },
+        handlers,
+      );
+    const openRtc = (rtcSignal: AbortSignal): Promise<GazeLink> =>
+      openPeer(
+        {
+          ...common,
+          track,
+          signal: rtcSignal,
+          ...(this.options.createPeerConnection === undefined
+            ? {}
+            : { createPeerConnection: this.options.createPeerConnection }),
+        },
+        handlers,
+      );
+    const choice = this.options.transport ?? 'auto';
+    if (choice === 'websocket') return openSocket();
+    if (choice === 'webrtc') return openRtc(signal);
+    const webrtcAvailable =
+      this.options.createPeerConnection !== undefined || typeof RTCPeerConnection === 'function';
+    if (!webrtcAvailable) {
+      this.setState(this.stateValue, 'This browser has no WebRTC; using the WebSocket fallback.');
+      return openSocket();
+    }
+    if (this.fellBack) return openSocket();
+    return this.openWithFallback(signal, openRtc, openSocket);
+  }
+
+  /** 'auto': WebRTC, and the WebSocket when WebRTC has not connected in time. */
+  private async openWithFallback(
+    signal: AbortSignal,
+    openRtc: (signal: AbortSignal) => Promise<GazeLink>,
+    openSocket: () => Promise<GazeLink>,
+  ): Promise<GazeLink> {
+    const timeoutMs = this.options.webrtcTimeoutMs ?? DEFAULT_WEBRTC_TIMEOUT_MS;
+    const attempt = new AbortController();
+    const onAbort = (): void => attempt.abort(signal.reason);
+    signal.addEventListener('abort', onAbort);
+    const timer = setTimeout(() => {
+      attempt.abort(new GazeClientError('timeout', 'WebRTC did not connect in time.'));
+    }, timeoutMs);
+    try {
+      return await openRtc(attempt.signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      // A refusal (origin, limits, bad request) would refuse the WebSocket too.
+      if (error instanceof SignallingError && error.code !== 'unreachable') throw error;
+      this.fellBack = true;
+      const why = attempt.signal.aborted
+        ? `WebRTC did not connect in ${timeoutMs / 1000} s`
+        : `WebRTC failed (${error instanceof Error ? error.message : String(error)})`;
+      this.setState(this.stateValue, `${why}; using the WebSocket fallback.`);
+      return await openSocket();
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private sessionConfig(): ConfigOptions {
+    const screen = this.config.screen ?? this.currentScreen();
+    return { ...this.config, ...(screen === undefined ? {} : { screen }) };
+  }
+
+  private currentScreen(): ConfigOptions['screen'] {
+    if (this.options.screen !== undefined) return this.options.screen();
+    if (typeof window === 'undefined') return undefined;
+    return describeScreen(window.screen.width, window.screen.height, window.devicePixelRatio);
+  }
+
+  private warnOnce(message: string): void {
+    if (this.warned.has(message) || this.warned.size >= MAX_DISTINCT_WARNINGS) return;
+    this.warned.add(message);
+    console.warn(`gazertc: ignored a message from the server: ${message}`);
+  }
+
+  // -- the session's messages ---------------------------------------------------------------
+
+  private onMessage(message: ServerMessage): void {
+    switch (message.type) {
+      case 'config':
+        if (this.stateValue === 'connecting' || this.stateValue === 'reconnecting') {
+          this.wentLive = true;
+          this.setState(this.paused ? 'paused' : 'live', this.fellBack ? this.detail : null);
+          this.pendingStart?.resolve();
+          this.pendingStart = null;
+        }
+        break;
+      case 'sample':
+        this.session?.markHealthy();
+        if (message.screen_point !== undefined) this.calibratedValue = true;
+        this.latest = toGazeSample(
+          message,
+          (ns) => this.clock.pageMsAt(ns),
+          typeof window === 'undefined' ? { xPx: 0, yPx: 0 } : viewportOrigin(window),
+        );
+        break;
+      case 'calibration_result':
+        this.calibratedValue = true;
+        break;
+      case 'event_ack':
+        this.events.resolveNext(message.event);
+        break;
+      case 'recording_status':
+        this.recordings.resolveNext(message.recording);
+        break;
+      case 'error':
+        if (message.ref_type === 'event') {
+          this.events.rejectNext(new GazeClientError(message.code, message.message));
+        } else if (message.ref_type === 'recording') {
+          this.recordings.rejectNext(new GazeClientError(message.code, message.message));
+        }
+        break;
+      default:
+        break;
+    }
+    for (const listener of [...this.listeners.message]) listener(message);
+    if (message.type === 'sample' && this.latest !== null) {
+      const sample = this.latest;
+      for (const listener of [...this.listeners.sample]) listener(sample);
+    }
+  }
+
+  /** Send a message on the open session; false when not connected. */
+  send(message: ClientMessage): boolean {
+    const link = this.session?.current ?? null;
+    if (link === null) return false;
+    link.send(message);
+    return true;
+  }
+
+  /** Change settings (kept for reconnects). */
+  configure(options: ConfigOptions): void {
+    this.config = { ...this.config, ...options };
+    this.send(makeConfig(options));
+  }
+
+  setOutput(mode: OutputMode): void {
+    this.configure({ output: mode });
+  }
+
+  // -- events and recording -----------------------------------------------------------------
+
+  /** Mark a moment (now, or `atPageMs` on performance.now()); resolves with the stored event. */
+  markEvent(name: string, atPageMs?: number): Promise<StoredEvent> {
+    const hasClock = this.clock.offsetMs !== null;
+    const atMs = atPageMs ?? performance.now();
+    // Without a clock estimate yet, the server's arrival time is the better one.
+    const timestampUnixNs = hasClock ? Math.round(this.clock.serverUnixNsAt(atMs)) : undefined;
+    return this.request(this.events, makeEvent(name, timestampUnixNs));
+  }
+
+  startRecording(name?: string): Promise<RecordingInfo> {
+    return this.request(this.recordings, makeRecording('start', name));
+  }
+
+  stopRecording(): Promise<RecordingInfo> {
+    return this.request(this.recordings, makeRecording('stop'));
+  }
+
+  private request<T>(queue: AnswerQueue<T>, message: ClientMessage): Promise<T> {
+    if ((this.session?.current ?? null) === null) {
+      return Promise.reject(
+        new GazeClientError('not_connected', 'Not connected: call start() first.'),
+      );
+    }
+    const answer = queue.expect();
+    this.send(message);
+    return answer;
+  }
+
+  // -- clock ----------------------------------------------------------------------------------
+
+  /** Page performance.now() ms -> server clock Unix ns (ping/pong offset applied). */
+  serverUnixNsAt(pageMs: number): number {
+    return this.clock.serverUnixNsAt(pageMs);
+  }
+
+  pageMsAt(serverUnixNs: number): number {
+    return this.clock.pageMsAt(serverUnixNs);
+  }
+
+  // -- calibration ----------------------------------------------------------------------------
+
+  calibrate(options?: ProcedureOptions): Promise<CalibrationResultMessage> {
+    return runProcedure('calibration', this.procedureHost(), options);
+  }
+
+  validate(options?: ProcedureOptions): Promise<ValidationResultMessage> {
+    return runProcedure('validation', this.procedureHost(), options);
+  }
+
+  private procedureHost(): ProcedureHost {
+    return {
+      send: (message) => this.send(message),
+      onMessage: (listener) => this.on('message', listener),
+      serverUnixNsAt: (pageMs) => this.clock.serverUnixNsAt(pageMs),
+      viewportOrigin: () => viewportOrigin(window),
+      viewport: () => ({ widthPx: window.innerWidth, heightPx: window.innerHeight }),
+      createDisplay: () => domTargetDisplay(document),
+      signal: this.lifetime.signal,
+    };
+  }
+}

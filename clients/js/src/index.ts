@@ -1,0 +1,22 @@
+// The library's public surface: `window.gazertc` in the classic script, the named exports of the
+// ES module (docs/browser-library.md).
+
+export { version } from './version';
+export { defaultServerUrl } from './client/serverUrl';
+export {
+  CLIENT_NAME,
+  DEFAULT_WEBRTC_TIMEOUT_MS,
+  GazeClient,
+  type ClientState,
+  type GazeClientOptions,
+  type TransportChoice,
+} from './client/gazeClient';
+export { GazeClientError } from './client/errors';
+export type { GazeSample, PointPair, ViewportOrigin } from './client/sample';
+export { viewportOrigin } from './client/sample';
+export type { ProcedureOptions } from './calibration/runner';
+export { calibrationTargets, validationTargets } from './calibration/layout';
+export type { BackoffPolicy } from './rtc/reconnect';
+export * from './protocol';
+// Last: webgazer/index.ts builds on GazeClient above (a cycle through this file).
+export { webgazer } from './webgazer/index';

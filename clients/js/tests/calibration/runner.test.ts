@@ -1,0 +1,137 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GazeClientError } from '../../src/client/errors';
+import { SETTLE_MS } from '../../src/calibration/procedure';
+import { runProcedure, type ProcedureHost } from '../../src/calibration/runner';
+import type { TargetDisplay } from '../../src/calibration/targets';
+import type { ClientMessage, ServerMessage } from '../../src/protocol';
+import { fixture } from '../fixtures';
+
+const TARGETS = [
+  { xPx: 100, yPx: 100 },
+  { xPx: 500, yPx: 100 },
+  { xPx: 100, yPx: 400 },
+  { xPx: 500, yPx: 400 },
+];
+
+/** A connected client whose clock is 1 s ahead of the page's, with the viewport at (10, 70). */
+function host(connected = true) {
+  const sent: ClientMessage[] = [];
+  const listeners = new Set<(message: ServerMessage) => void>();
+  const shown: Array<[number, number]> = [];
+  const removed: number[] = [];
+  const abort = new AbortController();
+  const display: TargetDisplay = {
+    show: (x, y) => shown.push([x, y]),
+    remove: () => removed.push(1),
+  };
+  const value: ProcedureHost = {
+    send: (message) => {
+      if (connected) sent.push(message);
+      return connected;
+    },
+    onMessage: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    serverUnixNsAt: (pageMs) => (1_800_000_000_000 + pageMs + 1000) * 1e6,
+    viewportOrigin: () => ({ xPx: 10, yPx: 70 }),
+    viewport: () => ({ widthPx: 1280, heightPx: 720 }),
+    createDisplay: () => display,
+    signal: abort.signal,
+    now: () => performance.now(),
+  };
+  const deliver = (message: unknown): void => {
+    for (const listener of [...listeners]) listener(message as ServerMessage);
+  };
+  return { value, sent, shown, removed, abort, deliver, listeners };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('runProcedure', () => {
+  it('shows each target for its time, with the protocol messages, and resolves with the result', async () => {
+    const { value, sent, shown, removed, deliver, listeners } = host();
+    const seen: number[] = [];
+    const running = runProcedure('calibration', value, {
+      targets: TARGETS,
+      durationPerTargetMs: 1000,
+      onTarget: (target) => seen.push(target.id),
+    });
+    expect(sent[0]).toEqual({
+      v: 1,
+      type: 'calibration_start',
+      // The server gets screen px: the viewport's origin added.
+      targets: TARGETS.map((target, id) => ({ id, x_px: target.xPx + 10, y_px: target.yPx + 70 })),
+    });
+    const firstShown = sent[1];
+    expect(firstShown).toMatchObject({ type: 'target_shown', target_id: 0 });
+    const shownAt = (firstShown as { shown_unix_ns: number }).shown_unix_ns;
+    expect(shownAt).toBe(Math.round(value.serverUnixNsAt(performance.now())));
+    expect(shown[0]).toEqual([100, 100]);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(sent.filter((message) => message.type === 'target_done')).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(3 * 1000 + 1);
+    expect(sent.map((message) => message.type)).toEqual([
+      'calibration_start',
+      ...TARGETS.flatMap(() => ['target_shown', 'target_done']),
+      'calibration_end',
+    ]);
+    expect(seen).toEqual([0, 1, 2, 3]);
+    expect(shown).toEqual(TARGETS.map((target) => [target.xPx, target.yPx]));
+    const result = fixture('calibration_result.nine_points.json');
+    deliver(result);
+    await expect(running).resolves.toBe(result);
+    expect(removed.length).toBeGreaterThan(0);
+    expect(listeners.size).toBe(0);
+  });
+
+  it('lays out its own targets and leaves drawing to the page when asked', async () => {
+    const { value, sent, shown, deliver } = host();
+    const running = runProcedure('validation', value, { draw: false, durationPerTargetMs: 500 });
+    const start = sent[0] as { type: string; targets: { id: number }[] };
+    expect(start.type).toBe('validation_start');
+    expect(start.targets.map((target) => target.id)).toEqual([100, 101, 102, 103, 104]);
+    await vi.advanceTimersByTimeAsync(5 * 500 + 1);
+    deliver(fixture('validation_result.four_points.json'));
+    await expect(running).resolves.toMatchObject({ type: 'validation_result' });
+    expect(shown).toEqual([]);
+  });
+
+  it("rejects with the server's calibration error, on stop, and when not connected", async () => {
+    const failing = host();
+    const failed = runProcedure('calibration', failing.value, { targets: TARGETS });
+    failing.deliver({
+      v: 1,
+      type: 'error',
+      code: 'calibration_failed',
+      message: 'too few samples',
+      fatal: false,
+      ref_type: 'calibration_end',
+    });
+    await expect(failed).rejects.toMatchObject({ code: 'calibration_failed' });
+
+    const stopping = host();
+    const stopped = runProcedure('calibration', stopping.value, { targets: TARGETS });
+    stopping.abort.abort();
+    await expect(stopped).rejects.toBeInstanceOf(GazeClientError);
+
+    await expect(runProcedure('calibration', host(false).value)).rejects.toMatchObject({
+      code: 'not_connected',
+    });
+  });
+
+  it('refuses a time per target within the settle time, and too few targets', async () => {
+    await expect(
+      runProcedure('calibration', host().value, { durationPerTargetMs: SETTLE_MS }),
+    ).rejects.toMatchObject({ code: 'bad_options' });
+    await expect(
+      runProcedure('calibration', host().value, { targets: TARGETS.slice(0, 3) }),
+    ).rejects.toMatchObject({ code: 'bad_options' });
+  });
+});
