@@ -5,6 +5,7 @@
 // --allow-origin for it. Also: the clip's frame rate, which the sample counts are checked against.
 
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -19,19 +20,11 @@ declare global {
   }
 }
 
-/** The vendor files an experiment loads from ./vendor/, from app/node_modules (MIT). */
-export const VENDOR_FILES: Readonly<Record<string, string>> = {
-  'jspsych.js': 'jspsych/dist/index.browser.min.js',
-  'jspsych.css': 'jspsych/css/jspsych.css',
-  'extension-webgazer.js': '@jspsych/extension-webgazer/dist/index.browser.min.js',
-  'plugin-webgazer-init-camera.js':
-    '@jspsych/plugin-webgazer-init-camera/dist/index.browser.min.js',
-  'plugin-webgazer-calibrate.js': '@jspsych/plugin-webgazer-calibrate/dist/index.browser.min.js',
-  'plugin-webgazer-validate.js': '@jspsych/plugin-webgazer-validate/dist/index.browser.min.js',
-  'plugin-html-keyboard-response.js':
-    '@jspsych/plugin-html-keyboard-response/dist/index.browser.min.js',
-  'plugin-call-function.js': '@jspsych/plugin-call-function/dist/index.browser.min.js',
-};
+/** The vendor files an experiment loads from ./vendor/, from app/node_modules (MIT): the list the
+ * app's build copies next to the example experiment. */
+export const VENDOR_FILES = JSON.parse(
+  readFileSync(join(APP_DIR, 'scripts/jspsych-vendor-files.json'), 'utf8'),
+) as Readonly<Record<string, string>>;
 
 export interface SecondOrigin {
   /** http://localhost:PORT */

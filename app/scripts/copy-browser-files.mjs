@@ -7,7 +7,7 @@
 //
 //   node scripts/copy-browser-files.mjs   (part of `npm run build`)
 
-import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,19 +17,10 @@ const EXAMPLE = resolve(APP, '../examples/jspsych');
 const DIST = resolve(APP, 'dist');
 const MODULES = resolve(APP, 'node_modules');
 
-/** Served name -> file in node_modules. */
-const VENDOR_FILES = {
-  'jspsych.js': 'jspsych/dist/index.browser.min.js',
-  'jspsych.css': 'jspsych/css/jspsych.css',
-  'extension-webgazer.js': '@jspsych/extension-webgazer/dist/index.browser.min.js',
-  'plugin-webgazer-init-camera.js':
-    '@jspsych/plugin-webgazer-init-camera/dist/index.browser.min.js',
-  'plugin-webgazer-calibrate.js': '@jspsych/plugin-webgazer-calibrate/dist/index.browser.min.js',
-  'plugin-webgazer-validate.js': '@jspsych/plugin-webgazer-validate/dist/index.browser.min.js',
-  'plugin-html-keyboard-response.js':
-    '@jspsych/plugin-html-keyboard-response/dist/index.browser.min.js',
-  'plugin-call-function.js': '@jspsych/plugin-call-function/dist/index.browser.min.js',
-};
+/** Served name -> file in node_modules (the e2e pages serve the same list). */
+const VENDOR_FILES = JSON.parse(
+  readFileSync(resolve(APP, 'scripts/jspsych-vendor-files.json'), 'utf8'),
+);
 
 if (!existsSync(resolve(LIBRARY_DIST, 'gazertc.js'))) {
   console.error(

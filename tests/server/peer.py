@@ -48,6 +48,21 @@ class RunningServer:
             await asyncio.sleep(0.05)
 
 
+async def wait_until(
+    new_message: asyncio.Event, predicate: Callable[[], bool], timeout_s: float, what: str
+) -> None:
+    """Wait until ``predicate()`` holds, checking whenever ``new_message`` is set (and every
+    0.1 s); AssertionError naming ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        new_message.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(new_message.wait(), min(remaining, 0.1))
+
+
 def _task_stacks() -> str:
     """Where every task of the loop waits (what a session that does not close is stuck on)."""
     lines: list[str] = []
@@ -170,14 +185,7 @@ class GazeClient:
     async def wait_for(
         self, predicate: Callable[[], bool], timeout_s: float = 15.0, what: str = "condition"
     ) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not predicate():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-            self._new_message.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._new_message.wait(), min(remaining, 0.1))
+        await wait_until(self._new_message, predicate, timeout_s, what)
 
     async def close(self) -> None:
         await self.pc.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import struct
 import time
@@ -15,6 +14,8 @@ from typing import Any
 import aiohttp
 import av
 import cv2
+
+from tests.server.peer import wait_until
 
 JPEG_QUALITY = 80
 """What a browser's canvas.toBlob('image/jpeg', 0.8) gives, roughly."""
@@ -75,14 +76,7 @@ class WsClient:
     async def wait_for(
         self, predicate: Callable[[], bool], timeout_s: float = 20.0, what: str = "condition"
     ) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not predicate():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-            self._new_message.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._new_message.wait(), min(remaining, 0.1))
+        await wait_until(self._new_message, predicate, timeout_s, what)
 
     async def stream(self, jpegs: list[bytes], fps: float) -> None:
         """Send the frames at ``fps``, stamped like a camera's frames: at regular capture times
