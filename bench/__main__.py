@@ -14,10 +14,12 @@ SUITES = (
     "sample_path",
     "eye_centre",
     "calibration",
+    "rendered_eyes",
     "server",
     "recording",
     "sdp",
     "soak",
+    "gestures",
 )
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -1,11 +1,15 @@
 """Calibration: which features and model (on generated data with known ground truth), what
-fitting and applying cost, and how steady the screen point is on the real webcam clip."""
+fitting and applying cost, the verdict and the drift correction (simulated), and how steady the
+screen point is on the real webcam clip."""
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +17,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import cv2
 import numpy as np
+from tests.vision.calibration_scenarios import (
+    clean_calibration,
+    drifting_dwells,
+    missing_calibration,
+    staring_calibration,
+)
 from tests.vision.gaze_simulation import (
+    INTRINSICS,
     LAPTOP_SCREEN,
     REALISTIC_NOISE,
     SCREEN_TOP_BELOW_CAMERA_MM,
@@ -31,11 +42,14 @@ from gazertc.vision.calibration import (
     SETTLE_MS,
     CalibrationModel,
     CalibrationSample,
+    DriftCorrection,
     FeatureHistory,
     FeatureKind,
     FeatureSettings,
     FrameFeatures,
     ScreenPoint,
+    fit_and_judge,
+    measure_dwell,
 )
 from gazertc.vision.headpose import CameraIntrinsics
 from gazertc.vision.screen import OneEuroFilter
@@ -282,7 +296,99 @@ def _rms_step(points: list[tuple[float, float]]) -> float:
     return float(np.sqrt(np.mean(np.sum(steps**2, axis=1))))
 
 
+VERDICT_SEEDS = tuple(range(1, 6))
+"""Five simulated users per scenario."""
+DRIFT_DWELLS = 20
+"""Dwell selections per simulated session (about a minute of use of a board)."""
+Drift = Callable[[int], tuple[float, float]]
+
+
+def _verdict_table() -> None:
+    scenarios: list[tuple[str, Callable[[int], Recording]]] = [
+        ("looks at each target", clean_calibration),
+        ("misses each target by 3 deg", lambda seed: missing_calibration(seed, 3.0)),
+        ("misses each target by 5 deg", lambda seed: missing_calibration(seed, 5.0)),
+        ("misses each target by 9 deg", lambda seed: missing_calibration(seed, 9.0)),
+        ("stares at the camera (issue 13)", staring_calibration),
+    ]
+    rows: list[list[Cell]] = []
+    for name, scenario in scenarios:
+        qualities: Counter[str] = Counter()
+        loto_deg, fit_deg, judge_ms = [], [], []
+        for seed in VERDICT_SEEDS:
+            samples = scenario(seed).samples
+            for repeat in range(3):
+                started = time.perf_counter()
+                model, verdict = fit_and_judge(samples, LAPTOP_SCREEN)
+                judge_ms.append((time.perf_counter() - started) * 1000.0)
+                if repeat == 0:
+                    qualities[verdict.quality.value] += 1
+                    loto_deg.append(verdict.loto_error_deg or math.nan)
+                    report = model.fit_report
+                    fit_deg.append(math.nan if report is None else report.mean_offset_deg or 0.0)
+        rows.append(
+            [
+                name,
+                ", ".join(f"{quality} {count}" for quality, count in sorted(qualities.items())),
+                median(loto_deg),
+                median(fit_deg),
+                median(judge_ms),
+            ]
+        )
+    print_table(
+        "Calibration verdict on SIMULATED calibrations (12 targets, pipeline-like noise, "
+        f"{len(VERDICT_SEEDS)} simulated users each; median over users; thresholds: LOTO <= "
+        "3.5 deg good, <= 6 fair; time: fit + leave-one-target-out + verdict, median of 3 runs "
+        "per user, on this machine)",
+        ["simulated person", "verdicts", "LOTO deg", "fit offset deg", "fit+judge ms"],
+        rows,
+    )
+
+
+def _drift_errors(seed: int, drift: Drift) -> tuple[float, float]:
+    """Mean error (CSS px) of the uncorrected and the corrected points over the second half of
+    a session's dwells, each corrected by what the dwells before it taught."""
+    model = CalibrationModel.fit(clean_calibration(seed).samples, LAPTOP_SCREEN)
+    correction = DriftCorrection()
+    uncorrected: list[float] = []
+    corrected: list[float] = []
+    for index, dwell in enumerate(drifting_dwells(seed, DRIFT_DWELLS, drift)):
+        features = [FrameFeatures.from_sample(frame, INTRINSICS) for frame in dwell.frames]
+        points = [point for frame in features if (point := model.predict_features(frame))]
+        if index >= DRIFT_DWELLS // 2:
+            uncorrected.extend(p.distance_css_px(dwell.target) for p in points)
+            corrected.extend(correction.apply(p).distance_css_px(dwell.target) for p in points)
+        correction.confirm(measure_dwell(model, features, dwell.target), LAPTOP_SCREEN)
+    return statistics.fmean(uncorrected), statistics.fmean(corrected)
+
+
+def _drift_table() -> None:
+    deg_per_px = 0.2646 / 600.0 * 57.2958  # the simulated laptop at 60 cm
+    drifts: list[tuple[str, Drift]] = [
+        ("none (a good calibration)", lambda index: (0.0, 0.0)),
+        ("constant 89 px (2.2 deg)", lambda index: (80.0, -40.0)),
+        ("growing 0 to 120 px (3 deg)", lambda index: (6.0 * index, 2.0 * index)),
+        ("constant 150 px (3.8 deg, over the 2.5 deg bound)", lambda index: (150.0, 0.0)),
+    ]
+    rows: list[list[Cell]] = []
+    for name, drift in drifts:
+        errors = [_drift_errors(seed, drift) for seed in SEEDS]
+        before = median([error[0] for error in errors])
+        after = median([error[1] for error in errors])
+        rows.append([name, before, before * deg_per_px, after, after * deg_per_px])
+    print_table(
+        f"Drift correction on SIMULATED sessions: {DRIFT_DWELLS} dwell selections of random "
+        "targets after a 12-point calibration, the eye signal displaced by the drift; error of "
+        "the screen points over the last half of the dwells, without and with the correction "
+        f"learned from the dwells before; median over {len(SEEDS)} simulated users",
+        ["drift", "uncorrected px", "deg", "corrected px", "deg"],
+        rows,
+    )
+
+
 def run(data_dir: Path) -> None:
     _comparison_table()
     _cost_table()
+    _verdict_table()
+    _drift_table()
     _stability_table(data_dir)

@@ -3,7 +3,9 @@
 // with every frame's gaze point, head pose, blink state and capture time. Then the example
 // experiment served by gazertc at /examples/jspsych/ runs to its summary under the server's
 // strict Content-Security-Policy. Headless Chromium, the fake camera; the clip's gaze does not
-// follow the targets, so results are checked for presence and shape, not accuracy.
+// follow the targets, so results are checked for presence and shape, not accuracy, and the
+// server judges the calibrations poor: the first (default parameters) is recorded but not used,
+// the second (accept_poor_calibration) is used, so the recorded trial has gaze points.
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +22,8 @@ const MIN_RATE_FRACTION = 0.6;
 /** Samples are pushed once per frame: more than the camera's rate would be frames counted twice. */
 const MAX_RATE_FRACTION = 1.1;
 const TARGET_MS = 1000;
+/** The server's verdict on a calibration from the clip, whose gaze does not follow the targets. */
+const CLIP_CALIBRATION_QUALITY = 'poor';
 
 const EXPERIMENT = `'use strict';
 window.experiment = { done: false };
@@ -29,11 +33,18 @@ const jsPsych = initJsPsych({
     window.experiment = { done: true, data: jsPsych.data.get().values() };
   },
 });
+const calibrationTargets = [[10, 10], [90, 10], [50, 50], [10, 90], [90, 90]];
 jsPsych.run([
   {
     type: jsPsychGazertcCalibrate,
-    targets: [[10, 10], [90, 10], [50, 50], [10, 90], [90, 90]],
+    targets: calibrationTargets,
     duration_per_target_ms: ${TARGET_MS},
+  },
+  {
+    type: jsPsychGazertcCalibrate,
+    targets: calibrationTargets,
+    duration_per_target_ms: ${TARGET_MS},
+    accept_poor_calibration: true,
   },
   {
     type: jsPsychGazertcValidate,
@@ -91,20 +102,33 @@ describe.skipIf(SKIP_REASON !== null)(
       };
       expect(data.map((trial) => trial.trial_type)).toEqual([
         'gazertc-calibrate',
+        'gazertc-calibrate',
         'gazertc-validate',
         'html-keyboard-response',
       ]);
-      const [calibration, validation, recorded] = data;
-      expect(calibration?.['calibration_error']).toBeNull();
-      expect(calibration?.['calibration_mean_offset_deg']).toEqual(expect.any(Number) as unknown);
-      expect(calibration?.['calibration_targets']).toHaveLength(5);
+      const [refused, accepted, validation, recorded] = data;
+      for (const calibration of [refused, accepted]) {
+        expect(calibration?.['calibration_error']).toBeNull();
+        expect(calibration?.['calibration_mean_offset_deg']).toEqual(expect.any(Number) as unknown);
+        expect(calibration?.['calibration_targets']).toHaveLength(5);
+        expect(calibration?.['calibration_quality']).toBe(CLIP_CALIBRATION_QUALITY);
+        expect(calibration?.['calibration_quality_reason']).toEqual(expect.any(String) as unknown);
+      }
+      console.log(
+        `calibration: ${String(refused?.['calibration_quality'])}, ${String(refused?.['calibration_quality_reason'])}`,
+      );
+      // Without accept_poor_calibration the poor fit is not used; with it, it is.
+      expect(refused?.['calibration_applied']).toBe(false);
+      expect(accepted?.['calibration_applied']).toBe(true);
       expect(validation?.['validation_error']).toBeNull();
+      expect(['good', 'fair', 'poor']).toContain(validation?.['validation_quality']);
+      expect(validation?.['validation_quality_reason']).toEqual(expect.any(String) as unknown);
       for (const field of ['accuracy_deg', 'accuracy_px', 'precision_deg', 'precision_px']) {
         expect(validation?.[field], field).toEqual(expect.any(Number) as unknown);
       }
       expect(validation?.['validation_targets']).toHaveLength(4);
       console.log(
-        `validation: accuracy ${String(validation?.['accuracy_deg'])}°, precision ${String(validation?.['precision_deg'])}° (the clip does not look at the targets)`,
+        `validation (${String(validation?.['validation_quality'])}): accuracy ${String(validation?.['accuracy_deg'])}°, precision ${String(validation?.['precision_deg'])}° (the clip does not look at the targets)`,
       );
 
       const samples = recorded?.['gazertc_samples'] as Record<string, unknown>[];
@@ -133,7 +157,7 @@ describe.skipIf(SKIP_REASON !== null)(
         expect(sample['t']).toBeGreaterThanOrEqual(0);
         expect(sample['t']).toBeLessThanOrEqual(TRIAL_MS + 100);
       }
-      // Calibrated: the frames with a point are WebGazer's webgazer_data.
+      // Calibrated (the accepted fit): the frames with a point are WebGazer's webgazer_data.
       const points = recorded?.['webgazer_data'] as { x: number; y: number; t: number }[];
       expect(points.length).toBeGreaterThan(0);
       expect(points.length).toBeLessThanOrEqual(samples.length);
@@ -167,12 +191,21 @@ describe.skipIf(SKIP_REASON !== null)(
       await examplePage.getByRole('heading', { name: 'Eye tracking with gazertc' }).waitFor();
       await examplePage.keyboard.press('Space');
       await examplePage.getByText('Now a few more dots').waitFor({ timeout: 60_000 });
+      // The example accepts poor calibrations and says so.
+      const verdict = await examplePage.locator('#example-calibration-verdict').textContent();
+      console.log(`example: ${verdict}`);
+      expect(verdict).toMatch(
+        new RegExp(`^Calibration ${CLIP_CALIBRATION_QUALITY} \\(in use\\): .+`),
+      );
       await examplePage.keyboard.press('Space');
       const accuracy = examplePage.locator('#example-accuracy');
       await accuracy.waitFor({ timeout: 90_000 });
       console.log(`example: ${await accuracy.textContent()}`);
       expect(await accuracy.textContent()).toMatch(
-        /^Validation: accuracy \d+\.\d\d° \(\d+ px\), precision/,
+        /^Validation: accuracy \d+\.\d\d° \(\d+ px\), precision .*: (good|fair|poor)\.$/,
+      );
+      expect(await examplePage.locator('#example-calibration').textContent()).toMatch(
+        /^Calibration \w+ \(in use\): /,
       );
       // Two choice trials, each with frames recorded.
       const rows = examplePage.locator('#example-trials tr');

@@ -5,8 +5,10 @@
 //
 // The clip's gaze does not follow the targets, so this checks the flow and the data's shape and
 // rate, not accuracy: the experiment completes; recordScreenPosition calls became a server
-// calibration; validation data has jsPsych's fields; the recorded trial's webgazer_data has one
-// point per camera frame (capture times increasing, about trial duration × the camera's rate).
+// calibration, which the server judges poor and the stand-in accepts (WebGazer pages expect
+// predictions after calibrating); validation data has jsPsych's fields; the recorded trial's
+// webgazer_data has one point per camera frame (capture times increasing, about trial duration ×
+// the camera's rate).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SKIP_REASON } from './harness';
@@ -23,6 +25,8 @@ const MIN_RATE_FRACTION = 0.6;
 const MAX_RATE_FRACTION = 1.1;
 /** Capture to prediction on this machine: generous (the server answers in tens of ms). */
 const MAX_LATENCY_MS = 500;
+/** The server's verdict on a calibration from the clip, whose gaze does not follow the targets. */
+const CLIP_CALIBRATION_QUALITY = 'poor';
 const CALIBRATION_POINTS = [
   [10, 10],
   [90, 10],
@@ -49,6 +53,7 @@ const jsPsych = initJsPsych({
       done: true,
       data: jsPsych.data.get().values(),
       calibration: webgazer.lastCalibration,
+      quality: webgazer.getCalibrationQuality(),
       transport: webgazer.client === null ? null : webgazer.client.transport,
     };
   },
@@ -86,7 +91,11 @@ interface TrialData {
 interface ExperimentResult {
   done: boolean;
   data: TrialData[];
-  calibration: { kind: string; result?: { targets: unknown[] } } | null;
+  calibration: {
+    kind: string;
+    result?: { targets: unknown[]; quality: string | null; applied: boolean; source: string };
+  } | null;
+  quality: string | null;
   transport: string | null;
 }
 
@@ -141,6 +150,13 @@ describe.skipIf(SKIP_REASON !== null)(
       // The calibrate plugin's recordScreenPosition calls became one server calibration.
       expect(result.calibration?.kind).toBe('calibrated');
       expect(result.calibration?.result?.targets).toHaveLength(CALIBRATION_POINTS.length);
+      // Poor, and accepted by the stand-in: the verdict stays readable.
+      expect(result.calibration?.result).toMatchObject({
+        quality: CLIP_CALIBRATION_QUALITY,
+        applied: true,
+        source: 'accept',
+      });
+      expect(result.quality).toBe(CLIP_CALIBRATION_QUALITY);
 
       // Validation: jsPsych's fields, computed from gazertc's predictions.
       const percentInRoi = validation?.['percent_in_roi'] as number[];

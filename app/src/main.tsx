@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './components/App';
-import { MonitorApp } from './components/monitor/MonitorApp';
+import { HostPages } from './components/recordings/HostPages';
 import { isMonitorPath } from './monitor/token';
 import { CalibrationController } from './calibration/controller';
 import { CalibrationContext } from './calibration/react';
@@ -50,9 +50,10 @@ calibration.attach();
 
 createRoot(root).render(
   <StrictMode>
-    {/* /monitor (served by the server for deep links) is its own page, with its own store. */}
+    {/* /monitor (served by the server for deep links) is its own page, with its own store;
+        its fragment may name the recordings pages instead (src/recordings/route.ts). */}
     {isMonitorPath(window.location.pathname) ? (
-      <MonitorApp serverUrl={window.location.origin} />
+      <HostPages serverUrl={window.location.origin} />
     ) : (
       <AppContext value={{ store, controller }}>
         <CalibrationContext value={{ store: calibrationStore, controller: calibration }}>

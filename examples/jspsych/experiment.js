@@ -1,6 +1,7 @@
 // An example jsPsych experiment with gazertc: calibrate, validate (accuracy and precision in
 // degrees), then two choice trials recorded with the gazertc extension. At the end, a summary
-// and the data as a JSON download. Served by `gazertc serve` at /examples/jspsych/.
+// with the server's verdicts and the data as a JSON download. Served by `gazertc serve` at
+// /examples/jspsych/.
 //
 // It uses gazertc's native extension and plugins (jspsych-gazertc.js). A page written for
 // jsPsych's WebGazer extension can instead keep its code and pass gazertc's WebGazer stand-in:
@@ -14,6 +15,13 @@
 
 /** How long each choice screen stays (ms) unless a key is pressed. */
 const CHOICE_MS = 4000;
+/**
+ * Use a calibration the server judges poor: a study usually keeps every session's data and judges
+ * it afterwards by the verdicts saved with it (calibration_quality, validation_quality). false:
+ * a poor calibration is not used and the trials get no gaze points (repeat the calibration while
+ * calibration_applied is false).
+ */
+const ACCEPT_POOR_CALIBRATION = true;
 
 const jsPsych = initJsPsych({
   extensions: [{ type: jsPsychExtensionGazertc, params: {} }],
@@ -22,6 +30,25 @@ const jsPsych = initJsPsych({
 
 function text(html) {
   return `<div class="example-text">${html}</div>`;
+}
+
+/** `value` as HTML text (the server's words go into a stimulus). */
+function escapeHtml(value) {
+  const element = document.createElement('span');
+  element.textContent = value;
+  return element.innerHTML;
+}
+
+/** The server's verdict on the last calibration, in words. */
+function calibrationVerdict() {
+  const calibrations = jsPsych.data.get().filter({ trial_type: 'gazertc-calibrate' }).values();
+  const calibration = calibrations[calibrations.length - 1];
+  if (calibration === undefined) return 'No calibration was run.';
+  if (calibration.calibration_error !== null) {
+    return `The calibration failed: ${calibration.calibration_error}`;
+  }
+  const use = calibration.calibration_applied ? 'in use' : 'not used';
+  return `Calibration ${calibration.calibration_quality} (${use}): ${calibration.calibration_quality_reason}`;
 }
 
 function choice(left, right) {
@@ -52,12 +79,14 @@ const timeline = [
         '<p>Press any key to start the camera and the calibration.</p>',
     ),
   },
-  { type: jsPsychGazertcCalibrate },
+  { type: jsPsychGazertcCalibrate, accept_poor_calibration: ACCEPT_POOR_CALIBRATION },
   {
     type: jsPsychHtmlKeyboardResponse,
-    stimulus: text(
-      '<p>Now a few more dots, to measure how accurate the tracking is.</p><p>Press any key.</p>',
-    ),
+    stimulus: () =>
+      text(
+        `<p id="example-calibration-verdict">${escapeHtml(calibrationVerdict())}</p>` +
+          '<p>Now a few more dots, to measure how accurate the tracking is.</p><p>Press any key.</p>',
+      ),
   },
   { type: jsPsychGazertcValidate },
   choice('apple', 'pear'),
@@ -74,6 +103,11 @@ function showSummary() {
   heading.textContent = 'Done. Thank you!';
   summary.append(heading);
 
+  const calibration = document.createElement('p');
+  calibration.id = 'example-calibration';
+  calibration.textContent = calibrationVerdict();
+  summary.append(calibration);
+
   const validation = data.filter({ trial_type: 'gazertc-validate' }).values()[0];
   const accuracy = document.createElement('p');
   accuracy.id = 'example-accuracy';
@@ -81,7 +115,8 @@ function showSummary() {
     validation === undefined || validation.accuracy_deg === null
       ? `No validation result (${validation?.validation_error ?? 'not run'}).`
       : `Validation: accuracy ${validation.accuracy_deg.toFixed(2)}° (${Math.round(validation.accuracy_px)} px), ` +
-        `precision ${validation.precision_deg.toFixed(2)}° (${Math.round(validation.precision_px)} px).`;
+        `precision ${validation.precision_deg.toFixed(2)}° (${Math.round(validation.precision_px)} px): ` +
+        `${validation.validation_quality}.`;
   summary.append(accuracy);
 
   const table = document.createElement('table');

@@ -24,6 +24,7 @@ from gazertc import doctor, extras, models
 from gazertc.errors import GazertcError, InputError
 from gazertc.progress import Progress, is_terminal
 from gazertc.recording import cli as recording_cli
+from gazertc.recording import report_cli
 from gazertc.server import cli as server_cli
 from gazertc.vision.headpose import CameraIntrinsics
 from gazertc.vision.tracker import GazeTracker, PipelineModels, estimate
@@ -325,6 +326,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     recording_cli.add_recordings_arguments(recordings)
     recordings.set_defaults(handler=recording_cli.run_recordings)
+
+    report = commands.add_parser(
+        "report", help="write a stored recording's summary, plots and events as one HTML file"
+    )
+    report_cli.add_report_arguments(report)
+    report.set_defaults(handler=report_cli.run_report)
 
     _add_evaluate(commands)
 

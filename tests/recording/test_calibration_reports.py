@@ -79,6 +79,28 @@ def test_without_a_validation_the_error_is_the_fits_and_says_so() -> None:
     assert stale["AverageCalibrationError"] == calibration["mean_offset_deg"]
 
 
+async def test_a_poor_fit_not_applied_is_stored_but_is_not_the_calibration_in_use(
+    store: RecordingStore,
+) -> None:
+    calibration, validation = calibration_message(), validation_message()
+    poor = calibration | {"applied": False, "quality": "poor", "mean_offset_deg": 9.0}
+    recorder = SessionRecorder(SESSION_ID, store, host_recording=True)
+    recorder.on_calibration_message(calibration)
+    recorder.on_calibration_message(validation)
+    recorder.on_calibration_message(poor)  # not in use: the validation still measures the model
+    info = await recorder.command("start", None, {}, by=RecordingActor.PARTICIPANT)
+    kept = [(r["type"], r["message"]) for r in info.metadata["calibration_reports"]]
+    assert kept == [("calibration_result", calibration), ("validation_result", validation)]
+    recorder.on_calibration_message(poor)
+    await recorder.command("stop", None, {}, by=RecordingActor.PARTICIPANT)
+    assert _stored_reports(store) == [(info.recording_id, "calibration_result")]
+    fields = bids_calibration_fields(
+        [_report(calibration, 1), _report(validation, 2), _report(poor, 3)]
+    )
+    assert fields["CalibrationCount"] == 1
+    assert fields["AverageCalibrationError"] == validation["accuracy_deg"]
+
+
 def test_reports_round_trip_and_reject_other_messages() -> None:
     report = _report(validation_message(), 42)
     assert report.kind is ReportKind.VALIDATION

@@ -62,11 +62,19 @@ async def test_a_calibrated_recording_exports_its_points_and_results(tmp_path: P
         await client.connect()
         try:
             await client.wait_for(lambda: len(client.of_type("sample")) >= 3, what="samples")
-            calibration = await _procedure(
+            fitted = await _procedure(
                 client,
                 {"v": 1, "type": "calibration_start", "targets": TARGETS},
                 "calibration_result",
             )
+            # The clip's subject does not look at the targets: the fit is poor, not applied.
+            assert (fitted["quality"], fitted["applied"]) == ("poor", False)
+            client.send({"v": 1, "type": "calibration_accept"})
+            await client.wait_for(
+                lambda: len(client.of_type("calibration_result")) >= 2, what="accepted"
+            )
+            calibration = client.of_type("calibration_result")[-1]
+            assert (calibration["source"], calibration["applied"]) == ("accept", True)
             client.send({"v": 1, "type": "recording", "action": "start"})
             started = await _recording_status(client, 1)
             validation_targets = [{**target, "id": 100 + target["id"]} for target in TARGETS[:4]]

@@ -343,6 +343,16 @@ def client_messages(now_unix_ns: int) -> dict[str, Callable[[random.Random], dic
             "type": "calibration_load",
             "model": dict(saved_model),
         },
+        "calibration_accept": lambda rng: {"v": 1, "type": "calibration_accept"},
+        "dwell_confirmed": lambda rng: {
+            "v": 1,
+            "type": "dwell_confirmed",
+            "x_px": rng.uniform(-100, 2000),
+            "y_px": rng.uniform(-100, 1200),
+            "start_unix_ns": now_unix_ns - rng.randint(0, 200 * 10**9),
+            "end_unix_ns": now_unix_ns + rng.randint(-(10**9), 2 * 10**9),
+        },
+        "drift_reset": lambda rng: {"v": 1, "type": "drift_reset"},
     }
 
 

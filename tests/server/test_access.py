@@ -53,9 +53,15 @@ HOST_ROUTES = {
     ("GET", "/api/recordings"),
     ("GET", "/api/recordings/{recording_id}"),
     ("GET", "/api/recordings/{recording_id}/export"),
+    ("GET", "/api/recordings/{recording_id}/summary"),
+    ("GET", "/api/recordings/{recording_id}/replay"),
+    ("GET", "/api/recordings/{recording_id}/video"),
     ("GET", "/api/monitor/sessions"),
     ("POST", "/api/monitor/sessions/{anon_id}/recording"),
     ("POST", "/api/monitor/sessions/{anon_id}/events"),
+    ("POST", "/api/monitor/sessions/{anon_id}/label"),
+    ("POST", "/api/monitor/sessions/{anon_id}/end"),
+    ("GET", "/api/monitor/sessions/{anon_id}/thumbnail"),
 }
 SESSION_ROUTES = {
     ("POST", "/api/sessions/{session_id}/events"),
@@ -65,9 +71,15 @@ HOST_STATUS = {
     "/api/recordings": 200,
     "/api/recordings/{recording_id}": 200,
     "/api/recordings/{recording_id}/export": 200,
+    "/api/recordings/{recording_id}/summary": 200,
+    "/api/recordings/{recording_id}/replay": 200,
+    "/api/recordings/{recording_id}/video": 404,  # recorded without video
     "/api/monitor/sessions": 200,
     "/api/monitor/sessions/{anon_id}/recording": 409,  # reached the session: nothing to stop
     "/api/monitor/sessions/{anon_id}/events": 200,
+    "/api/monitor/sessions/{anon_id}/label": 200,
+    "/api/monitor/sessions/{anon_id}/end": 200,  # a spare session (see the host test)
+    "/api/monitor/sessions/{anon_id}/thumbnail": 404,  # the participant shares none
     "/api/sessions/{session_id}/events": 200,
     "/api/sessions/{session_id}/recording": 409,
 }
@@ -195,6 +207,8 @@ def _body(template: str, *, acting: bool) -> dict[str, Any] | None:
     (so that a wrongly accepted one would show), and to stop when it should pass."""
     if template.endswith("/events"):
         return {"name": "access_check"}
+    if template.endswith("/label"):
+        return {"participant_label": "access check"}
     if template.endswith("/recording"):
         return {"action": "stop" if acting else "start"}
     return None
@@ -235,13 +249,18 @@ async def test_host_routes_open_to_the_host_token_only(
     site: Site, method: str, template: str, credential: str
 ) -> None:
     acting = credential == "host"
+    path, spare = site.path(template), None
+    if acting and template.endswith("/end"):
+        # The host ends a session of its own: the shared ones serve every other test (a refused
+        # end aimed at the shared one would show below, where it is looked up).
+        spare, _ = await _connected(site.server)
+        assert spare.session_id is not None
+        path = template.format(anon_id=site.server.app[MONITOR_KEY].anon_id(spare.session_id))
     answer = await _request(
-        site.server,
-        method,
-        site.path(template),
-        site.headers(credential),
-        _body(template, acting=acting),
+        site.server, method, path, site.headers(credential), _body(template, acting=acting)
     )
+    if spare is not None:
+        await spare.close()
     if acting:
         assert answer.status == HOST_STATUS[template], answer.body
         if answer.status == 200 and answer.headers["Content-Type"].startswith("application/json"):
@@ -323,7 +342,7 @@ async def test_with_the_host_token_an_unknown_session_is_not_found(
 async def test_for_non_hosts_an_unknown_recording_answers_like_a_stored_one(
     site: Site, credential: str
 ) -> None:
-    for suffix in ("", "/export"):
+    for suffix in ("", "/export", "/video", "/summary", "/replay"):
         stored, unknown = [
             await _request(
                 site.server,

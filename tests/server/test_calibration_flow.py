@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,12 @@ def _errors(client: GazeClient, ref_type: str) -> list[dict[str, Any]]:
     return [error for error in client.of_type("error") if error.get("ref_type") == ref_type]
 
 
+def _last_second() -> dict[str, int]:
+    """A dwell window over the last second (client and server share this machine's clock)."""
+    now_unix_ns = time.time_ns()
+    return {"start_unix_ns": now_unix_ns - 1_000_000_000, "end_unix_ns": now_unix_ns}
+
+
 async def _show_targets(client: GazeClient, targets: list[dict[str, Any]]) -> None:
     for target in targets:
         client.send({"v": 1, "type": "target_shown", "target_id": target["id"]})
@@ -93,6 +100,33 @@ async def test_calibrate_validate_and_stream_screen_points(
     assert result["model"]["screen"]["width_px"] == 1536
     assert result["screen_size_estimated"] is True
     assert result["viewing_distance_mm"] is not None
+    # The clip's subject never looks at the targets (issue 13): the fit is poor and not applied.
+    assert (result["quality"], result["applied"]) == ("poor", False), result["quality_reason"]
+    assert result["loto_error_px"] is not None
+    await asyncio.sleep(0.3)  # samples already on the wire
+    samples_before = len(client.of_type("sample"))
+    await client.wait_for(
+        lambda: len(client.of_type("sample")) >= samples_before + 5, what="uncalibrated samples"
+    )
+    assert all("screen_point" not in s for s in client.of_type("sample")[samples_before:])
+    client.send({"v": 1, "type": "dwell_confirmed", "x_px": 10, "y_px": 10, **_last_second()})
+    await client.wait_for(lambda: bool(_errors(client, "dwell_confirmed")), what="no model")
+    assert _errors(client, "dwell_confirmed")[0]["code"] == "calibration_out_of_order"
+
+    # The user chooses to use it anyway; a second accept has nothing left to accept.
+    client.send({"v": 1, "type": "calibration_accept"})
+    client.send({"v": 1, "type": "calibration_accept"})
+    await client.wait_for(
+        lambda: (
+            len(client.of_type("calibration_result")) >= 2
+            and bool(_errors(client, "calibration_accept"))
+        ),
+        what="accept answers",
+    )
+    accepted = client.of_type("calibration_result")[1]
+    assert (accepted["source"], accepted["applied"]) == ("accept", True)
+    assert accepted["model"] == result["model"]
+    assert _errors(client, "calibration_accept")[0]["code"] == "calibration_out_of_order"
 
     samples_before = len(client.of_type("sample"))
     await client.wait_for(
@@ -112,6 +146,17 @@ async def test_calibrate_validate_and_stream_screen_points(
     assert [target["target_id"] for target in validation["targets"]] == [100, 101, 102, 103]
     assert validation["accuracy_px"] is not None and validation["accuracy_deg"] is not None
     assert validation["precision_px"] is not None
+    assert validation["quality"] in {"good", "fair", "poor"} and validation["quality_reason"]
+
+    # Drift correction: a confirmation is answered (the clip's gaze is far from any target, so
+    # it is refused as an outlier), and so is a reset.
+    client.send({"v": 1, "type": "dwell_confirmed", "x_px": 10, "y_px": 10, **_last_second()})
+    client.send({"v": 1, "type": "drift_reset"})
+    await client.wait_for(lambda: len(client.of_type("drift_status")) >= 2, what="drift status")
+    # The confirmation is measured in a thread: the reset may be answered first.
+    by_last = {status["last"]: status for status in client.of_type("drift_status")}
+    assert (by_last["reset"]["offset_x_px"], by_last["reset"]["offset_y_px"]) == (0.0, 0.0)
+    assert set(by_last) - {"reset"} <= {"accepted", "rejected"}
 
     # A saved model comes back; one made for another screen is refused.
     client.send({"v": 1, "type": "calibration_load", "model": result["model"]})
@@ -119,13 +164,14 @@ async def test_calibrate_validate_and_stream_screen_points(
     client.send({"v": 1, "type": "calibration_load", "model": other_screen})
     await client.wait_for(
         lambda: (
-            len(client.of_type("calibration_result")) >= 2
+            len(client.of_type("calibration_result")) >= 3
             and bool(_errors(client, "calibration_load"))
         ),
         what="load answers",
     )
-    assert client.of_type("calibration_result")[1]["targets"] == []
-    assert client.of_type("calibration_result")[1]["source"] == "load"
+    assert client.of_type("calibration_result")[2]["targets"] == []
+    assert client.of_type("calibration_result")[2]["source"] == "load"
+    assert client.of_type("calibration_result")[2]["quality"] is None
     assert _errors(client, "calibration_load")[0]["code"] == "calibration_failed"
     assert "1920x1080" in _errors(client, "calibration_load")[0]["message"]
 

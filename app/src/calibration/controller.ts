@@ -20,17 +20,19 @@ import {
   SETTLE_MS,
   advance,
   collectingEndsAtMs,
+  type GazeReading,
   type ProcedureEvent,
   type ProcedureKind,
   type ProcedureOutput,
 } from 'gazertc-client/calibration';
 import { sameScreen, screenGeometry, type ViewportReading } from './screen';
-import type { CalibrationState } from './state';
+import { fitAwaitingDecision, type CalibrationState } from './state';
 import {
   forgetCalibration,
   loadSavedCalibration,
   saveCalibration,
   saveSettings,
+  savedFromResult,
   type CalibrationSettings,
   type KeyValueStorage,
 } from './storage';
@@ -162,7 +164,7 @@ export class CalibrationController {
       ...current,
       problem: null,
       ...(kind === 'calibration'
-        ? { fit: null, validation: null, procedureScreen: screen }
+        ? { fit: null, acceptPending: false, validation: null, procedureScreen: screen }
         : { validation: null, procedureScreen: screen }),
     }));
     this.dispatch({
@@ -200,6 +202,20 @@ export class CalibrationController {
     if (!app.send(configMessage(screen))) return;
     this.setSavedStatus('loading');
     app.send({ v: PROTOCOL_VERSION, type: 'calibration_load', model: saved.model });
+  }
+
+  /**
+   * Use the fit the server did not apply (rated poor) anyway: sends calibration_accept; the
+   * server answers with the same report, applied (then it is saved like any applied fit).
+   */
+  acceptPoorFit(): void {
+    const state = this.store.getState();
+    if (fitAwaitingDecision(state) === null || state.acceptPending) return;
+    if (!this.options.app.send({ v: PROTOCOL_VERSION, type: 'calibration_accept' })) {
+      this.setProblem('Not connected: start tracking first.');
+      return;
+    }
+    this.store.update((current) => ({ ...current, acceptPending: true, problem: null }));
   }
 
   forgetSaved(): void {
@@ -271,6 +287,9 @@ export class CalibrationController {
       ...state,
       calibrated: false,
       calibrationScreen: null,
+      // A fit waiting for "use it anyway" lived in the old session's server state.
+      fit: fitAwaitingDecision(state) === null ? state.fit : null,
+      acceptPending: false,
       problem: interrupted ? 'The connection was interrupted: start the procedure again.' : null,
     }));
     this.loadSaved();
@@ -319,12 +338,18 @@ export class CalibrationController {
           }));
           return;
         }
-        const saved = {
-          model: message.model,
-          screen,
-          savedAtMs: Date.now(),
-          meanOffsetDeg: message.mean_offset_deg,
-        };
+        // A fit (or an accepted one); only an applied one is in use, and only that is kept.
+        const saved = savedFromResult(message, Date.now());
+        if (saved === null) {
+          // Poor: not applied; whatever calibration was in use stays, nothing is saved.
+          this.store.update((state) => ({
+            ...state,
+            fit: message,
+            validation: null,
+            acceptPending: false,
+          }));
+          return;
+        }
         const stored =
           this.options.storage !== null && saveCalibration(this.options.storage, saved);
         this.store.update((state) => ({
@@ -332,6 +357,7 @@ export class CalibrationController {
           calibrated: true,
           calibrationScreen: screen,
           fit: message,
+          acceptPending: false,
           validation: null,
           saved: stored ? saved : state.saved,
           savedStatus: stored ? 'saved' : 'unsaved',
@@ -350,7 +376,15 @@ export class CalibrationController {
         if (message.code !== 'calibration_failed' && message.code !== 'calibration_out_of_order') {
           return;
         }
-        if (message.ref_type === 'calibration_load') {
+        if (message.ref_type === 'calibration_accept') {
+          // Nothing waits to be accepted any more (e.g. the server restarted the procedure).
+          this.store.update((state) => ({
+            ...state,
+            fit: fitAwaitingDecision(state) === null ? state.fit : null,
+            acceptPending: false,
+            problem: `The calibration could not be used (${message.message}): please try again.`,
+          }));
+        } else if (message.ref_type === 'calibration_load') {
           this.store.update((state) => ({
             ...state,
             savedStatus: 'refused',
@@ -394,7 +428,12 @@ export class CalibrationController {
         }
       }
     }
-    this.dispatch({ type: 'sample', nowMs, usable: usableForDwell(sample) });
+    this.dispatch({
+      type: 'sample',
+      nowMs,
+      usable: usableForDwell(sample),
+      gaze: gazeReading(sample),
+    });
   }
 
   private setProblem(problem: string | null): void {
@@ -419,4 +458,15 @@ export function usableForDwell(sample: SampleMessage): boolean {
     !sample.blinking &&
     (sample.right_eye?.is_open === true || sample.left_eye?.is_open === true)
   );
+}
+
+/** The sample's combined gaze for the dwell steadiness check, timed by its capture time. */
+export function gazeReading(sample: SampleMessage): GazeReading | null {
+  const gaze = sample.gaze;
+  if (gaze === null) return null;
+  return {
+    yawDeg: gaze.yaw_deg,
+    pitchDeg: gaze.pitch_deg,
+    capturedAtMs: sample.timestamp_unix_ns / 1e6,
+  };
 }

@@ -19,3 +19,6 @@ export const CalibrationContext = binding.Provider;
 export const useCalibrationState = binding.useSelector;
 
 export const useCalibrationController = binding.useController;
+
+/** The store itself, for code that follows it outside React's render cycle. */
+export const useCalibrationStore = binding.useStore;

@@ -12,9 +12,10 @@ import { DEFAULT_SETTINGS, type CalibrationSettings, type SavedCalibration } fro
 
 /**
  * The saved calibration in this session. none: nothing saved; loading: sent, waiting for the
- * server; loaded: in use; saved: a new calibration was just saved; unsaved: the browser refused
- * to store it; screen_changed: it was made for another screen (or window size); refused: the
- * server did not accept it.
+ * server; loaded: in use (not validated in this session unless a validation says so); saved: a
+ * new calibration, applied, was just saved (a poor fit is not applied, so never saved unless the
+ * user accepts it); unsaved: the browser refused to store it; screen_changed: it was made for
+ * another screen (or window size); refused: the server did not accept it.
  */
 export type SavedStatus =
   'none' | 'loading' | 'loaded' | 'saved' | 'unsaved' | 'screen_changed' | 'refused';
@@ -36,8 +37,13 @@ export interface CalibrationState {
   calibrationScreen: Screen | null;
   /** The viewport no longer matches the calibration's screen. */
   viewportChanged: boolean;
-  /** The last fit in this session (null after loading a saved one). */
+  /**
+   * The last fit in this session (null after loading a saved one). Not applied (`applied`
+   * false): a poor fit waiting for the user to try again or use it anyway.
+   */
   fit: CalibrationResultMessage | null;
+  /** calibration_accept was sent for the waiting fit: the server's answer is due. */
+  acceptPending: boolean;
   validation: ValidationOutcome | null;
   saved: SavedCalibration | null;
   savedStatus: SavedStatus;
@@ -56,9 +62,15 @@ export function initialCalibrationState(
     calibrationScreen: null,
     viewportChanged: false,
     fit: null,
+    acceptPending: false,
     validation: null,
     saved: null,
     savedStatus: 'none',
     problem: null,
   };
+}
+
+/** A fit the server did not apply (poor): the user decides to try again or use it anyway. */
+export function fitAwaitingDecision(state: CalibrationState): CalibrationResultMessage | null {
+  return state.fit !== null && !state.fit.applied ? state.fit : null;
 }

@@ -2,7 +2,13 @@
 // checked (against the protocol schema for the model): storage is user-editable and may hold
 // data of an older app.
 
-import type { CalibrationModel, Screen, ProtocolValidator } from 'gazertc-client/protocol';
+import type {
+  CalibrationModel,
+  CalibrationQuality,
+  CalibrationResultMessage,
+  Screen,
+  ProtocolValidator,
+} from 'gazertc-client/protocol';
 import { isTargetCount, type TargetCount, type AdvanceMode } from 'gazertc-client/calibration';
 
 export const SAVED_CALIBRATION_KEY = 'gazertc.calibration.v1';
@@ -15,6 +21,27 @@ export interface SavedCalibration {
   savedAtMs: number;
   /** The fit's mean offset when it was made (degrees), for the summary. */
   meanOffsetDeg: number | null;
+  /** The server's verdict when it was made (poor: the user chose to use it anyway); null: unknown. */
+  quality: CalibrationQuality | null;
+}
+
+/**
+ * What to keep of a calibration result: only one the session applied (a poor fit waits for the
+ * user's decision and is never kept unless accepted), and only a fit or an accepted fit (a load
+ * is already saved).
+ */
+export function savedFromResult(
+  result: CalibrationResultMessage,
+  savedAtMs: number,
+): SavedCalibration | null {
+  if (!result.applied || result.source === 'load') return null;
+  return {
+    model: result.model,
+    screen: result.model.screen,
+    savedAtMs,
+    meanOffsetDeg: result.mean_offset_deg,
+    quality: result.quality,
+  };
 }
 
 export interface CalibrationSettings {
@@ -70,13 +97,17 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function isQuality(value: unknown): value is CalibrationQuality {
+  return value === 'good' || value === 'fair' || value === 'poor';
+}
+
 export function loadSavedCalibration(
   storage: KeyValueStorage,
   validator: ProtocolValidator,
 ): SavedCalibration | null {
   const value = readJson(storage, SAVED_CALIBRATION_KEY);
   if (!isRecord(value)) return null;
-  const { model, screen, savedAtMs, meanOffsetDeg } = value;
+  const { model, screen, savedAtMs, meanOffsetDeg, quality } = value;
   if (!validator.isValid('calibration_model', model) || !validator.isValid('screen', screen)) {
     return null;
   }
@@ -86,6 +117,7 @@ export function loadSavedCalibration(
     screen,
     savedAtMs,
     meanOffsetDeg: typeof meanOffsetDeg === 'number' ? meanOffsetDeg : null,
+    quality: isQuality(quality) ? quality : null,
   };
 }
 

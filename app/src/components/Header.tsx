@@ -1,3 +1,4 @@
+import { AutoStartNotice, useHandsFreeStart } from '../handsfree/react';
 import { useAppState, useController } from '../store/react';
 import { ConnectionBadge } from './ConnectionBadge';
 import { NavBar } from './NavBar';
@@ -5,6 +6,8 @@ import { NavBar } from './NavBar';
 export function Header() {
   const controller = useController();
   const connected = useAppState((state) => state.connection.phase !== 'idle');
+  // Here because the header is on every page of the app: a reload starts tracking on any of them.
+  useHandsFreeStart();
   return (
     <header className="app-header">
       <div className="brand">
@@ -24,6 +27,7 @@ export function Header() {
           </button>
         </div>
       )}
+      <AutoStartNotice />
     </header>
   );
 }

@@ -29,11 +29,17 @@ const STOPPED_BY: Record<RecordingActor, string> = {
   server: 'the server',
 };
 
-/** What the indicator says first, and announces: who started the recording, or how it ended. */
+/**
+ * What the indicator says first, and announces: who started the recording (and that the camera's
+ * video is stored with it, when it is), or how it ended.
+ */
 export function recordingHeadline(recording: RecordingState): string | null {
   const { info } = recording;
   if (info === null) return null;
-  if (recordingRuns(recording)) return `Recording — started by ${STARTED_BY[info.started_by]}`;
+  if (recordingRuns(recording)) {
+    const what = info.video ? 'Recording with video' : 'Recording';
+    return `${what} — started by ${STARTED_BY[info.started_by]}`;
+  }
   if (info.state === 'recording') return 'Recording ended with the session';
   const by = info.stopped_by === null ? '' : ` by ${STOPPED_BY[info.stopped_by]}`;
   switch (info.state) {
@@ -107,8 +113,14 @@ export function RecordingIndicator() {
   };
 
   const name = phase === 'none' ? null : (info?.name ?? null);
+  const withVideo = phase === 'recording' && info?.video === true;
   return (
-    <div className="recording-slot" data-testid="recording-indicator" data-state={phase}>
+    <div
+      className="recording-slot"
+      data-testid="recording-indicator"
+      data-state={phase}
+      data-video={withVideo}
+    >
       <div
         ref={banner}
         className={phase === 'none' ? undefined : `recording recording-${phase}`}
@@ -119,6 +131,7 @@ export function RecordingIndicator() {
           {phase !== 'none' && (
             <>
               <span className="recording-dot" aria-hidden="true" />
+              {withVideo && <CameraIcon />}
               {recordingHeadline(recording)}
               {name !== null && <span className="recording-name"> · “{name}”</span>}
             </>
@@ -145,6 +158,24 @@ export function RecordingIndicator() {
         )}
       </div>
     </div>
+  );
+}
+
+/** A video camera, beside the headline while the camera's video is stored. */
+function CameraIcon() {
+  return (
+    <svg
+      className="recording-camera"
+      data-testid="recording-camera"
+      aria-hidden="true"
+      viewBox="0 0 24 16"
+      width="24"
+      height="16"
+      fill="currentColor"
+    >
+      <rect x="0" y="2" width="16" height="12" rx="2" />
+      <path d="M17 6.5 24 2v12l-7-4.5z" />
+    </svg>
   );
 }
 

@@ -1,3 +1,4 @@
+import { AutoStartToggle } from '../handsfree/react';
 import { useAppState, useController } from '../store/react';
 import { CameraPreview } from './CameraPreview';
 import { CameraSettings } from './CameraSettings';
@@ -96,6 +97,7 @@ function CameraStep() {
           </button>
         </>
       )}
+      <AutoStartToggle />
     </section>
   );
 }

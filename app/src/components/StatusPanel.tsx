@@ -1,5 +1,6 @@
 import { useAppState } from '../store/react';
 import { degrees, describeGaze, describeTurn, milliseconds, perSecond, roundTo } from './format';
+import { ParticipantSharing } from './ParticipantSharing';
 
 /** What the server sees, in plain words and numbers. Each part subscribes to its own slice. */
 export function StatusPanel() {
@@ -11,6 +12,7 @@ export function StatusPanel() {
       <GazeSection />
       <BlinkSection />
       <PerformanceSection />
+      <ParticipantSharing />
     </aside>
   );
 }

@@ -101,6 +101,7 @@ function StageNotice() {
   const controller = useController();
   const phase = useAppState((state) => state.connection.phase);
   const problem = useAppState((state) => state.connection.problem);
+  const endedByHost = useAppState((state) => state.connection.endedByHost);
   const attempt = useAppState((state) => state.connection.attempt);
   const retryAtMs = useAppState((state) => state.connection.retryAtMs);
   const faceFound = useAppState((state) => state.live.sample?.face_found ?? null);
@@ -128,7 +129,13 @@ function StageNotice() {
     return (
       <div className="stage-notice stage-notice-error" role="alert">
         <p>
-          <strong>The server refused the connection.</strong> {problem}
+          {endedByHost ? (
+            <strong data-testid="ended-by-host">The host ended this session.</strong>
+          ) : (
+            <>
+              <strong>The server refused the connection.</strong> {problem}
+            </>
+          )}
         </p>
         <button
           type="button"

@@ -19,6 +19,8 @@ export interface DwellRegion {
   top: number;
   right: number;
   bottom: number;
+  /** This region's own dwell time (e.g. a longer one for Resume); the tracker's by default. */
+  dwellMs?: number;
 }
 
 export interface DwellOptions {
@@ -33,12 +35,22 @@ export interface DwellFrame {
   progress: number;
   /** The region that triggered on this update, if any. */
   triggered: string | null;
+  /** When the look that triggered began (same clock as `nowMs`); null without a trigger. */
+  triggeredSinceMs: number | null;
   paused: boolean;
 }
 
 /** A blink lasts 100-300 ms; losing the gaze for that long must not reset a dwell. */
 export const DEFAULT_GRACE_MS = 300;
 export const MIN_DWELL_MS = 200;
+
+const IDLE_FRAME: DwellFrame = {
+  regionId: null,
+  progress: 0,
+  triggered: null,
+  triggeredSinceMs: null,
+  paused: false,
+};
 
 function contains(region: DwellRegion, point: GazePoint): boolean {
   return (
@@ -54,6 +66,8 @@ export class DwellTracker {
   private dwellMs: number;
   private readonly graceMs: number;
   private current: string | null = null;
+  /** The current region's own dwell time, if it has one. */
+  private currentDwellMs: number | undefined;
   private startedAtMs = 0;
   private lastSeenAtMs = 0;
   /** False after a trigger, until the gaze leaves the region. */
@@ -78,6 +92,9 @@ export class DwellTracker {
   }
 
   setRegions(regions: readonly DwellRegion[]): void {
+    for (const region of regions) {
+      if (region.dwellMs !== undefined) DwellTracker.checkedDwell(region.dwellMs);
+    }
     this.regions = regions;
     if (this.current !== null && !regions.some((region) => region.id === this.current)) {
       this.reset();
@@ -105,39 +122,46 @@ export class DwellTracker {
 
   /** Fold in the gaze at `nowMs` (null: no gaze this frame, e.g. a blink). */
   update(point: GazePoint | null, nowMs: number): DwellFrame {
-    if (this.pausedValue) return { regionId: null, progress: 0, triggered: null, paused: true };
+    if (this.pausedValue) return { ...IDLE_FRAME, paused: true };
     const hit = point === null ? undefined : this.regions.find((region) => contains(region, point));
     if (hit !== undefined && hit.id !== this.current) {
       this.current = hit.id;
+      this.currentDwellMs = hit.dwellMs;
       this.startedAtMs = nowMs;
       this.lastSeenAtMs = nowMs;
       this.armed = true;
-      return { regionId: hit.id, progress: 0, triggered: null, paused: false };
+      return { ...IDLE_FRAME, regionId: hit.id };
     }
     if (hit === undefined) {
       if (this.current === null || nowMs - this.lastSeenAtMs > this.graceMs) {
         this.reset();
-        return { regionId: null, progress: 0, triggered: null, paused: false };
+        return IDLE_FRAME;
       }
       // Within the grace time: hold the region, do not progress.
       return {
+        ...IDLE_FRAME,
         regionId: this.current,
         progress: this.armed ? this.progressAt(this.lastSeenAtMs) : 0,
-        triggered: null,
-        paused: false,
       };
     }
     this.lastSeenAtMs = nowMs;
-    if (!this.armed) return { regionId: hit.id, progress: 0, triggered: null, paused: false };
+    if (!this.armed) return { ...IDLE_FRAME, regionId: hit.id };
     const progress = this.progressAt(nowMs);
     if (progress >= 1) {
       this.armed = false;
-      return { regionId: hit.id, progress: 1, triggered: hit.id, paused: false };
+      return {
+        regionId: hit.id,
+        progress: 1,
+        triggered: hit.id,
+        triggeredSinceMs: this.startedAtMs,
+        paused: false,
+      };
     }
-    return { regionId: hit.id, progress, triggered: null, paused: false };
+    return { ...IDLE_FRAME, regionId: hit.id, progress };
   }
 
   private progressAt(nowMs: number): number {
-    return Math.min(1, Math.max(0, (nowMs - this.startedAtMs) / this.dwellMs));
+    const dwellMs = this.currentDwellMs ?? this.dwellMs;
+    return Math.min(1, Math.max(0, (nowMs - this.startedAtMs) / dwellMs));
   }
 }

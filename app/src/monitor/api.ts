@@ -7,10 +7,15 @@ import {
   type Definitions,
   type EventRequest,
   type MonitorEvent,
+  type MonitorLabelRequest,
   type MonitorRecordingInfo,
+  type MonitorSession,
+  type MonitorSessionEnded,
   type MonitorSessionList,
   type RecordingRequest,
 } from 'gazertc-client/protocol';
+
+type RequestBody = RecordingRequest | EventRequest | MonitorLabelRequest;
 
 /**
  * Why a monitor request failed: `unauthorized` (no or wrong token), `unreachable` (no answer),
@@ -80,22 +85,56 @@ export class MonitorApi {
     );
   }
 
+  /** Name a session's participant (null clears the name); the participant's page hears of it. */
+  setLabel(anonId: string, label: string | null, signal?: AbortSignal): Promise<MonitorSession> {
+    return this.request(
+      'POST',
+      `api/monitor/sessions/${encodeURIComponent(anonId)}/label`,
+      'monitor_session',
+      { participant_label: label },
+      signal,
+    );
+  }
+
+  /** End a session; its participant's page is told that the host ended it. */
+  endSession(anonId: string, signal?: AbortSignal): Promise<MonitorSessionEnded> {
+    return this.request(
+      'POST',
+      `api/monitor/sessions/${encodeURIComponent(anonId)}/end`,
+      'monitor_session_ended',
+      null,
+      signal,
+    );
+  }
+
+  /**
+   * The participant's camera thumbnail (a JPEG), or null when there is none to show: not
+   * shared (any more), or no frame yet.
+   * @throws MonitorError for anything else; the abort reason when `signal` is aborted.
+   */
+  async thumbnail(anonId: string, signal?: AbortSignal): Promise<Blob | null> {
+    const path = `api/monitor/sessions/${encodeURIComponent(anonId)}/thumbnail`;
+    const response = await this.send('GET', path, null, signal);
+    const type = response.headers.get('Content-Type') ?? '';
+    if (response.ok && type.startsWith('image/jpeg')) return response.blob();
+    if (response.status === 404) return null;
+    return this.refusal(response);
+  }
+
   /**
    * @throws MonitorError; the abort reason when `signal` is aborted.
    */
-  private async request<K extends DefinitionName>(
+  private async send(
     method: 'GET' | 'POST',
     path: string,
-    definition: K,
-    body: RecordingRequest | EventRequest | null,
+    body: RequestBody | null,
     signal: AbortSignal | undefined,
-  ): Promise<Definitions[K]> {
+  ): Promise<Response> {
     const url = new URL(path, this.base).toString();
     const headers: Record<string, string> = { Authorization: `Bearer ${this.options.token}` };
     if (body !== null) headers['Content-Type'] = 'application/json';
-    let response: Response;
     try {
-      response = await this.fetchImpl(url, {
+      return await this.fetchImpl(url, {
         method,
         headers,
         cache: 'no-store',
@@ -109,35 +148,27 @@ export class MonitorApi {
         'unreachable',
       );
     }
+  }
+
+  /**
+   * @throws MonitorError; the abort reason when `signal` is aborted.
+   */
+  private async request<K extends DefinitionName>(
+    method: 'GET' | 'POST',
+    path: string,
+    definition: K,
+    body: RequestBody | null,
+    signal: AbortSignal | undefined,
+  ): Promise<Definitions[K]> {
+    const response = await this.send(method, path, body, signal);
+    if (!response.ok) await this.refusal(response);
     let answer: unknown = null;
     try {
       answer = await response.json();
     } catch {
       // Not JSON: described below.
     }
-    const validator = protocolValidator();
-    if (!response.ok) {
-      const error = validator.isValid('error', answer) ? answer : null;
-      const message = error?.message ?? null;
-      // 401: no token; 403 without ref_type: a token that does not open the monitor. A 403 with
-      // ref_type is a refused action (a host start under --no-host-recording), not the token.
-      const tokenRefused =
-        response.status === 401 || (response.status === 403 && error?.ref_type === undefined);
-      if (tokenRefused) {
-        throw new MonitorError(
-          message ?? 'The monitor token was refused.',
-          'unauthorized',
-          response.status,
-        );
-      }
-      if (message !== null) throw new MonitorError(message, 'refused', response.status);
-      throw new MonitorError(
-        `The server answered HTTP ${response.status} without a gazertc error.`,
-        'bad_response',
-        response.status,
-      );
-    }
-    if (!validator.isValid(definition, answer)) {
+    if (!protocolValidator().isValid(definition, answer)) {
       throw new MonitorError(
         `The server's answer is not a valid ${definition}.`,
         'bad_response',
@@ -145,5 +176,37 @@ export class MonitorApi {
       );
     }
     return answer;
+  }
+
+  /**
+   * Throws the MonitorError that a failed answer stands for.
+   * @throws MonitorError always.
+   */
+  private async refusal(response: Response): Promise<never> {
+    let answer: unknown = null;
+    try {
+      answer = await response.json();
+    } catch {
+      // Not JSON: described below.
+    }
+    const error = protocolValidator().isValid('error', answer) ? answer : null;
+    const message = error?.message ?? null;
+    // 401: no token; 403 without ref_type: a token that does not open the monitor. A 403 with
+    // ref_type is a refused action (a host start under --no-host-recording), not the token.
+    const tokenRefused =
+      response.status === 401 || (response.status === 403 && error?.ref_type === undefined);
+    if (tokenRefused) {
+      throw new MonitorError(
+        message ?? 'The monitor token was refused.',
+        'unauthorized',
+        response.status,
+      );
+    }
+    if (message !== null) throw new MonitorError(message, 'refused', response.status);
+    throw new MonitorError(
+      `The server answered HTTP ${response.status} without a gazertc error.`,
+      'bad_response',
+      response.status,
+    );
   }
 }

@@ -9,6 +9,8 @@ import {
   listFailed,
   listReceived,
   monitorStarted,
+  sessionEnded,
+  sessionName,
   type MonitorState,
 } from './monitorState';
 
@@ -132,12 +134,14 @@ export class MonitorController {
   }
 
   /** Start or stop (and save) a session's recording; the outcome goes to its feedback. */
-  async setRecording(anonId: string, action: 'start' | 'stop'): Promise<void> {
+  /** `video`: also store the participant's camera video (starts only; off unless asked). */
+  async setRecording(anonId: string, action: 'start' | 'stop', video = false): Promise<void> {
     await this.act(anonId, async (api, signal) => {
-      const info = await api.setRecording(anonId, { action }, signal);
+      const request = action === 'start' && video ? { action, video: true } : { action };
+      const info = await api.setRecording(anonId, request, signal);
       const id = shortId(info.recording_id);
       return action === 'start'
-        ? `Recording ${id} started.`
+        ? `Recording ${id} started${video ? ' with video' : ''}.`
         : `Recording ${id} saved: ${counted(info.sample_count, 'sample')}, ${counted(info.event_count, 'event')}.`;
     });
   }
@@ -150,6 +154,42 @@ export class MonitorController {
         ? `Event “${event.name}” marked (not stored: no recording runs).`
         : `Event “${event.name}” added to recording ${shortId(event.recording_id)}.`;
     });
+  }
+
+  /** Name a session's participant (null clears it); resolves true when the server took it. */
+  setLabel(anonId: string, label: string | null): Promise<boolean> {
+    return this.act(anonId, async (api, signal) => {
+      const session = await api.setLabel(anonId, label, signal);
+      return session.participant_label === null
+        ? 'Name cleared.'
+        : `Named “${session.participant_label}”.`;
+    });
+  }
+
+  /** End a session: the participant's page says the host ended it, and it does not reconnect. */
+  endSession(anonId: string): Promise<boolean> {
+    const session = this.store.getState().sessions[anonId];
+    const name = session === undefined ? anonId : sessionName(session);
+    return this.act(anonId, async (api, signal) => {
+      await api.endSession(anonId, signal);
+      const notice = `Ended the session of ${name}.`;
+      if (!signal.aborted) this.store.update((state) => sessionEnded(state, anonId, notice));
+      return notice;
+    });
+  }
+
+  /**
+   * The participant's camera thumbnail, or null when there is none to show (not shared, no frame
+   * yet, or the request failed: the card just shows no picture).
+   */
+  async thumbnail(anonId: string, signal: AbortSignal): Promise<Blob | null> {
+    if (this.api === null || !this.running) return null;
+    try {
+      return await this.api.thumbnail(anonId, signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return null;
+    }
   }
 
   private async act(

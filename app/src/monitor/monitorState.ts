@@ -30,6 +30,8 @@ export interface MonitorState {
   /** Whether the server lets the host start recordings (false under --no-host-recording). */
   readonly hostRecordingAllowed: boolean;
   readonly feedback: Readonly<Record<string, SessionFeedback>>;
+  /** What the latest page-wide action did (a session ended), for the page's status line. */
+  readonly notice: string | null;
 }
 
 export const INITIAL_MONITOR_STATE: MonitorState = {
@@ -40,7 +42,13 @@ export const INITIAL_MONITOR_STATE: MonitorState = {
   serverTimeUnixNs: null,
   hostRecordingAllowed: true,
   feedback: {},
+  notice: null,
 };
+
+/** How the monitor names a session: the participant's label, else its anonymous id. */
+export function sessionName(session: MonitorSession): string {
+  return session.participant_label ?? session.anon_id;
+}
 
 /** A fresh start, with or without a token in the URL. */
 export function monitorStarted(hasToken: boolean): MonitorState {
@@ -82,6 +90,21 @@ export function listFailed(state: MonitorState, error: MonitorError): MonitorSta
     ...state,
     phase: error.kind === 'unreachable' ? 'unreachable' : 'failed',
     problem: error.message,
+  };
+}
+
+/** The host ended a session: it leaves the page at once (the next list would drop it too). */
+export function sessionEnded(state: MonitorState, anonId: string, notice: string): MonitorState {
+  const others = <T>(byId: Readonly<Record<string, T>>): Record<string, T> =>
+    Object.fromEntries(Object.entries(byId).filter(([id]) => id !== anonId));
+  const sessions = others(state.sessions);
+  const feedback = others(state.feedback);
+  return {
+    ...state,
+    sessionIds: state.sessionIds.filter((id) => id !== anonId),
+    sessions,
+    feedback,
+    notice,
   };
 }
 

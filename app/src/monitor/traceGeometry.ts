@@ -106,3 +106,73 @@ export function traceGeometry(
   }
   return { mode, path: commands.join(''), head, pointCount: count };
 }
+
+/** Pitch ticks are multiples of this many degrees: round numbers a reader takes in at a glance. */
+export const PITCH_TICK_STEP_DEG = 5;
+
+export interface AxisTick {
+  /** Along the box: x for the horizontal axis, y for the vertical one. */
+  readonly position: number;
+  readonly label: string;
+}
+
+export interface TraceAxes {
+  /** `deg`: gaze direction, before calibration; `px`: CSS px of the participant's screen. */
+  readonly unit: 'deg' | 'px';
+  readonly x: readonly AxisTick[];
+  readonly y: readonly AxisTick[];
+  /** What the trace shows, in which unit, and whether the session is calibrated, in words. */
+  readonly caption: string;
+}
+
+function degreesLabel(value: number, positive: string, negative: string): string {
+  if (value === 0) return '0°';
+  return `${Math.abs(value)}° ${value > 0 ? positive : negative}`;
+}
+
+/**
+ * The axes of a trace drawn in `mode` (see {@link traceGeometry}): ticks at the edges and the
+ * middle of the box, labelled in degrees of gaze direction, or in CSS px of `screen` when the
+ * trace shows screen points.
+ * @param calibrated the session uses a calibration (its newest points may still lack a screen
+ *   point, and are then drawn in degrees).
+ */
+export function traceAxes(
+  mode: TraceGeometry['mode'],
+  box: TraceBox,
+  screen: ScreenSize | null,
+  calibrated: boolean,
+): TraceAxes {
+  if (mode === 'screen' && screen !== null) {
+    const { width_px: width, height_px: height } = screen;
+    const ticks = (size: number, length: number): AxisTick[] =>
+      [0, Math.round(size / 2), size].map((value) => ({
+        position: (value / size) * length,
+        label: value === size ? `${value} px` : `${value}`,
+      }));
+    return {
+      unit: 'px',
+      x: ticks(width, box.width),
+      y: ticks(height, box.height),
+      caption: `Gaze on the participant’s screen, in CSS px (${width}×${height}; calibrated)`,
+    };
+  }
+  const pitchRangeDeg = (box.height / box.width) * ANGLE_RANGE_DEG;
+  const pitchTickDeg = Math.floor(pitchRangeDeg / PITCH_TICK_STEP_DEG) * PITCH_TICK_STEP_DEG;
+  const pitchValues = pitchTickDeg > 0 ? [pitchTickDeg, 0, -pitchTickDeg] : [0];
+  return {
+    unit: 'deg',
+    // Positive yaw is the participant's left, drawn on the left (see anglePosition).
+    x: [ANGLE_RANGE_DEG, 0, -ANGLE_RANGE_DEG].map((yawDeg) => ({
+      position: anglePosition(yawDeg, 0, box).x,
+      label: degreesLabel(yawDeg, 'left', 'right'),
+    })),
+    y: pitchValues.map((pitchDeg) => ({
+      position: anglePosition(0, pitchDeg, box).y,
+      label: degreesLabel(pitchDeg, 'up', 'down'),
+    })),
+    caption: calibrated
+      ? 'Gaze direction, in degrees (calibrated, but the latest gaze has no screen position)'
+      : 'Gaze direction, in degrees (not calibrated: no screen position yet)',
+  };
+}

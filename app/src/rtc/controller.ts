@@ -24,6 +24,7 @@ import {
   remoteStreamChanged,
   roundTripMeasured,
   serverMessageReceived,
+  sessionEndedByHost,
   viewModeChosen,
   type AppState,
   type ViewMode,
@@ -61,6 +62,21 @@ export interface ControllerOptions {
   backoff?: BackoffPolicy;
 }
 
+/** What the participant lets the host see (sent in every session's config). */
+export interface ParticipantSharingChoice {
+  /** The name or code the host sees instead of the anonymous id; null: none. */
+  readonly participantLabel: string | null;
+  /** A small camera thumbnail in the host's monitor (off unless the participant opts in). */
+  readonly shareThumbnail: boolean;
+}
+
+/** What the server's latest config says the host sees of the participant. */
+export interface SharedWithHost {
+  /** The label the host sees (the participant's or one the host gave), null when none. */
+  readonly label: string | null;
+  readonly thumbnail: boolean;
+}
+
 /** A feature beyond the live view (e.g. calibration) following the session. */
 export interface SessionListener {
   /** A session opened (the first, or after a reconnect): the server knows nothing of earlier ones. */
@@ -78,6 +94,11 @@ export class AppController {
   private deviceListCleanup: (() => void) | null = null;
   private readonly warned = new Set<string>();
   private readonly sessionListeners = new Set<SessionListener>();
+  private sharingChoice: ParticipantSharingChoice = {
+    participantLabel: null,
+    shareThumbnail: false,
+  };
+  private hostView: SharedWithHost | null = null;
 
   constructor(private readonly options: ControllerOptions) {
     this.store = options.store;
@@ -187,6 +208,18 @@ export class AppController {
             onMessage: (message) => {
               if (message.type === 'sample') session.markHealthy();
               this.store.update((state) => serverMessageReceived(state, message));
+              if (message.type === 'config') {
+                this.hostView = {
+                  label: message.participant_label ?? null,
+                  thumbnail: message.share_thumbnail === true,
+                };
+              }
+              if (message.type === 'error' && message.code === 'session_ended_by_host') {
+                // The host's decision: reconnecting would undo it.
+                session.stop();
+                if (this.session === session) this.session = null;
+                this.store.update((state) => sessionEndedByHost(state, message.message));
+              }
               for (const listener of [...this.sessionListeners]) listener.onMessage?.(message);
             },
             onRemoteStream: (remote) =>
@@ -201,7 +234,10 @@ export class AppController {
         );
       },
       {
-        onAttempt: () => this.store.update(attemptStarted),
+        onAttempt: () => {
+          this.hostView = null;
+          this.store.update(attemptStarted);
+        },
         onOpen: (peer) => {
           // The view may have changed while the connection was opening.
           const output = outputForView(this.store.getState().view.mode);
@@ -255,10 +291,32 @@ export class AppController {
 
   private sessionConfig(): ConfigOptions {
     const screen = this.options.screen?.();
+    const { participantLabel, shareThumbnail } = this.sharingChoice;
     return {
       output: outputForView(this.store.getState().view.mode),
       ...(screen === undefined ? {} : { screen }),
+      ...(participantLabel === null ? {} : { participant_label: participantLabel }),
+      ...(shareThumbnail ? { share_thumbnail: true } : {}),
     };
+  }
+
+  /** What the server says the host sees now; null before its first config of this session. */
+  get sharedWithHost(): SharedWithHost | null {
+    return this.hostView;
+  }
+
+  /** What the participant shares with the host. */
+  get sharing(): ParticipantSharingChoice {
+    return this.sharingChoice;
+  }
+
+  /** Change what the participant shares; the open session hears of it at once. */
+  setSharing(choice: ParticipantSharingChoice): void {
+    this.sharingChoice = choice;
+    this.session?.current?.setConfig({
+      participant_label: choice.participantLabel,
+      share_thumbnail: choice.shareThumbnail,
+    });
   }
 
   // -- view ---------------------------------------------------------------------------------

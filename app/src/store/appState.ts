@@ -49,6 +49,8 @@ export interface ConnectionState {
   videoAvailable: boolean;
   /** The server's effective output mode. */
   output: OutputMode | null;
+  /** The host ended the session from the monitor (failed, and not retried). */
+  endedByHost: boolean;
 }
 
 /** overlay: the local camera with the overlay drawn here; server: the server's annotated video. */
@@ -90,12 +92,26 @@ export interface RecordingState {
   noticeExpired: boolean;
 }
 
+/**
+ * Hands-free start (src/handsfree/). pending: not tried on this page load yet; trying: the camera
+ * is being started without a click; started: it was, and tracking began; skipped: not opted in,
+ * no camera permission yet, or the camera failed (the start screen is shown as usual).
+ */
+export type AutoStartOutcome = 'pending' | 'trying' | 'started' | 'skipped';
+
+export interface HandsFreeState {
+  /** "Start tracking when this page opens" is ticked (kept in localStorage). */
+  autoStart: boolean;
+  outcome: AutoStartOutcome;
+}
+
 export interface AppState {
   camera: CameraState;
   connection: ConnectionState;
   view: ViewState;
   live: LiveState;
   recording: RecordingState;
+  handsFree: HandsFreeState;
 }
 
 export const INITIAL_LIVE: LiveState = {
@@ -118,6 +134,7 @@ export const INITIAL_STATE: AppState = {
     sessionId: null,
     videoAvailable: false,
     output: null,
+    endedByHost: false,
   },
   view: { mode: 'overlay', mirrored: true },
   live: INITIAL_LIVE,
@@ -128,6 +145,7 @@ export const INITIAL_STATE: AppState = {
     problem: null,
     noticeExpired: false,
   },
+  handsFree: { autoStart: false, outcome: 'pending' },
 };
 
 /** The output mode to ask the server for in a view mode: the status panel needs samples too. */
@@ -232,6 +250,12 @@ export function connectionFailed(state: AppState, problem: string): AppState {
     live: { ...state.live, sample: null, status: null, roundTripMs: null, remoteStream: null },
     recording: sessionEnded(state.recording),
   };
+}
+
+/** The host ended the session from the monitor: `failed`, so nothing reconnects to it. */
+export function sessionEndedByHost(state: AppState, problem: string): AppState {
+  const failed = connectionFailed(state, problem);
+  return { ...failed, connection: { ...failed.connection, endedByHost: true } };
 }
 
 export function disconnected(state: AppState): AppState {
@@ -353,6 +377,16 @@ export function recordingNoticeExpired(state: AppState, recordingId: string): Ap
 
 export function viewModeChosen(state: AppState, mode: ViewMode): AppState {
   return state.view.mode === mode ? state : { ...state, view: { ...state.view, mode } };
+}
+
+export function autoStartChosen(state: AppState, autoStart: boolean): AppState {
+  if (state.handsFree.autoStart === autoStart) return state;
+  return { ...state, handsFree: { ...state.handsFree, autoStart } };
+}
+
+export function autoStartProgressed(state: AppState, outcome: AutoStartOutcome): AppState {
+  if (state.handsFree.outcome === outcome) return state;
+  return { ...state, handsFree: { ...state.handsFree, outcome } };
 }
 
 export function mirroredChosen(state: AppState, mirrored: boolean): AppState {

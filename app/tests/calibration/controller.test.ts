@@ -2,10 +2,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CalibrationController } from '../../src/calibration/controller';
 import { FakeSession, MemoryStorage } from './fakes';
 import { SETTLE_MS } from 'gazertc-client/calibration';
-import { initialCalibrationState, type CalibrationState } from '../../src/calibration/state';
+import {
+  fitAwaitingDecision,
+  initialCalibrationState,
+  type CalibrationState,
+} from '../../src/calibration/state';
 import { DEFAULT_SETTINGS, SAVED_CALIBRATION_KEY } from '../../src/calibration/storage';
 import {
   createValidator,
+  type ProtocolValidator,
   type ServerMessage,
   type CalibrationResultMessage,
   type SampleMessage,
@@ -14,11 +19,39 @@ import {
 import { createStore, type Store } from '../../src/store/store';
 import { fixture } from '../fixtures';
 
-const validator = createValidator();
+const validator: ProtocolValidator = createValidator();
 
-const CALIBRATED = fixture('calibration_result.nine_points.json') as CalibrationResultMessage;
-const VALIDATED = fixture('validation_result.four_points.json') as ValidationResultMessage;
+const NINE_POINTS = fixture('calibration_result.nine_points.json') as CalibrationResultMessage;
+/** A good fit, applied (the verdict fields set here, whatever the fixture holds). */
+const CALIBRATED: CalibrationResultMessage = {
+  ...NINE_POINTS,
+  source: 'fit',
+  applied: true,
+  quality: 'good',
+  quality_reason: 'Leave-one-target-out error 0.4 deg: good.',
+  loto_error_px: 17,
+  loto_error_deg: 0.4,
+};
+/** What the server sends when the gaze ignored the targets: poor, not applied. */
+const POOR: CalibrationResultMessage = {
+  ...CALIBRATED,
+  applied: false,
+  quality: 'poor',
+  quality_reason: 'Your gaze barely moved between the targets: look at each dot.',
+  loto_error_px: 700,
+  loto_error_deg: 16,
+};
+const ACCEPTED: CalibrationResultMessage = { ...POOR, source: 'accept', applied: true };
+const VALIDATED: ValidationResultMessage = {
+  ...(fixture('validation_result.four_points.json') as ValidationResultMessage),
+  quality: 'good',
+  quality_reason: 'Accuracy 0.8 deg: good.',
+};
 const SAMPLE = fixture('sample.calibrated.json') as SampleMessage;
+for (const message of [CALIBRATED, POOR, ACCEPTED]) {
+  validator.assertValid('calibration_result', message);
+}
+validator.assertValid('validation_result', VALIDATED);
 /** The viewport of the fixture's model (the screen it was made for). */
 const MODEL_SCREEN = CALIBRATED.model.screen;
 
@@ -183,7 +216,13 @@ describe('calibration controller', () => {
     next.session.opened();
     expect(next.session.types()).toEqual(['config', 'calibration_load']);
     expect(next.store.getState().savedStatus).toBe('loading');
-    next.session.receive({ ...CALIBRATED, source: 'load', targets: [], mean_offset_px: null });
+    next.session.receive({
+      ...CALIBRATED,
+      source: 'load',
+      targets: [],
+      mean_offset_px: null,
+      quality: null,
+    });
     expect(next.store.getState()).toMatchObject({
       savedStatus: 'loaded',
       calibrated: true,
@@ -273,16 +312,150 @@ describe('calibration controller', () => {
     detach();
   });
 
-  it('completes dwell-mode targets from usable samples', () => {
+  /** `frames` samples 33 ms apart; `yawAt(frame)` gives each one's gaze yaw. */
+  function feedGaze(s: Setup, frames: number, yawAt: (frame: number) => number): void {
+    for (let frame = 0; frame < frames; frame += 1) {
+      s.clock.nowMs += 33;
+      const gaze = SAMPLE.gaze === null ? null : { ...SAMPLE.gaze, yaw_deg: yawAt(frame) };
+      s.session.receive({
+        ...SAMPLE,
+        frame_id: frame,
+        timestamp_unix_ns: SAMPLE.timestamp_unix_ns + frame * 33_000_000,
+        gaze,
+      });
+    }
+  }
+
+  it('completes dwell-mode targets from usable samples with steady gaze', () => {
     const s = setup();
     s.controller.updateSettings({ mode: 'dwell', targetMs: 600 });
     s.controller.start('calibration');
     expect(s.session.types()).toEqual(['config', 'calibration_start', 'target_shown']);
-    for (let frame = 0; frame < 40; frame += 1) {
-      s.clock.nowMs += 33;
-      s.session.receive(SAMPLE);
-    }
+    // Jitter of half a degree between frames (15 deg/s): steady.
+    feedGaze(s, 40, (frame) => 1.3 + (frame % 2) * 0.5);
     expect(s.session.types()).toContain('target_done');
+  });
+
+  it('does not complete dwell-mode targets while the gaze jumps, though every frame is usable', () => {
+    const s = setup();
+    s.controller.updateSettings({ mode: 'dwell', targetMs: 600 });
+    s.controller.start('calibration');
+    // 6 degrees between frames (180 deg/s, above the saccade cut) for 10 s.
+    feedGaze(s, 300, (frame) => (frame % 2) * 6);
+    expect(s.session.types()).not.toContain('target_done');
+    const procedure = s.store.getState().procedure;
+    expect(procedure.phase === 'running' && procedure.collectedMs).toBe(0);
+  });
+
+  it('a poor fit is not saved: it waits for try again or use it anyway', () => {
+    const s = setup();
+    s.controller.start('calibration');
+    pressThrough(s);
+    s.session.receive(POOR);
+    const state = s.store.getState();
+    expect(state.procedure.phase).toBe('idle');
+    expect(state.fit).toBe(POOR);
+    expect(fitAwaitingDecision(state)).toBe(POOR);
+    expect(state.calibrated).toBe(false);
+    expect(state.savedStatus).toBe('none');
+    expect(state.saved).toBeNull();
+    expect(s.storage.getItem(SAVED_CALIBRATION_KEY)).toBeNull();
+    // A validation measures the calibration in use: there is none.
+    s.controller.start('validation');
+    expect(s.store.getState().problem).toMatch(/Calibrate first/);
+  });
+
+  it('use it anyway sends calibration_accept once; the accepted fit is applied and saved', () => {
+    const s = setup();
+    s.controller.start('calibration');
+    pressThrough(s);
+    s.session.receive(POOR);
+    const before = s.session.sent.length;
+    s.controller.acceptPoorFit();
+    s.controller.acceptPoorFit(); // a double click sends it once
+    expect(s.session.sent.slice(before)).toEqual([{ v: 1, type: 'calibration_accept' }]);
+    expect(s.store.getState().acceptPending).toBe(true);
+    expect(s.store.getState().calibrated).toBe(false);
+
+    s.session.receive(ACCEPTED);
+    const state = s.store.getState();
+    expect(state).toMatchObject({
+      calibrated: true,
+      acceptPending: false,
+      savedStatus: 'saved',
+      fit: ACCEPTED,
+    });
+    expect(fitAwaitingDecision(state)).toBeNull();
+    const saved = JSON.parse(s.storage.getItem(SAVED_CALIBRATION_KEY) ?? 'null') as {
+      model: unknown;
+      quality: unknown;
+    };
+    expect(saved.model).toEqual(POOR.model);
+    expect(saved.quality).toBe('poor');
+    // Nothing waits any more: a second accept sends nothing.
+    const sentBefore = s.session.sent.length;
+    s.controller.acceptPoorFit();
+    expect(s.session.sent.length).toBe(sentBefore);
+  });
+
+  it('accept is not sent for a good fit', () => {
+    const s = setup();
+    s.controller.start('calibration');
+    pressThrough(s);
+    s.session.receive(CALIBRATED);
+    const before = s.session.sent.length;
+    s.controller.acceptPoorFit();
+    expect(s.session.sent.length).toBe(before);
+  });
+
+  it('a poor fit leaves the previous calibration in use and the saved one untouched', () => {
+    const s = setup();
+    s.controller.start('calibration');
+    pressThrough(s);
+    s.session.receive(CALIBRATED);
+    const savedText = s.storage.getItem(SAVED_CALIBRATION_KEY);
+    s.controller.start('calibration');
+    pressThrough(s);
+    s.session.receive(POOR);
+    expect(s.store.getState()).toMatchObject({ calibrated: true, savedStatus: 'saved', fit: POOR });
+    expect(s.storage.getItem(SAVED_CALIBRATION_KEY)).toBe(savedText);
+  });
+
+  it('a refused accept drops the waiting fit and says so', () => {
+    const s = setup();
+    s.controller.start('calibration');
+    pressThrough(s);
+    s.session.receive(POOR);
+    s.controller.acceptPoorFit();
+    s.session.receive({
+      v: 1,
+      type: 'error',
+      code: 'calibration_out_of_order',
+      message: 'No calibration waits to be accepted.',
+      fatal: false,
+      ref_type: 'calibration_accept',
+    });
+    const state = s.store.getState();
+    expect(state).toMatchObject({ fit: null, acceptPending: false, calibrated: false });
+    expect(state.problem).toMatch(/could not be used \(No calibration waits/);
+  });
+
+  it('a new session forgets a fit that was waiting for a decision', () => {
+    const s = setup();
+    s.controller.start('calibration');
+    pressThrough(s);
+    s.session.receive(POOR);
+    s.session.opened();
+    expect(s.store.getState().fit).toBeNull();
+  });
+
+  it('a loaded calibration keeps the quality it was saved with', () => {
+    const first = setup();
+    first.controller.start('calibration');
+    pressThrough(first);
+    first.session.receive({ ...CALIBRATED, quality: 'fair' });
+    const next = setup(first.storage);
+    expect(next.store.getState().saved?.quality).toBe('fair');
   });
 
   it('keeps the settings in storage, and dispose drops its listener', () => {

@@ -121,6 +121,20 @@ describe('dwell selection with synthetic gaze', () => {
     expect(dwell.update(ON_NO, 500)).toMatchObject({ regionId: null, triggered: null });
   });
 
+  it('gives a region its own dwell time and reports when the triggering look began', () => {
+    const dwell = new DwellTracker({ dwellMs: 500 });
+    dwell.setRegions([{ ...YES, dwellMs: 2000 }, NO]);
+    const no = gaze(dwell, ON_NO, 100, 700);
+    expect(triggers(no.frames)).toEqual(['no']);
+    expect(no.frames.find((frame) => frame.triggered !== null)?.triggeredSinceMs).toBe(100);
+    const yes = gaze(dwell, ON_YES, no.endMs, 1500);
+    expect(triggers(yes.frames)).toEqual([]);
+    const longer = gaze(dwell, ON_YES, yes.endMs, 600);
+    const triggered = longer.frames.find((frame) => frame.triggered === 'yes');
+    expect(triggered?.triggeredSinceMs).toBe(no.endMs);
+    expect(() => dwell.setRegions([{ ...YES, dwellMs: 10 }])).toThrow(RangeError);
+  });
+
   it('refuses a dwell time too short to be deliberate', () => {
     expect(() => new DwellTracker({ dwellMs: 50 })).toThrow(RangeError);
     expect(() => tracker().setDwellMs(Number.NaN)).toThrow(RangeError);

@@ -104,6 +104,88 @@ describe('the monitor page', () => {
     expect(within(card(RECORDING)).queryByTestId('monitor-no-host-recording')).toBeNull();
   });
 
+  it('shows the participant’s label instead of the id, the calibration and the units', async () => {
+    renderMonitor(`#token=${TOKEN}`);
+    await screen.findAllByTestId('monitor-session');
+    const labelled = card(RECORDING);
+    expect(within(labelled).getByTestId('monitor-session-name').textContent).toBe('P07 Ana');
+    expect(labelled.textContent).not.toContain(RECORDING);
+    expect(within(card(IDLE)).getByTestId('monitor-session-name').textContent).toBe(
+      `Session ${IDLE}`,
+    );
+    expect(within(labelled).getByTestId('monitor-calibration').textContent).toBe('Good (in use)');
+    expect(within(card(IDLE)).getByTestId('monitor-calibration').textContent).toBe(
+      'Not calibrated',
+    );
+    expect(within(labelled).getByTestId('gaze-trace-units').textContent).toMatch(/CSS px/);
+    expect(within(labelled).getByTestId('gaze-trace-x-axis').textContent).toContain('1536 px');
+    expect(within(card(IDLE)).getByTestId('gaze-trace-units').textContent).toMatch(
+      /degrees \(not calibrated/,
+    );
+    expect(within(card(IDLE)).getByTestId('gaze-trace-x-axis').textContent).toContain('30° left');
+  });
+
+  it('names a participant from the monitor, refusing control characters', async () => {
+    const server = renderMonitor(`#token=${TOKEN}`);
+    await screen.findAllByTestId('monitor-session');
+    const input = within(card(IDLE)).getByTestId('monitor-label-input');
+    fireEvent.change(input, { target: { value: 'Desk\u00073' } });
+    fireEvent.submit(input.closest('form') as HTMLFormElement);
+    expect(within(card(IDLE)).getByRole('alert').textContent).toMatch(/letters, digits/);
+    expect(server.requests.some((request) => request.url.endsWith('/label'))).toBe(false);
+    fireEvent.change(input, { target: { value: '  Desk 3 ' } });
+    fireEvent.submit(input.closest('form') as HTMLFormElement);
+    await waitFor(() =>
+      expect(within(card(IDLE)).getByTestId('monitor-session-name').textContent).toBe('Desk 3'),
+    );
+    const sent = server.requests.find((request) => request.url.endsWith('/label'));
+    expect(sent?.body).toEqual({ participant_label: 'Desk 3' });
+  });
+
+  it('ends a session after a confirmation', async () => {
+    const server = renderMonitor(`#token=${TOKEN}`);
+    await screen.findAllByTestId('monitor-session');
+    fireEvent.click(within(card(IDLE)).getByRole('button', { name: 'End session' }));
+    expect(server.requests.some((request) => request.url.endsWith('/end'))).toBe(false);
+    fireEvent.click(within(card(IDLE)).getByRole('button', { name: 'Yes, end it' }));
+    await waitFor(() => expect(screen.getAllByTestId('monitor-session')).toHaveLength(1));
+    expect(screen.getByTestId('monitor-notice').textContent).toContain(
+      `Ended the session of ${IDLE}.`,
+    );
+    expect(server.list.sessions.map((session) => session.anon_id)).toEqual([RECORDING]);
+  });
+
+  it('shows a camera thumbnail only while the participant shares it', async () => {
+    const created: string[] = [];
+    const revoked: string[] = [];
+    // jsdom has no object URLs: count the ones made and given back.
+    const original = Object.getOwnPropertyDescriptors(URL);
+    URL.createObjectURL = () => {
+      created.push(`blob:thumbnail-${created.length}`);
+      return created.at(-1) ?? '';
+    };
+    URL.revokeObjectURL = (url: string) => {
+      revoked.push(url);
+    };
+    const server = renderMonitor(`#token=${TOKEN}`);
+    try {
+      await screen.findAllByTestId('monitor-session');
+      expect(within(card(IDLE)).queryByTestId('monitor-thumbnail')).toBeNull();
+      const image = await within(card(RECORDING)).findByRole('img', { name: /Camera of P07 Ana/ });
+      expect(image.getAttribute('src')).toBe('blob:thumbnail-0');
+      server.session(RECORDING).thumbnail_shared = false;
+      await waitFor(() =>
+        expect(within(card(RECORDING)).queryByTestId('monitor-thumbnail')).toBeNull(),
+      );
+      expect(revoked).toEqual(created);
+      const asked = server.thumbnailRequests;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(server.thumbnailRequests).toBe(asked); // no more asking once withdrawn
+    } finally {
+      Object.defineProperties(URL, original);
+    }
+  });
+
   it('follows a new token pasted into the fragment', async () => {
     renderMonitor('#token=wrong-token-0123456789');
     await screen.findByRole('alert');

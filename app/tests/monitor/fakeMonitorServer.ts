@@ -1,7 +1,12 @@
 // A stand-in for the server's monitor API with the real HTTP interface (fetch): it checks the
 // bearer token, answers the schema's bodies and records what it was asked.
 
-import type { MonitorSession, MonitorSessionList, RecordingRequest } from 'gazertc-client/protocol';
+import type {
+  MonitorLabelRequest,
+  MonitorSession,
+  MonitorSessionList,
+  RecordingRequest,
+} from 'gazertc-client/protocol';
 import { fixture } from '../fixtures';
 
 export interface SeenRequest {
@@ -12,6 +17,9 @@ export interface SeenRequest {
 }
 
 const RECORDING_ID = '0123456789abcdef0123456789abcdef';
+const LIST_PATH = '/api/monitor/sessions';
+/** Not a real picture: the page only hands the bytes to an <img>. */
+const THUMBNAIL_BYTES = new Uint8Array([0xff, 0xd8, 0xff, 0xd9]);
 
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), {
@@ -37,7 +45,13 @@ export class FakeMonitorServer {
   constructor(readonly token: string) {}
 
   get listRequests(): number {
-    return this.requests.filter((request) => request.method === 'GET').length;
+    return this.requests.filter(
+      (request) => request.method === 'GET' && new URL(request.url).pathname === LIST_PATH,
+    ).length;
+  }
+
+  get thumbnailRequests(): number {
+    return this.requests.filter((request) => request.url.endsWith('/thumbnail')).length;
   }
 
   session(anonId: string): MonitorSession {
@@ -69,13 +83,27 @@ export class FakeMonitorServer {
     if (authorization !== `Bearer ${this.token}`) {
       return error('forbidden', 'wrong monitor token', 403);
     }
-    if (method === 'GET' && path === '/api/monitor/sessions') {
+    if (method === 'GET' && path === LIST_PATH) {
       return json(this.junk ?? this.list);
     }
-    const match = /^\/api\/monitor\/sessions\/([0-9a-f]+)\/(recording|events)$/.exec(path);
+    const match =
+      /^\/api\/monitor\/sessions\/([0-9a-f]+)\/(recording|events|label|end|thumbnail)$/.exec(path);
     const session = this.list.sessions.find((entry) => entry.anon_id === match?.[1]);
+    if (match?.[2] === 'thumbnail' && method === 'GET' && session !== undefined) {
+      if (!session.thumbnail_shared) return error('not_found', 'not shared', 404);
+      return new Response(THUMBNAIL_BYTES, { headers: { 'Content-Type': 'image/jpeg' } });
+    }
     if (method !== 'POST' || match === null || session === undefined) {
       return error('not_found', `no live session ${match?.[1] ?? path}`, 404);
+    }
+    if (match[2] === 'label') {
+      const { participant_label: label } = body as MonitorLabelRequest;
+      session.participant_label = label === null ? null : label.trim();
+      return json(session);
+    }
+    if (match[2] === 'end') {
+      this.list.sessions = this.list.sessions.filter((entry) => entry !== session);
+      return json({ anon_id: session.anon_id, state: 'closed' });
     }
     if (match[2] === 'events') {
       const { name } = body as { name: string };

@@ -5,6 +5,7 @@ import {
   TRACE_WINDOW_MS,
   anglePosition,
   screenPosition,
+  traceAxes,
   traceGeometry,
 } from '../../src/monitor/traceGeometry';
 import type { MonitorSessionList, MonitorTracePoint } from 'gazertc-client/protocol';
@@ -110,5 +111,64 @@ describe('trace geometry', () => {
       expect(numbers.every((value) => value >= 0 && value <= 160)).toBe(true);
       expect(geometry.pointCount).toBe(session.calibrated ? 4 : session.trace.length);
     }
+  });
+});
+
+describe('trace axes', () => {
+  const PLOT = { width: 240, height: 150 };
+
+  it('label gaze direction in degrees before calibration, the participant’s left on the left', () => {
+    const axes = traceAxes('angle', PLOT, null, false);
+    expect(axes.unit).toBe('deg');
+    expect(axes.x).toEqual([
+      { position: 0, label: `${ANGLE_RANGE_DEG}° left` },
+      { position: 120, label: '0°' },
+      { position: 240, label: `${ANGLE_RANGE_DEG}° right` },
+    ]);
+    // The box spans ±18.75° of pitch on the yaw scale: ticks at the largest multiple of 5 inside.
+    const pxPerDeg = 120 / ANGLE_RANGE_DEG;
+    expect(axes.y.map((tick) => tick.label)).toEqual(['15° up', '0°', '15° down']);
+    expect(axes.y[0]?.position).toBeCloseTo(75 - 15 * pxPerDeg);
+    expect(axes.y[2]?.position).toBeCloseTo(75 + 15 * pxPerDeg);
+    expect(axes.caption).toMatch(/degrees \(not calibrated/);
+  });
+
+  it('put each degree tick where a gaze of that angle is drawn', () => {
+    const axes = traceAxes('angle', PLOT, null, false);
+    const leftTick = axes.x[0];
+    expect(leftTick?.position).toBe(anglePosition(ANGLE_RANGE_DEG, 0, PLOT).x);
+    expect(axes.y[0]?.position).toBe(anglePosition(0, 15, PLOT).y);
+  });
+
+  it('label screen points in CSS px of the participant’s screen once calibrated', () => {
+    const axes = traceAxes('screen', PLOT, { width_px: 1536, height_px: 864 }, true);
+    expect(axes.unit).toBe('px');
+    expect(axes.x).toEqual([
+      { position: 0, label: '0' },
+      { position: 120, label: '768' },
+      { position: 240, label: '1536 px' },
+    ]);
+    expect(axes.y).toEqual([
+      { position: 0, label: '0' },
+      { position: 75, label: '432' },
+      { position: 150, label: '864 px' },
+    ]);
+    expect(axes.caption).toBe('Gaze on the participant’s screen, in CSS px (1536×864; calibrated)');
+  });
+
+  it('say so when a calibrated session’s latest gaze has no screen position', () => {
+    const axes = traceAxes('angle', PLOT, { width_px: 1536, height_px: 864 }, true);
+    expect(axes.unit).toBe('deg');
+    expect(axes.caption).toMatch(/calibrated, but the latest gaze has no screen position/);
+  });
+
+  it('follow the mode the geometry chose for the shared fixture', () => {
+    const list = fixture('monitor_session_list.two_sessions.json') as MonitorSessionList;
+    const units = list.sessions.map((session) => {
+      const screenSize = session.calibrated ? session.screen : null;
+      const { mode } = traceGeometry(session.trace, PLOT, screenSize, list.server_time_unix_ns);
+      return traceAxes(mode, PLOT, screenSize, session.calibration_applied).unit;
+    });
+    expect(units).toEqual(['px', 'deg']);
   });
 });

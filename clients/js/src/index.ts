@@ -11,6 +11,7 @@ export {
   type GazeClientOptions,
   type TransportChoice,
 } from './client/gazeClient';
+export type { CalibrateOptions, DwellTarget } from './client/calibration';
 export { GazeClientError } from './client/errors';
 export type { GazeSample, PointPair, ViewportOrigin } from './client/sample';
 export { viewportOrigin } from './client/sample';

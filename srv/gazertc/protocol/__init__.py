@@ -89,6 +89,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     RECORDING_WRITE_FAILED = "recording_write_failed"
     INVALID_FRAME = "invalid_frame"
+    SESSION_ENDED_BY_HOST = "session_ended_by_host"
 
 
 CALIBRATION_CLIENT_MESSAGE_TYPES: Final = frozenset(
@@ -99,9 +100,12 @@ CALIBRATION_CLIENT_MESSAGE_TYPES: Final = frozenset(
         "target_done",
         "calibration_end",
         "calibration_load",
+        "calibration_accept",
+        "dwell_confirmed",
+        "drift_reset",
     }
 )
-"""Client messages that drive calibration and validation."""
+"""Client messages that drive calibration, validation and drift correction."""
 
 CLIENT_MESSAGE_TYPES: Final = (
     frozenset({"hello", "config", "ping", "pong", "event", "recording"})
@@ -124,6 +128,7 @@ SERVER_MESSAGE_TYPES: Final = frozenset(
         "saccade",
         "calibration_result",
         "validation_result",
+        "drift_status",
     }
 )
 """Types a server sends."""
@@ -498,9 +503,12 @@ def make_config(
     video_available: bool,
     screen: Mapping[str, Any] | None,
     gaze_tracking: bool = False,
+    participant_label: str | None = None,
+    share_thumbnail: bool = False,
 ) -> JsonObject:
-    """The ``config`` message: a session's complete effective settings (``gaze_tracking``
-    appears only when on, so that clients that never ask for it see no new field)."""
+    """The ``config`` message: a session's complete effective settings (``gaze_tracking``,
+    ``participant_label`` and ``share_thumbnail`` appear only when set, so that clients that
+    never ask for them see no new field)."""
     message: JsonObject = {
         "v": PROTOCOL_VERSION,
         "type": "config",
@@ -513,6 +521,10 @@ def make_config(
         message["screen"] = dict(screen)
     if gaze_tracking:
         message["gaze_tracking"] = True
+    if participant_label is not None:
+        message["participant_label"] = participant_label
+    if share_thumbnail:
+        message["share_thumbnail"] = True
     return message
 
 

@@ -1,4 +1,5 @@
-"""The messages that report a calibration: ``calibration_result`` and ``validation_result``.
+"""The messages that report a calibration: ``calibration_result``, ``validation_result`` and
+``drift_status``.
 
 Lengths are rounded to a hundredth of a CSS pixel, degrees to a thousandth, centimetres to a
 thousandth and the viewing distance to a tenth of a millimetre: far below what webcam gaze
@@ -11,10 +12,29 @@ import math
 from enum import StrEnum
 
 from gazertc.protocol import PROTOCOL_VERSION, JsonObject
-from gazertc.vision.calibration import CalibrationFit, CalibrationModel, ValidationResult
+from gazertc.vision.calibration import (
+    CalibrationFit,
+    CalibrationModel,
+    CalibrationVerdict,
+    DriftStatus,
+    ValidationResult,
+    ValidationVerdict,
+)
 from gazertc.vision.screen import ScreenGeometry, offset_cm_from_css_px
 
-__all__ = ["CalibrationSource", "make_calibration_result", "make_validation_result"]
+__all__ = [
+    "LOADED_REASON",
+    "CalibrationSource",
+    "make_calibration_result",
+    "make_drift_status",
+    "make_validation_result",
+]
+
+LOADED_REASON = (
+    "A saved calibration has no verdict of its own: run a validation to see how well it works "
+    "today."
+)
+"""The ``quality_reason`` of a loaded model (its ``quality`` is null)."""
 
 
 class CalibrationSource(StrEnum):
@@ -22,6 +42,8 @@ class CalibrationSource(StrEnum):
 
     FIT = "fit"
     """Fitted on this session's calibration procedure (the result carries the fit's residuals)."""
+    ACCEPT = "accept"
+    """A poor fit applied on ``calibration_accept`` (the same report as its ``fit`` answer)."""
     LOAD = "load"
     """Restored from a saved model with ``calibration_load`` (no targets, totals null)."""
 
@@ -33,11 +55,17 @@ def _rounded(value: float | None, digits: int = 2) -> float | None:
 
 
 def make_calibration_result(
-    model: CalibrationModel, fit: CalibrationFit | None, source: CalibrationSource
+    model: CalibrationModel,
+    verdict: CalibrationVerdict | None,
+    source: CalibrationSource,
+    *,
+    applied: bool,
 ) -> JsonObject:
-    """The ``calibration_result`` message for a model now in use; ``fit`` is its report when it
-    was fitted (``None`` for a loaded model: no targets, totals ``null`` or 0)."""
+    """The ``calibration_result`` message for ``model``; ``verdict`` is the judgement of a fit
+    (``None`` for a loaded model: no targets, totals and quality ``null`` or 0). ``applied``:
+    whether the session now uses the model."""
     screen = model.screen
+    fit: CalibrationFit | None = None if verdict is None else model.fit_report
     mean_px = None if fit is None else fit.mean_offset_css_px
     return {
         "v": PROTOCOL_VERSION,
@@ -68,10 +96,17 @@ def make_calibration_result(
         "viewing_distance_mm": None if fit is None else _rounded(fit.viewing_distance_mm, 1),
         "screen_size_estimated": screen.size_is_estimated,
         "model": model.to_dict(),
+        "applied": applied,
+        "quality": None if verdict is None else verdict.quality.value,
+        "quality_reason": LOADED_REASON if verdict is None else verdict.reason,
+        "loto_error_px": None if verdict is None else _rounded(verdict.loto_error_css_px),
+        "loto_error_deg": None if verdict is None else _rounded(verdict.loto_error_deg, 3),
     }
 
 
-def make_validation_result(validation: ValidationResult, screen: ScreenGeometry) -> JsonObject:
+def make_validation_result(
+    validation: ValidationResult, screen: ScreenGeometry, verdict: ValidationVerdict
+) -> JsonObject:
     """The ``validation_result`` message for a validation on ``screen``."""
     accuracy_px = validation.accuracy_css_px
     return {
@@ -99,4 +134,20 @@ def make_validation_result(validation: ValidationResult, screen: ScreenGeometry)
         "precision_deg": _rounded(validation.precision_deg, 3),
         "viewing_distance_mm": _rounded(validation.viewing_distance_mm, 1),
         "screen_size_estimated": screen.size_is_estimated,
+        "quality": verdict.quality.value,
+        "quality_reason": verdict.reason,
+    }
+
+
+def make_drift_status(status: DriftStatus) -> JsonObject:
+    """The ``drift_status`` message for the drift correction's state after an event."""
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "drift_status",
+        "offset_x_px": round(status.offset_x_css_px, 2),
+        "offset_y_px": round(status.offset_y_css_px, 2),
+        "offset_deg": _rounded(status.offset_deg, 3),
+        "confirmations_used": status.confirmations_used,
+        "last": status.last.value,
+        "reason": status.reason,
     }

@@ -4,4 +4,7 @@
 (BIDS eye-tracking physio files), with ``rows``, ``tables``, ``visual_angle`` and
 ``calibration_reports`` behind them; ``reader`` (:func:`gazertc.read_recording`, for a CSV
 export); ``ids`` (short recording ids); ``cli`` (``gazertc export`` and ``gazertc recordings``).
+Looking at a recording: ``gaze_columns`` (its samples as numpy columns), ``summary`` and
+``replay`` (the ``recording_summary`` and ``recording_replay`` records), ``heatmap`` (heatmap and
+scanpath), ``report_svg``, ``report_html`` and ``report_cli`` (``gazertc report``).
 """

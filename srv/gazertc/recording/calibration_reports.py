@@ -6,7 +6,8 @@ the time it was sent. A recording keeps the latest of each from before it starte
 metadata, ``calibration_reports``) and every one sent while it runs (the ``calibration_reports``
 table). A validation measures the calibration in use when it ran; a new calibration makes the
 previous validation stale, so the latest validation kept is never older than the latest
-calibration.
+calibration. A poor fit sent with ``applied`` false was never in use: it is kept in the table
+but counts as no calibration here.
 
 Accuracy and precision are the server's own measurements on the participant's validation
 targets (see the schema's ``validation_result``); the fit's offsets of a ``calibration_result``
@@ -71,6 +72,12 @@ class CalibrationReport:
         return cls(kind, sent_unix_ns, dict(message))
 
     @property
+    def applied(self) -> bool:
+        """A calibration the session used (reports from before ``applied`` existed were all
+        used); always true for a validation."""
+        return self.message.get("applied") is not False
+
+    @property
     def viewing_distance_mm(self) -> float | None:
         """The eye-to-camera distance the server estimated from the face during the procedure
         (``None`` for a loaded calibration)."""
@@ -96,7 +103,9 @@ class CalibrationReport:
 
 
 def _latest(reports: Sequence[CalibrationReport], kind: ReportKind) -> CalibrationReport | None:
-    return next((report for report in reversed(reports) if report.kind is kind), None)
+    return next(
+        (report for report in reversed(reports) if report.kind is kind and report.applied), None
+    )
 
 
 def _latest_validation(reports: Sequence[CalibrationReport]) -> CalibrationReport | None:
@@ -143,7 +152,9 @@ def bids_calibration_fields(reports: Sequence[CalibrationReport]) -> dict[str, A
     validation of the calibration in use at the end; without one, from that calibration's fit
     residuals, and ``CalibrationErrorSource`` says which.
     """
-    calibrations = [report for report in reports if report.kind is ReportKind.CALIBRATION]
+    calibrations = [
+        report for report in reports if report.kind is ReportKind.CALIBRATION and report.applied
+    ]
     fields: dict[str, Any] = {"CalibrationCount": len(calibrations)}
     if not calibrations:
         return fields

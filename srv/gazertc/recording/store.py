@@ -136,6 +136,7 @@ _ADDED_RECORDING_COLUMNS: Final = {
     "started_by": ("TEXT NOT NULL", f"'{RecordingActor.PARTICIPANT.value}'"),
     "stopped_by": ("TEXT", "NULL"),
     "write_errors": ("INTEGER NOT NULL", "0"),
+    "video": ("INTEGER NOT NULL", "0"),
 }
 """Columns of ``recordings`` added after its first version, their type, and the value older
 recordings take: started by the participant, ended by nobody known (who did was not kept), no
@@ -181,6 +182,7 @@ def _info_from_row(row: tuple[Any, ...]) -> RecordingInfo:
         started_by=RecordingActor(row[14]),
         stopped_by=None if row[15] is None else RecordingActor(row[15]),
         write_errors=int(row[16]),
+        video=bool(row[17]),
     )
 
 
@@ -439,6 +441,17 @@ class RecordingStore:
             )
         )
 
+    def set_video(self, recording_id: str, video: bool) -> None:
+        """Queue whether the recording has a video file (``False``: its video was lost)."""
+        self._queue.put(
+            RowWrite(
+                recording_id,
+                "video flag",
+                "UPDATE recordings SET video = ? WHERE recording_id = ?",
+                (int(video), recording_id),
+            )
+        )
+
     def add_calibration_report(self, recording_id: str, report: CalibrationReport) -> None:
         """Queue a calibration or validation result sent while the recording runs."""
         self._queue.put(
@@ -503,10 +516,12 @@ class RecordingStore:
         name: str | None,
         metadata: Mapping[str, Any],
         started_by: RecordingActor = RecordingActor.PARTICIPANT,
+        video: bool = False,
     ) -> tuple[str, concurrent.futures.Future[RecordingInfo]]:
-        """Begin a recording now, started by ``started_by`` (the participant or the host). The
-        id is known at once (rows queued after this call belong to it); the future resolves
-        with its info once the start is committed."""
+        """Begin a recording now, started by ``started_by`` (the participant or the host), with
+        its camera video stored when ``video`` (see :meth:`set_video`). The id is known at once
+        (rows queued after this call belong to it); the future resolves with its info once the
+        start is committed."""
         recording_id = uuid.uuid4().hex
         started_unix_ns = time.time_ns()
         self._started_unix_ns[recording_id] = started_unix_ns
@@ -515,7 +530,7 @@ class RecordingStore:
         def run(connection: sqlite3.Connection) -> RecordingInfo:
             connection.execute(
                 "INSERT INTO recordings (recording_id, session_id, name, state, started_unix_ns, "
-                "metadata_json, started_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "metadata_json, started_by, video) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     recording_id,
                     session_id,
@@ -524,6 +539,7 @@ class RecordingStore:
                     started_unix_ns,
                     metadata_json,
                     started_by.value,
+                    int(video),
                 ),
             )
             return self._info(connection, recording_id)
@@ -550,6 +566,9 @@ class RecordingStore:
                         f"DELETE FROM {table} WHERE recording_id = ?",
                         (recording_id,),
                     )
+                connection.execute(  # its video file is deleted too
+                    "UPDATE recordings SET video = 0 WHERE recording_id = ?", (recording_id,)
+                )
             connection.execute(
                 "UPDATE recordings SET state = ?, stopped_unix_ns = ?, stopped_by = ? "
                 "WHERE recording_id = ?",

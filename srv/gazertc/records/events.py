@@ -97,12 +97,23 @@ class RecordingInfo:
     write_errors: int = 0
     """Rows that could not be stored (each also reported to the session's client); the
     message carries it only once it is above 0."""
+    video: bool = False
+    """The participant's camera video is stored with it (it was started with video, and the
+    video was not lost to an encoder failure or a cancel)."""
+
+    @property
+    def participant_label(self) -> str | None:
+        """The session's participant label when the recording started (kept in its metadata
+        by the session), ``None`` when it had none."""
+        label = self.metadata.get("participant_label")
+        return label if isinstance(label, str) else None
 
     def to_dict(self) -> dict[str, Any]:
         fields: dict[str, Any] = {
             "recording_id": self.recording_id,
             "session_id": self.session_id,
             "name": self.name,
+            "participant_label": self.participant_label,
             "state": self.state.value,
             "started_unix_ns": self.started_unix_ns,
             "stopped_unix_ns": self.stopped_unix_ns,
@@ -116,6 +127,7 @@ class RecordingInfo:
             "metadata": dict(self.metadata),
             "started_by": self.started_by.value,
             "stopped_by": None if self.stopped_by is None else self.stopped_by.value,
+            "video": self.video,
         }
         if self.write_errors:
             fields["write_errors"] = self.write_errors
@@ -141,4 +153,5 @@ class RecordingInfo:
             started_by=RecordingActor(raw["started_by"]),
             stopped_by=None if raw["stopped_by"] is None else RecordingActor(raw["stopped_by"]),
             write_errors=int(raw.get("write_errors", 0)),
+            video=bool(raw.get("video", False)),
         )

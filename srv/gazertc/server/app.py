@@ -10,7 +10,8 @@ Routes::
     GET  /         the built web app (app/dist) when present
     POST /api/sessions/{session_id}/events|recording, GET /api/recordings/...
                    events, recording control and stored recordings (see recordings_api.py)
-    GET  /api/monitor/sessions, POST /api/monitor/sessions/{anon_id}/recording|events
+    GET  /api/monitor/sessions, POST /api/monitor/sessions/{anon_id}/recording|events|label|end,
+    GET  /api/monitor/sessions/{anon_id}/thumbnail
                    the monitor (see monitor.py)
     GET  /monitor  the built web app's monitor page (same index.html as /)
 

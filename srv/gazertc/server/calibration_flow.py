@@ -8,11 +8,24 @@ keeping it in step would; fitting (a few milliseconds) runs in the default threa
 the event loop.
 
 Flow: ``calibration_start`` (targets) -> per target ``target_shown`` ... ``target_done`` ->
-``calibration_end`` -> ``calibration_result``; then every sample carries ``screen_point`` (the
-session adds the :class:`~gazertc.records.ScreenGaze` that :meth:`CalibrationFlow.on_sample`
-returns). ``validation_start`` runs the same sequence against the fitted model and ends in
-``validation_result``. ``calibration_load`` restores a model saved from a
-``calibration_result``.
+``calibration_end`` -> ``calibration_result``. The fit is judged
+(:mod:`~gazertc.vision.calibration.quality`, in the same executor call): a good or fair fit is
+applied at once and every sample carries ``screen_point`` (the session adds the
+:class:`~gazertc.records.ScreenGaze` that :meth:`CalibrationFlow.on_sample` returns); a poor one
+is answered with ``applied`` false and kept pending (the previous model, if any, stays in use)
+until ``calibration_accept`` applies it (answered with the same report, source ``accept``). A new
+calibration, a load or a screen change drops a pending fit. ``validation_start`` runs the same
+sequence against the model in use and ends in ``validation_result`` with its verdict.
+``calibration_load`` restores a model saved from a ``calibration_result`` (quality null).
+
+Drift correction: ``dwell_confirmed`` names a target the user selected by dwelling on it and the
+window of the dwell; its frames come from the history (the same checks as a target's window)
+and feed the session's :class:`~gazertc.vision.calibration.DriftCorrection`, whose offset is
+added to every screen point before the One Euro filter (raw and smoothed points agree). Every
+``dwell_confirmed`` and ``drift_reset`` is answered with ``drift_status``. A new model (fit,
+accept, load) or a discarded one clears the correction; when there was one (an offset or held
+confirmations) a ``drift_status`` "cleared" follows the answer
+(:meth:`CalibrationFlow.take_notices`): a client that never confirms hears nothing new.
 
 Target times may lie in the past: every tracked sample's features go into a
 :class:`~gazertc.vision.calibration.FeatureHistory` (the last
@@ -41,6 +54,7 @@ from gazertc.protocol import ErrorCode, JsonObject, ProtocolError
 from gazertc.protocol.calibration import (
     CalibrationSource,
     make_calibration_result,
+    make_drift_status,
     make_validation_result,
 )
 from gazertc.records import ScreenGaze
@@ -48,9 +62,15 @@ from gazertc.vision.calibration import (
     CalibrationError,
     CalibrationModel,
     CalibrationSample,
+    CalibrationVerdict,
+    DriftCorrection,
     FeatureHistory,
     FrameFeatures,
+    Quality,
     ScreenPoint,
+    fit_and_judge,
+    judge_validation,
+    measure_dwell,
     validate_calibration,
 )
 from gazertc.vision.headpose import CameraIntrinsics
@@ -71,7 +91,10 @@ client that forgot to convert its clock is usually off by far more."""
 MAX_TARGET_WINDOW_S: Final = 30.0
 """The longest a target may count as looked at: 1-2 s is usual and a WebGazer page's five clicks
 on one point take under 10 s; a longer window is a client that lost track of its targets, whose
-frames would be mostly of the user looking elsewhere."""
+frames would be mostly of the user looking elsewhere. Dwell confirmations share the bound."""
+MAX_DWELL_FRAMES: Final = 300
+"""A dwell confirmation uses at most its window's last 300 frames (10 s at 30 fps; a dwell takes
+1-2 s): it bounds what one confirmation costs in the executor (about 20 ms)."""
 
 
 class ProcedureKind(StrEnum):
@@ -83,6 +106,12 @@ class ProcedureKind(StrEnum):
 class _ShownTarget:
     target_id: int
     shown_unix_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    model: CalibrationModel
+    verdict: CalibrationVerdict
 
 
 @dataclass
@@ -103,6 +132,14 @@ class CalibrationFlow:
 
     def __init__(self, history: FeatureHistory | None = None) -> None:
         self._model: CalibrationModel | None = None
+        self._model_quality: Quality | None = None
+        """The verdict on the model in use (``None`` for a loaded one: it carries none)."""
+        self._pending: _Fit | None = None
+        """A poor fit not applied, waiting for ``calibration_accept``."""
+        self._drift = DriftCorrection()
+        self._drift_epoch = 0
+        """Counts resets and clears: a confirmation measured across one is dropped."""
+        self._notices: list[JsonObject] = []
         self._procedure: _Procedure | None = None
         self._filter = OneEuroFilter()
         self._intrinsics: dict[tuple[int, int], CameraIntrinsics] = {}
@@ -115,6 +152,14 @@ class CalibrationFlow:
         """A model is applied: every sample carries ``screen_point`` (``null`` when the frame
         gives none)."""
         return self._model is not None
+
+    @property
+    def quality(self) -> Quality | None:
+        """The verdict on the model in use; without one, on a poor fit waiting for
+        ``calibration_accept``; ``None`` when neither (or the model was loaded)."""
+        if self._model is not None:
+            return self._model_quality
+        return None if self._pending is None else self._pending.verdict.quality
 
     @property
     def wants_samples(self) -> bool:
@@ -134,6 +179,15 @@ class CalibrationFlow:
         self._history.clear()
         self._procedure = None
         self._model = None
+        self._pending = None
+        self._drift.clear()
+        self._notices.clear()
+
+    def take_notices(self) -> list[JsonObject]:
+        """The messages to send after the last answer (a ``drift_status`` "cleared" when a new
+        or discarded model ended a drift correction), oldest first; empties the queue."""
+        notices, self._notices = self._notices, []
+        return notices
 
     # -- client messages -----------------------------------------------------------------
 
@@ -178,6 +232,13 @@ class CalibrationFlow:
             return await self._finish(procedure)
         elif message_type == "calibration_load":
             return self._load(message["model"], screen)
+        elif message_type == "calibration_accept":
+            return self._accept()
+        elif message_type == "dwell_confirmed":
+            return await self._confirm_dwell(message, received_unix_ns)
+        elif message_type == "drift_reset":
+            self._drift_epoch += 1
+            return make_drift_status(self._drift.reset())
         return None
 
     def _show(self, message: JsonObject, received_unix_ns: int) -> None:
@@ -210,31 +271,14 @@ class CalibrationFlow:
                 (``calibration_failed``).
         """
         target_id = shown.target_id
-        length_s = (end_unix_ns - shown.shown_unix_ns) / 1e9
-        if length_s < 0.0:
-            raise ProtocolError(
-                ErrorCode.INVALID_MESSAGE,
-                f"target {target_id} ends {-length_s:.3f} s before it was shown "
-                "(done_unix_ns, or the next target's shown_unix_ns, must not precede "
-                "shown_unix_ns)",
-                ref_type=message_type,
-            )
-        if length_s > MAX_TARGET_WINDOW_S:
-            raise ProtocolError(
-                ErrorCode.INVALID_MESSAGE,
-                f"target {target_id} was shown for {length_s:.1f} s, over the "
-                f"{MAX_TARGET_WINDOW_S:g} s a target may count as looked at",
-                ref_type=message_type,
-            )
-        complete_since_unix_ns = self._history.complete_since_unix_ns
-        if complete_since_unix_ns is not None and shown.shown_unix_ns <= complete_since_unix_ns:
-            raise ProtocolError(
-                ErrorCode.CALIBRATION_FAILED,
-                f"target {target_id}'s first frames are no longer held: the server keeps the "
-                f"last {self._history.max_age_ns / 1e9:g} s of frames, at most "
-                f"{self._history.max_frames}, and forgets them when the screen changes",
-                ref_type=message_type,
-            )
+        self._check_window(
+            shown.shown_unix_ns,
+            end_unix_ns,
+            f"target {target_id}",
+            "was shown (done_unix_ns, or the next target's shown_unix_ns, must not precede "
+            "shown_unix_ns)",
+            message_type,
+        )
         target = procedure.targets[target_id]
         room = MAX_SAMPLES_PER_PROCEDURE - len(procedure.samples)
         for features in self._history.between(shown.shown_unix_ns, end_unix_ns)[: max(room, 0)]:
@@ -245,6 +289,41 @@ class CalibrationFlow:
                     target_id,
                     (features.timestamp_unix_ns - shown.shown_unix_ns) / 1e6,
                 )
+            )
+
+    def _check_window(
+        self, start_unix_ns: int, end_unix_ns: int, what: str, began: str, message_type: str
+    ) -> None:
+        """Check the window ``[start_unix_ns, end_unix_ns]`` of ``what`` (``began``: how the
+        error says it started, and which fields to fix).
+
+        Raises:
+        ProtocolError: the window ends before it starts or lasts over
+            :data:`MAX_TARGET_WINDOW_S` (``invalid_message``), or the history no longer holds
+            its start (``calibration_failed``).
+        """
+        length_s = (end_unix_ns - start_unix_ns) / 1e9
+        if length_s < 0.0:
+            raise ProtocolError(
+                ErrorCode.INVALID_MESSAGE,
+                f"{what} ends {-length_s:.3f} s before it {began}",
+                ref_type=message_type,
+            )
+        if length_s > MAX_TARGET_WINDOW_S:
+            raise ProtocolError(
+                ErrorCode.INVALID_MESSAGE,
+                f"{what} lasted {length_s:.1f} s, over the {MAX_TARGET_WINDOW_S:g} s a target "
+                "may count as looked at",
+                ref_type=message_type,
+            )
+        complete_since_unix_ns = self._history.complete_since_unix_ns
+        if complete_since_unix_ns is not None and start_unix_ns <= complete_since_unix_ns:
+            raise ProtocolError(
+                ErrorCode.CALIBRATION_FAILED,
+                f"{what}'s first frames are no longer held: the server keeps the "
+                f"last {self._history.max_age_ns / 1e9:g} s of frames, at most "
+                f"{self._history.max_frames}, and forgets them when the screen changes",
+                ref_type=message_type,
             )
 
     def _start(self, message: JsonObject, screen: ScreenGeometry | None) -> None:
@@ -286,20 +365,66 @@ class CalibrationFlow:
         loop = asyncio.get_running_loop()
         if procedure.kind is ProcedureKind.CALIBRATION:
             try:
-                model = await loop.run_in_executor(
-                    None, CalibrationModel.fit, samples, procedure.screen
+                model, verdict = await loop.run_in_executor(
+                    None, fit_and_judge, samples, procedure.screen
                 )
             except CalibrationError as exc:
                 raise ProtocolError(
                     ErrorCode.CALIBRATION_FAILED, str(exc), ref_type="calibration_end"
                 ) from exc
-            self._use(model)
-            return make_calibration_result(model, model.fit_report, CalibrationSource.FIT)
+            if verdict.quality is Quality.POOR:
+                self._pending = _Fit(model, verdict)
+                return make_calibration_result(model, verdict, CalibrationSource.FIT, applied=False)
+            self._use(model, verdict.quality)
+            return make_calibration_result(model, verdict, CalibrationSource.FIT, applied=True)
         current = self._model
         if current is None:
             raise _out_of_order("the calibration was discarded", "calibration_end")
         validation = await loop.run_in_executor(None, validate_calibration, current, samples)
-        return make_validation_result(validation, current.screen)
+        judged = judge_validation(validation, current.screen)
+        return make_validation_result(validation, current.screen, judged)
+
+    def _accept(self) -> JsonObject:
+        pending = self._pending
+        if pending is None:
+            raise _out_of_order(
+                "no calibration is waiting to be accepted (only a poor fit, not yet applied and "
+                "not replaced by another calibration, can be)",
+                "calibration_accept",
+            )
+        self._use(pending.model, pending.verdict.quality)
+        return make_calibration_result(
+            pending.model, pending.verdict, CalibrationSource.ACCEPT, applied=True
+        )
+
+    async def _confirm_dwell(self, message: JsonObject, received_unix_ns: int) -> JsonObject:
+        message_type = "dwell_confirmed"
+        model = self._model
+        if model is None:
+            raise _out_of_order(
+                "drift correction needs a calibration in use (calibrate, accept or load first)",
+                message_type,
+            )
+        max_age_ns = self._history.max_age_ns
+        start_unix_ns = _checked_time(message, "start_unix_ns", received_unix_ns, max_age_ns)
+        end_unix_ns = _checked_time(message, "end_unix_ns", received_unix_ns, max_age_ns)
+        self._check_window(
+            start_unix_ns,
+            end_unix_ns,
+            "the dwell",
+            "began (end_unix_ns must not precede start_unix_ns)",
+            message_type,
+        )
+        frames = self._history.between(start_unix_ns, end_unix_ns)[-MAX_DWELL_FRAMES:]
+        target = ScreenPoint(float(message["x_px"]), float(message["y_px"]))
+        epoch = self._drift_epoch
+        loop = asyncio.get_running_loop()
+        residual = await loop.run_in_executor(None, measure_dwell, model, frames, target)
+        if self._model is not model or self._drift_epoch != epoch:
+            return make_drift_status(
+                self._drift.ignored("a reset or a new calibration came while it was measured")
+            )
+        return make_drift_status(self._drift.confirm(residual, model.screen))
 
     def _load(self, document: JsonObject, screen: ScreenGeometry | None) -> JsonObject:
         if screen is None:
@@ -315,12 +440,24 @@ class CalibrationFlow:
             raise ProtocolError(
                 ErrorCode.CALIBRATION_FAILED, str(exc), ref_type="calibration_load"
             ) from exc
-        self._use(model)
-        return make_calibration_result(model, None, CalibrationSource.LOAD)
+        self._use(model, None)
+        return make_calibration_result(model, None, CalibrationSource.LOAD, applied=True)
 
-    def _use(self, model: CalibrationModel) -> None:
+    def _use(self, model: CalibrationModel, quality: Quality | None) -> None:
         self._model = model
+        self._model_quality = quality
+        self._pending = None
         self._filter.reset()
+        self._clear_drift()
+
+    def _clear_drift(self) -> None:
+        """Drop the drift correction of a model no longer in use; the client hears of it when
+        there was one."""
+        self._drift_epoch += 1
+        active = self._drift.active
+        cleared = self._drift.clear()
+        if active:
+            self._notices.append(make_drift_status(cleared))
 
     def screen_changed(self, screen: ScreenGeometry | None) -> JsonObject | None:
         """Drop a model made for another screen, and the history when the screen differs from
@@ -330,6 +467,13 @@ class CalibrationFlow:
             if self._screen is not None and screen != self._screen:
                 self._history.clear()
             self._screen = screen
+        pending = self._pending
+        if (
+            pending is not None
+            and screen is not None
+            and not pending.model.screen.same_screen(screen)
+        ):
+            self._pending = None
         model = self._model
         if model is None or screen is None:
             return None
@@ -337,6 +481,7 @@ class CalibrationFlow:
             model.check_screen(screen)
         except CalibrationError as exc:
             self._model = None
+            self._clear_drift()
             return protocol.make_error(
                 ErrorCode.CALIBRATION_FAILED,
                 f"calibration discarded: {exc}",
@@ -363,6 +508,7 @@ class CalibrationFlow:
             return None
         if not (math.isfinite(predicted.x_css_px) and math.isfinite(predicted.y_css_px)):
             return None  # a loaded model with extreme numbers: no point rather than Infinity
+        predicted = self._drift.apply(predicted)
         smoothed_x, smoothed_y = self._filter.update(
             predicted.x_css_px, predicted.y_css_px, features.timestamp_unix_ns / 1e9
         )

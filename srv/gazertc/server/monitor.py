@@ -6,11 +6,19 @@ credential, 403 ``forbidden`` with any other, see :mod:`gazertc.server.access`):
     GET  /api/monitor/sessions                          monitor_session_list
     POST /api/monitor/sessions/{anon_id}/recording      recording_request -> monitor_recording_info
     POST /api/monitor/sessions/{anon_id}/events         event_request -> monitor_event
+    POST /api/monitor/sessions/{anon_id}/label          monitor_label_request -> monitor_session
+    POST /api/monitor/sessions/{anon_id}/end            (no body) -> monitor_session_ended
+    GET  /api/monitor/sessions/{anon_id}/thumbnail      image/jpeg, only while the participant
+                                                        shares it (config share_thumbnail)
 
 Sessions appear under an anonymised id: a keyed hash (HMAC-SHA256 with a key made when the
 server starts) of the session id, stable for the session's life and useless for guessing the
 session id. The session id grants nothing, but no monitor response contains it all the same:
 a screen shared or seen over a shoulder shows no more than it must.
+
+Ending a session tells the participant's page why (a fatal ``error`` with code
+``session_ended_by_host``, which the app takes as "do not reconnect") before the connection
+closes; a running recording is saved, as whenever a session ends.
 """
 
 from __future__ import annotations
@@ -24,13 +32,14 @@ from typing import Final
 
 from aiohttp import web
 
+from gazertc.errors import InputError
 from gazertc.protocol import ErrorCode, JsonObject, ProtocolError
 from gazertc.records import RecordingActor, RecordingInfo, StoredEvent
 from gazertc.server.access import AccessControl
 from gazertc.server.http_bodies import read_json_body
 from gazertc.server.registry import SessionRegistry
 from gazertc.server.session import Session
-from gazertc.server.session_settings import SessionState
+from gazertc.server.session_settings import SessionState, clean_participant_label
 from gazertc.server.trace import TRACE_MAX_POINTS, TracePoint
 
 __all__ = [
@@ -44,6 +53,7 @@ ANON_ID_HEX_DIGITS: Final = 16
 """64 bits of the keyed hash: no collisions among a server's sessions in practice."""
 ROUND_DEG: Final = 2
 ROUND_PX: Final = 1
+ENDED_BY_HOST_MESSAGE: Final = "The host ended this session."
 
 
 def _compact(value: object) -> str:
@@ -113,6 +123,7 @@ class Monitor:
         """One ``monitor_session``."""
         trace = session.trace
         screen = session.config.screen
+        quality = session.calibration.quality
         if session.recordings_available:
             recording = "idle" if session.recording_id is None else "recording"
         else:
@@ -130,6 +141,10 @@ class Monitor:
             "recording": recording,
             "recording_id": session.recording_id,
             "trace": [_trace_point(point) for point in trace.points()],
+            "participant_label": session.config.participant_label,
+            "calibration_quality": None if quality is None else quality.value,
+            "calibration_applied": session.calibration.calibrated,
+            "thumbnail_shared": session.thumbnail.shared,
         }
 
     def session_list(self) -> JsonObject:
@@ -195,7 +210,7 @@ def add_routes(app: web.Application, monitor: Monitor, access: AccessControl) ->
         body = await read_json_body(request, "recording_request")
         # The participant's app hears of it (recording_status), with who started it.
         info = await session.recording_command(
-            body["action"], body.get("name"), by=RecordingActor.HOST
+            body["action"], body.get("name"), by=RecordingActor.HOST, video=body.get("video", False)
         )
         return web.json_response(monitor.recording_info(session, info), headers=_NO_STORE)
 
@@ -207,6 +222,50 @@ def add_routes(app: web.Application, monitor: Monitor, access: AccessControl) ->
         event = session.record_event(body["name"], body.get("timestamp_unix_ns"), received_unix_ns)
         return web.json_response(monitor.event(session, event), headers=_NO_STORE)
 
+    async def post_label(request: web.Request) -> web.Response:
+        access.require_host(request)
+        session = monitor.find(request.match_info["anon_id"])
+        body = await read_json_body(request, "monitor_label_request")
+        try:
+            label = clean_participant_label(body["participant_label"])
+        except InputError as exc:
+            raise ProtocolError(ErrorCode.INVALID_REQUEST, str(exc)) from exc
+        session.label_by_host(label)
+        view = monitor.session_view(session, time.monotonic())
+        return web.json_response(view, headers=_NO_STORE, dumps=_compact)
+
+    async def post_end(request: web.Request) -> web.Response:
+        access.require_host(request)
+        session = monitor.find(request.match_info["anon_id"])
+        anon_id = monitor.anon_id(session.session_id)
+        await session.close(
+            "ended by the host",
+            error=ErrorCode.SESSION_ENDED_BY_HOST,
+            detail=ENDED_BY_HOST_MESSAGE,
+        )
+        return web.json_response({"anon_id": anon_id, "state": "closed"}, headers=_NO_STORE)
+
+    async def get_thumbnail(request: web.Request) -> web.Response:
+        access.require_host(request)
+        session = monitor.find(request.match_info["anon_id"])
+        if not session.thumbnail.shared:
+            raise ProtocolError(
+                ErrorCode.NOT_FOUND, "this participant does not share a camera thumbnail"
+            )
+        try:
+            jpeg = await session.thumbnail.jpeg()
+        except ValueError as exc:
+            raise ProtocolError(ErrorCode.INTERNAL_ERROR, f"no thumbnail: {exc}") from exc
+        if jpeg is None:
+            raise ProtocolError(
+                ErrorCode.NOT_FOUND,
+                "no thumbnail: no camera frame arrived yet, or the participant stopped sharing",
+            )
+        return web.Response(body=jpeg, content_type="image/jpeg", headers=_NO_STORE)
+
     app.router.add_get("/api/monitor/sessions", list_sessions)
     app.router.add_post("/api/monitor/sessions/{anon_id}/recording", post_recording)
     app.router.add_post("/api/monitor/sessions/{anon_id}/events", post_event)
+    app.router.add_post("/api/monitor/sessions/{anon_id}/label", post_label)
+    app.router.add_post("/api/monitor/sessions/{anon_id}/end", post_end)
+    app.router.add_get("/api/monitor/sessions/{anon_id}/thumbnail", get_thumbnail)

@@ -11,6 +11,10 @@ Routes, with the credential each needs (``Authorization: Bearer``; see
     GET  /api/recordings/{recording_id}        host token: recording_info
     GET  /api/recordings/{recording_id}/export?format=csv|bids   host token: a zip of the
                                                exported files
+    GET  /api/recordings/{recording_id}/summary   host token: recording_summary
+    GET  /api/recordings/{recording_id}/replay    host token: recording_replay
+    GET  /api/recordings/{recording_id}/video  host token: the camera video (WebM), for a
+                                               recording started with video, once it ended
 
 ``{recording_id}`` is the full id or, when no other recording's id begins with it, the short
 id the monitor shows (:mod:`gazertc.recording.ids`); an id several recordings begin with is
@@ -24,7 +28,10 @@ directory answers ``/api/recordings`` with 409 ``recording_unavailable``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
+import json
+import sqlite3
 import tempfile
 import time
 import zipfile
@@ -35,13 +42,18 @@ from aiohttp import web
 
 from gazertc.protocol import ErrorCode, ProtocolError
 from gazertc.recording.export import export_bids, export_csv
+from gazertc.recording.gaze_columns import load_gaze_columns
 from gazertc.recording.ids import (
     AmbiguousRecordingIdError,
     UnknownRecordingIdError,
     resolve_recording_id,
 )
-from gazertc.recording.store import RecordingStore, connect_read_only
-from gazertc.records import RecordingInfo
+from gazertc.recording.replay import build_replay
+from gazertc.recording.store import RecordingError, RecordingStore, connect_read_only
+from gazertc.recording.summary import build_summary
+from gazertc.recording.tables import load_info
+from gazertc.recording.video import VIDEO_CONTENT_TYPE, video_path
+from gazertc.records import RecordingInfo, RecordingState
 from gazertc.server.access import AccessControl
 from gazertc.server.http_bodies import read_json_body
 from gazertc.server.session_recording import store_answer
@@ -49,6 +61,43 @@ from gazertc.server.session_recording import store_answer
 __all__ = ["EXPORT_FORMATS", "add_routes"]
 
 EXPORT_FORMATS: Final = ("csv", "bids")
+VIEWS: Final = ("summary", "replay")
+MAX_CONCURRENT_VIEWS: Final = 2
+"""Summaries and replays built at once: each reads a whole recording (seconds of a core for a
+long one); more requests wait their turn instead of starving the sessions' workers."""
+
+
+def _view_json(data_dir: Path, recording_id: str, view: str) -> str:
+    """The recording's ``recording_summary`` or ``recording_replay`` as JSON text (runs in a
+    thread: it reads every sample).
+
+    Raises:
+        ProtocolError: ``not_found`` (deleted meanwhile), ``internal_error`` (unreadable).
+    """
+    try:
+        connection = connect_read_only(data_dir)
+        try:
+            info = load_info(connection, recording_id)
+            columns = load_gaze_columns(connection, info)
+            if view == "summary":
+                record = build_summary(connection, info, columns).to_dict()
+            else:
+                # As GET .../video would serve it: stored, finished, and the file still there.
+                video = (
+                    info.video
+                    and info.state is not RecordingState.RECORDING
+                    and video_path(data_dir, recording_id).is_file()
+                )
+                record = build_replay(connection, info, video=video, columns=columns).to_dict()
+        finally:
+            connection.close()
+    except RecordingError as exc:
+        raise ProtocolError(ErrorCode.NOT_FOUND, f"no recording {recording_id}") from exc
+    except sqlite3.Error as exc:
+        raise ProtocolError(
+            ErrorCode.INTERNAL_ERROR, f"the recording {recording_id} could not be read"
+        ) from exc
+    return json.dumps(record, separators=(",", ":"), allow_nan=False)
 
 
 def _export_zip(data_dir: Path, recording_id: str, export_format: str) -> bytes:
@@ -112,7 +161,9 @@ def add_routes(app: web.Application, store: RecordingStore | None, access: Acces
     async def post_recording(request: web.Request) -> web.Response:
         session, asking = access.session_of(request)
         body = await read_json_body(request, "recording_request")
-        info = await session.recording_command(body["action"], body.get("name"), by=asking)
+        info = await session.recording_command(
+            body["action"], body.get("name"), by=asking, video=body.get("video", False)
+        )
         return web.json_response(info.to_dict())
 
     async def list_recordings(request: web.Request) -> web.Response:
@@ -150,8 +201,49 @@ def add_routes(app: web.Application, store: RecordingStore | None, access: Acces
             },
         )
 
+    async def get_video(request: web.Request) -> web.FileResponse:
+        """The recording's video file (range requests work, so a player can seek)."""
+        access.require_host(request)
+        recordings = store_or_error()
+        info = await _find_recording(recordings, request.match_info["recording_id"])
+        path = video_path(recordings.data_dir, info.recording_id)
+        if info.state is RecordingState.RECORDING:
+            raise ProtocolError(
+                ErrorCode.NOT_FOUND,
+                f"recording {info.recording_id} is still running; its video is served once it "
+                "stops",
+            )
+        if not info.video or not await asyncio.to_thread(path.is_file):
+            raise ProtocolError(
+                ErrorCode.NOT_FOUND,
+                f"recording {info.recording_id} has no video (it was not started with video, "
+                "or its video was lost)",
+            )
+        return web.FileResponse(
+            path, headers={"Content-Type": VIDEO_CONTENT_TYPE, "Cache-Control": "no-store"}
+        )
+
     app.router.add_post("/api/sessions/{session_id}/events", post_event)
     app.router.add_post("/api/sessions/{session_id}/recording", post_recording)
     app.router.add_get("/api/recordings", list_recordings)
     app.router.add_get("/api/recordings/{recording_id}", get_recording)
     app.router.add_get("/api/recordings/{recording_id}/export", export_recording)
+
+    views_running = asyncio.Semaphore(MAX_CONCURRENT_VIEWS)
+
+    async def view_recording(request: web.Request, view: str) -> web.Response:
+        """The recording's summary or replay."""
+        access.require_host(request)
+        recordings = store_or_error()
+        recording_id = (
+            await _find_recording(recordings, request.match_info["recording_id"])
+        ).recording_id
+        async with views_running:
+            text = await asyncio.to_thread(_view_json, recordings.path.parent, recording_id, view)
+        return web.Response(text=text, content_type="application/json")
+
+    for view in VIEWS:
+        app.router.add_get(
+            f"/api/recordings/{{recording_id}}/{view}", functools.partial(view_recording, view=view)
+        )
+    app.router.add_get("/api/recordings/{recording_id}/video", get_video)

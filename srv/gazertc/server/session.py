@@ -52,6 +52,7 @@ from gazertc.server.session_recording import RecordingAction, SessionRecorder
 from gazertc.server.session_settings import SessionConfig, SessionLimits, SessionState
 from gazertc.server.sinks import FixationSink, SampleSink
 from gazertc.server.status import StatusWindow
+from gazertc.server.thumbnails import CameraThumbnail
 from gazertc.server.trace import GazeTrace
 from gazertc.server.tracks import FrameSource, VideoPipeline
 from gazertc.server.transport import Transport
@@ -115,11 +116,14 @@ class Session:
         self.samples_dropped = 0
         self.trace = GazeTrace()
         self.calibration = CalibrationFlow()
+        self.thumbnail = CameraThumbnail()
+        self.thumbnail.share(config.share_thumbnail)  # the offer's options may opt in
         self.recorder = SessionRecorder(
             session_id,
             recordings,
             host_recording=host_recording,
             on_write_failure=self._on_recording_write_failure,
+            on_status=lambda info: self._send(protocol.make_recording_status(info)),
         )
         self._pool = pool
         self._limits = limits
@@ -158,12 +162,13 @@ class Session:
             return
         self._pipeline = VideoPipeline(
             self.session_id,
-            frames,
+            self.thumbnail.tap(frames),
             self._pool,
             wants_annotation=lambda: self.video_available and self.config.output.sends_video,
             on_result=self._on_result,
             on_rejected=self._on_rejected,
             on_restarted=self._on_pipeline_restarted,
+            on_frame=self.recorder.on_frame,
         )
         self._start(self._run_pipeline(self._pipeline))
 
@@ -228,7 +233,11 @@ class Session:
             )
             self._send(protocol.make_event_ack(event))
         elif message_type == "recording":
-            self._start(self._answer_recording(message["action"], message.get("name")))
+            self._start(
+                self._answer_recording(
+                    message["action"], message.get("name"), video=message.get("video", False)
+                )
+            )
         elif message_type in protocol.CALIBRATION_CLIENT_MESSAGE_TYPES:
             self._start(self._answer_calibration(message, received_unix_ns))
         # A pong answers a server ping; the server sends none yet, so there is nothing to do.
@@ -256,10 +265,13 @@ class Session:
                 protocol.make_error(ErrorCode.INVALID_MESSAGE, str(exc), ref_type=message_type)
             )
             return
+        self.thumbnail.share(self.config.share_thumbnail)
         if "screen" in options:
             discarded = self.calibration.screen_changed(self.config.screen)
             if discarded is not None:
                 self._send(discarded)
+            for notice in self.calibration.take_notices():
+                self._send(notice)
 
     # -- events and recordings ---------------------------------------------------------------
 
@@ -275,10 +287,16 @@ class Session:
         return event
 
     async def recording_command(
-        self, action: RecordingAction, name: str | None = None, *, by: RecordingActor
+        self,
+        action: RecordingAction,
+        name: str | None = None,
+        *,
+        by: RecordingActor,
+        video: bool = False,
     ) -> RecordingInfo:
-        """Start, stop (and save) or cancel this session's recording, as asked ``by`` the
-        participant, the host or the server, and tell the participant (``recording_status``),
+        """Start (with the camera's video stored when ``video``), stop (and save) or cancel
+        this session's recording, as asked ``by`` the participant, the host or the server, and
+        tell the participant (``recording_status``, which says whether video is stored),
         whoever asked: a participant always knows when it is being recorded.
 
         Raises:
@@ -301,7 +319,9 @@ class Session:
         }
         if self.config.screen is not None:
             metadata["screen"] = self.config.screen.to_dict()
-        info = await self.recorder.command(action, name, metadata, by=by)
+        if self.config.participant_label is not None:
+            metadata["participant_label"] = self.config.participant_label
+        info = await self.recorder.command(action, name, metadata, by=by, video=video)
         self._send(protocol.make_recording_status(info))
         return info
 
@@ -312,9 +332,11 @@ class Session:
             protocol.make_error(ErrorCode.RECORDING_WRITE_FAILED, message, ref_type="recording")
         )
 
-    async def _answer_recording(self, action: RecordingAction, name: str | None) -> None:
+    async def _answer_recording(
+        self, action: RecordingAction, name: str | None, *, video: bool
+    ) -> None:
         try:
-            await self.recording_command(action, name, by=RecordingActor.PARTICIPANT)
+            await self.recording_command(action, name, by=RecordingActor.PARTICIPANT, video=video)
         except ProtocolError as exc:
             self._send(protocol.error_from(exc))
         except Exception:  # a task of on_message: the same boundary
@@ -332,6 +354,8 @@ class Session:
         if answer is not None:
             self.recorder.on_calibration_message(answer)
             self._send(answer)
+        for notice in self.calibration.take_notices():  # e.g. drift_status "cleared"
+            self._send(notice)
 
     def on_oculomotor(self, event: OculomotorEvent) -> None:
         """Send a fixation or saccade to the client (with samples) and mark it on LSL."""
@@ -462,8 +486,15 @@ class Session:
                 video_available=self.video_available,
                 screen=None if config.screen is None else config.screen.to_dict(),
                 gaze_tracking=config.gaze_tracking,
+                participant_label=config.participant_label,
+                share_thumbnail=config.share_thumbnail,
             )
         )
+
+    def label_by_host(self, label: str | None) -> None:
+        """The host names the participant (``None`` clears it); the page hears of it."""
+        self.config = replace(self.config, participant_label=label)
+        self._send_config()
 
     def _send(self, message: JsonObject) -> None:
         self._send_text(protocol.encode(message), droppable=False)

@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
+import av
+
 from gazertc.protocol import ErrorCode, JsonObject, ProtocolError
 from gazertc.recording.calibration_reports import METADATA_KEY, CalibrationReport, ReportKind
 from gazertc.recording.store import RecordingError, RecordingStore, WriteFailure
@@ -31,6 +33,7 @@ from gazertc.records import (
     SampleMessage,
     StoredEvent,
 )
+from gazertc.server.recording_video import RecordingVideo
 
 __all__ = ["STORE_ANSWER_TIMEOUT_S", "RecordingAction", "SessionRecorder", "store_answer"]
 
@@ -86,6 +89,8 @@ class SessionRecorder:
         on_write_failure: called on the event loop with a sentence for people when rows of
             the running recording could not be stored (at once, then at most every
             ``REPORT_WRITE_FAILURES_EVERY_S``); the recording goes on.
+        on_status: called on the event loop with the running recording's info when it changed
+            without a command: its video was lost (``video`` is false from then on).
     """
 
     def __init__(
@@ -95,6 +100,7 @@ class SessionRecorder:
         *,
         host_recording: bool,
         on_write_failure: Callable[[str], None] | None = None,
+        on_status: Callable[[RecordingInfo], None] | None = None,
     ) -> None:
         self.session_id = session_id
         self.recording_id: str | None = None
@@ -104,6 +110,10 @@ class SessionRecorder:
         self._failures: list[WriteFailure] = []
         self._failures_reported_s = -REPORT_WRITE_FAILURES_EVERY_S
         self._failure_report: asyncio.TimerHandle | None = None
+        self._video: RecordingVideo | None = None
+        """The running recording's video, when it was started with one."""
+        self._on_status = on_status
+        self._announcements: set[asyncio.Task[None]] = set()
         self._latest_reports: dict[ReportKind, CalibrationReport] = {}
         """The latest calibration and validation results of the session, for the metadata of
         the next recording."""
@@ -137,9 +147,11 @@ class SessionRecorder:
         metadata: Mapping[str, Any],
         *,
         by: RecordingActor,
+        video: bool = False,
     ) -> RecordingInfo:
-        """Start (with ``name`` and ``metadata``), stop (and save) or cancel the recording, as
-        asked ``by`` the participant, the host or the server.
+        """Start (with ``name`` and ``metadata``, and the camera's video when ``video``), stop
+        (and save) or cancel the recording, as asked ``by`` the participant, the host or the
+        server.
 
         Either side may stop or cancel a recording, whoever started it: the participant may
         withdraw from one the host started, data included.
@@ -175,9 +187,14 @@ class SessionRecorder:
             if reports:
                 metadata = {**metadata, METADATA_KEY: [report.to_dict() for report in reports]}
             self.recording_id, future = store.start(
-                self.session_id, name=name, metadata=metadata, started_by=by
+                self.session_id, name=name, metadata=metadata, started_by=by, video=video
             )
             self._watch(store, self.recording_id)
+            started_unix_ns = store.started_unix_ns(self.recording_id)
+            if video and started_unix_ns is not None:  # known from the start call on
+                self._video = RecordingVideo(
+                    store, self.recording_id, started_unix_ns, self._on_video_failure
+                )
         else:
             recording_id = self.recording_id
             if recording_id is None:
@@ -187,6 +204,9 @@ class SessionRecorder:
                     ref_type="recording",
                 )
             self.recording_id = None
+            running_video, self._video = self._video, None
+            if running_video is not None and not await running_video.finish(keep=action == "stop"):
+                store.set_video(recording_id, False)  # before the finish, whose answer says so
             state = RecordingState.SAVED if action == "stop" else RecordingState.CANCELLED
             future = store.finish(recording_id, state, stopped_by=by)
             try:
@@ -196,6 +216,42 @@ class SessionRecorder:
                 store.unwatch(recording_id)
                 self._report_failures(ended=True)
         return await store_answer(future, action, ref_type="recording")
+
+    def on_frame(self, frame: av.VideoFrame, capture_unix_ns: int) -> None:
+        """Offer a frame the session's pipeline takes to the running recording's video, if
+        any (never blocks)."""
+        if self._video is not None:
+            self._video.offer(frame, capture_unix_ns)
+
+    def _on_video_failure(self, message: str) -> None:
+        """The video was lost: a running recording's new info (``video`` false) is announced
+        first, then the failure, which the participant's page shows beside it."""
+        recording_id = self.recording_id
+        video = self._video
+        if video is None or video.recording_id != recording_id or self._store is None:
+            self._report_video_failure(message)  # the recording has ended meanwhile
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._announce_video_lost(self._store, video.recording_id, message)
+        )
+        self._announcements.add(task)
+        task.add_done_callback(self._announcements.discard)
+
+    async def _announce_video_lost(
+        self, store: RecordingStore, recording_id: str, message: str
+    ) -> None:
+        try:
+            # Served after the queued ``video = 0``: the answer says so.
+            info = await store_answer(store.get(recording_id), "get")
+        except ProtocolError:
+            info = None  # the failure is reported all the same
+        if info is not None and self.recording_id == recording_id and self._on_status is not None:
+            self._on_status(info)
+        self._report_video_failure(message)
+
+    def _report_video_failure(self, message: str) -> None:
+        if self._on_write_failure is not None:
+            self._on_write_failure(message)
 
     # -- write failures (reported by the store's writer thread) ---------------------------------
 
@@ -240,13 +296,15 @@ class SessionRecorder:
         """Take a message the session sends: a ``calibration_result`` or ``validation_result``
         is kept as the latest of its kind (for the metadata of the next recording) and stored
         in the running recording, if any; other messages are ignored. A new calibration drops
-        the kept validation, which measured the previous one."""
+        the kept validation, which measured the previous one; a fit not applied (poor) changes
+        neither."""
         report = CalibrationReport.from_message(message, time.time_ns())
         if report is None:
             return
-        if report.kind is ReportKind.CALIBRATION:
+        if report.kind is ReportKind.CALIBRATION and report.applied:
             self._latest_reports.pop(ReportKind.VALIDATION, None)
-        self._latest_reports[report.kind] = report
+        if report.applied:
+            self._latest_reports[report.kind] = report
         if self._store is not None and self.recording_id is not None:
             self._store.add_calibration_report(self.recording_id, report)
 

@@ -4,20 +4,51 @@ no peer machinery)."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Final
 
+from gazertc.errors import InputError
 from gazertc.protocol import OutputMode
 from gazertc.vision.screen import ScreenGeometry
 
-__all__ = ["CONNECT_TIMEOUT_S", "SessionConfig", "SessionLimits", "SessionState"]
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "PARTICIPANT_LABEL_MAX_CHARS",
+    "SessionConfig",
+    "SessionLimits",
+    "SessionState",
+    "clean_participant_label",
+]
 
 CONNECT_TIMEOUT_S: Final = 5.0
 """A session whose peer has not connected (ICE and DTLS) this long after its answer was ready is
 closed: on a LAN or through TURN a browser connects within a second or two, and an offer whose
 peer never comes must not hold one of the server's few session slots for the idle timeout."""
+PARTICIPANT_LABEL_MAX_CHARS: Final = 60
+"""A name or a participant code fits; a session card stays one line wide (the schema's bound)."""
+
+
+def clean_participant_label(raw: str | None) -> str | None:
+    """A participant label trimmed of surrounding white space (``None`` clears it).
+
+    Raises:
+        InputError: blank once trimmed, longer than :data:`PARTICIPANT_LABEL_MAX_CHARS`, or
+            holding a control character (the schema refuses those too; this is the rule for
+            callers that did not validate).
+    """
+    if raw is None:
+        return None
+    label = raw.strip()
+    if not label:
+        raise InputError("participant_label: blank once trimmed (send null to clear it)")
+    if len(label) > PARTICIPANT_LABEL_MAX_CHARS:
+        raise InputError(f"participant_label: longer than {PARTICIPANT_LABEL_MAX_CHARS} characters")
+    if any(unicodedata.category(char) == "Cc" for char in label):
+        raise InputError("participant_label: holds a control character")
+    return label
 
 
 class SessionState(StrEnum):
@@ -57,12 +88,17 @@ class SessionConfig:
     status_interval_ms: int = 1000
     gaze_tracking: bool = False
     """Samples carry GazeTracking-compatible fields (:mod:`gazertc.vision.gaze_tracking`)."""
+    participant_label: str | None = None
+    """The name or code the host sees instead of the anonymous id (trimmed)."""
+    share_thumbnail: bool = False
+    """The participant lets the host see a small camera thumbnail (off unless asked)."""
 
     def updated(self, options: Mapping[str, Any]) -> SessionConfig:
         """A copy with the fields present in validated ``options`` replaced.
 
         Raises:
-            InputError: the screen is described inconsistently (one physical side only).
+            InputError: the screen is described inconsistently (one physical side only), or
+                the participant label is blank once trimmed.
         """
         changes: dict[str, Any] = {}
         if "output" in options:
@@ -73,4 +109,8 @@ class SessionConfig:
             changes["status_interval_ms"] = int(options["status_interval_ms"])
         if "gaze_tracking" in options:
             changes["gaze_tracking"] = bool(options["gaze_tracking"])
+        if "participant_label" in options:
+            changes["participant_label"] = clean_participant_label(options["participant_label"])
+        if "share_thumbnail" in options:
+            changes["share_thumbnail"] = bool(options["share_thumbnail"])
         return replace(self, **changes)

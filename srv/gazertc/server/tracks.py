@@ -322,6 +322,8 @@ class VideoPipeline:
         on_rejected: called when a frame is refused (too large, or by the tracker).
         on_restarted: called when the session's worker was lost and its frames go on to a
             fresh tracker in the replacement (``counters.pipeline_restarts`` already counts it).
+        on_frame: called with each frame taken and its capture time (ns since the epoch)
+            before it is processed, e.g. to store the video; must not block.
     """
 
     def __init__(
@@ -334,6 +336,7 @@ class VideoPipeline:
         on_result: Callable[[ProcessedFrame], None],
         on_rejected: Callable[[FrameRejectedError], None],
         on_restarted: Callable[[WorkerCrashedError], None],
+        on_frame: Callable[[av.VideoFrame, int], None] | None = None,
     ) -> None:
         self.session_id = session_id
         self.counters = PipelineCounters()
@@ -343,6 +346,7 @@ class VideoPipeline:
         self._on_result = on_result
         self._on_rejected = on_rejected
         self._on_restarted = on_restarted
+        self._on_frame = on_frame
         self._restarts_s: deque[float] = deque(maxlen=MAX_PIPELINE_RESTARTS + 1)
         self._clock = CaptureClock()
 
@@ -397,6 +401,8 @@ class VideoPipeline:
             media_ns = pts_90khz * NS_PER_S // VIDEO_CLOCK_HZ
             timestamp_ns = self._clock.capture_unix_ns(media_ns, received.received_unix_ns)
         meta = FrameMeta(received.frame_id, pts_90khz, timestamp_ns, received.received_unix_ns)
+        if self._on_frame is not None:
+            self._on_frame(frame, timestamp_ns)
         counters = self.counters
         counters.in_flight = True
         try:

@@ -16,8 +16,10 @@ and the model's offset from the corners' midpoint to the eyeball centre, rotated
 is added. :attr:`EyeballAnchor.MODEL` (the eyeball centre from the head pose alone) exists for
 comparison: in the tests, for a face whose eyes sit 2.5 mm wider apart and higher than the
 model's, it misses the true per-eye angles by 3.5-7.6 degrees, the corner anchor by under 1.5.
-The price of the corner anchor is that corner jitter moves the eyeball centre: upstream landmark
-smoothing matters.
+The price of the corner anchor is that corner jitter moves the eyeball centre. The tracker
+therefore averages each corner-anchored centre in the head frame over about a second
+(:func:`observed_eyeball_centres_head_mm`, :mod:`gazertc.vision.eyeball_memory`) and passes the
+average back, so each frame places the eyeball by its head pose alone.
 
 The model has no angle kappa (the visual axis is about 5 degrees nasal of the optical axis): the
 eyeball centre is placed straight behind where the pupil sits when the eye looks straight ahead,
@@ -65,6 +67,7 @@ __all__ = [
     "eyeball_centre_head_mm",
     "eyeball_centre_mm",
     "gaze_from_iris_px",
+    "observed_eyeball_centres_head_mm",
 ]
 
 EYEBALL_RADIUS_MM: Final = 12.0
@@ -268,6 +271,37 @@ def eyeball_centre_mm(
     )
 
 
+def observed_eyeball_centres_head_mm(
+    head_pose: HeadPose, intrinsics: CameraIntrinsics, landmarks_px: ArrayLike
+) -> dict[EyeSide, NDArray[np.float64]]:
+    """Each eye's corner-anchored eyeball centre, expressed in the head frame (millimetres).
+
+    The eye corners move rigidly with the head, so for one person these points are constant; a
+    caller can average them over frames and pass the average back to :func:`estimate_gaze`.
+
+    Raises:
+        InputError: the head is not in front of the camera, or the landmarks are not a finite
+            ``(68, 2)`` array.
+    """
+    rotation, translation_mm = _pose_arrays(head_pose)
+    landmarks = as_landmark_array(landmarks_px)
+    return {
+        side: rotation.T
+        @ (
+            _eyeball_centre(
+                side,
+                rotation=rotation,
+                translation_mm=translation_mm,
+                intrinsics=intrinsics,
+                landmarks=landmarks,
+                anchor=EyeballAnchor.CORNERS,
+            )
+            - translation_mm
+        )
+        for side in EyeSide
+    }
+
+
 def gaze_from_iris_px(
     eyeball_centre_camera_mm: ArrayLike,
     iris_centre_px: PointPx,
@@ -318,18 +352,22 @@ def _eye_gaze(
     intrinsics: CameraIntrinsics,
     landmarks: NDArray[np.float64],
     anchor: EyeballAnchor,
+    centre_head_mm: NDArray[np.float64] | None,
 ) -> EyeGaze:
     centre_px, confidence = iris
     if not (math.isfinite(confidence) and confidence >= 0.0):
         raise InputError(f"the {side} iris confidence must be finite and >= 0, got {confidence}")
-    centre_mm = _eyeball_centre(
-        side,
-        rotation=rotation,
-        translation_mm=translation_mm,
-        intrinsics=intrinsics,
-        landmarks=landmarks,
-        anchor=anchor,
-    )
+    if centre_head_mm is not None:
+        centre_mm: NDArray[np.float64] = rotation @ centre_head_mm + translation_mm
+    else:
+        centre_mm = _eyeball_centre(
+            side,
+            rotation=rotation,
+            translation_mm=translation_mm,
+            intrinsics=intrinsics,
+            landmarks=landmarks,
+            anchor=anchor,
+        )
     direction, miss_mm = gaze_from_iris_px(centre_mm, centre_px, intrinsics)
     yaw_deg, pitch_deg = angles_from_direction(direction)
     miss_factor = max(0.0, 1.0 - miss_mm / RAY_MISS_ZERO_WEIGHT_MM)
@@ -372,6 +410,8 @@ def estimate_gaze(
     landmarks_px: ArrayLike,
     irises: Mapping[EyeSide, IrisCentre],
     anchor: EyeballAnchor = EyeballAnchor.CORNERS,
+    *,
+    eyeball_centres_head_mm: Mapping[EyeSide, NDArray[np.float64]] | None = None,
 ) -> GazeEstimate:
     """Per-eye gaze rays and their combination for one face.
 
@@ -382,6 +422,9 @@ def estimate_gaze(
         irises: the iris centre and confidence of each eye that has one; a closed or rejected
             eye is simply absent.
         anchor: where the eyeball centres come from.
+        eyeball_centres_head_mm: eyeball centres in the head frame (for example a running
+            average of :func:`observed_eyeball_centres_head_mm`); an eye given here is placed by
+            the head pose alone and ``anchor`` is not used for it.
 
     Returns:
         One :class:`EyeGaze` per eye in ``irises`` (right eye first), and their combination: the
@@ -404,6 +447,7 @@ def estimate_gaze(
             intrinsics=intrinsics,
             landmarks=landmarks,
             anchor=anchor,
+            centre_head_mm=(eyeball_centres_head_mm or {}).get(side),
         )
         for side in EyeSide
         if side in irises

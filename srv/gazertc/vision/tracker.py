@@ -2,12 +2,14 @@
 
 Per frame::
 
-    grey copy ─┬─ tracking: landmarks fitted in the box of the previous frame's landmarks
-               │    (every VERIFY_INTERVAL_FRAMES the detector checks a crop around the face)
+    grey copy ─┬─ tracking: landmarks fitted in the box of the previous frame's landmarks, held
+               │    while the face barely moves (every VERIFY_INTERVAL_FRAMES the detector
+               │    checks a crop around the face)
                └─ detection, only when there is nothing to track: HOG on a small copy, each
                   candidate fitted twice and rejected when the fit does not settle
     landmarks ── alpha-beta smoothing ── iris network on both eyes in one call (it also judges
-              the lids; eyes it finds closed get no centre) ── head pose (PnP) ── gaze rays
+              the lids; eyes it finds closed get no centre) ── head pose (PnP) ── eyeball
+              centres (averaged in the head frame, placed by this frame's pose) ── gaze rays
               ── blink state ── quality flags
 
 :class:`GazeTracker` holds the state between frames; :func:`estimate` serves single images.
@@ -26,8 +28,9 @@ import numpy.typing as npt
 from gazertc.errors import InputError
 from gazertc.vision import landmarks as lm
 from gazertc.vision.blink import SHUT_EAR, BlinkDetector, eye_aspect_ratio
+from gazertc.vision.eyeball_memory import EyeballMemory
 from gazertc.vision.faces import FaceDetector
-from gazertc.vision.gaze import estimate_gaze
+from gazertc.vision.gaze import estimate_gaze, observed_eyeball_centres_head_mm
 from gazertc.vision.headpose import CameraIntrinsics, estimate_head_pose
 from gazertc.vision.iris import CLOSED_NETWORK_OPENNESS, IrisEstimate, IrisLandmarkNetwork
 from gazertc.vision.quality import assess_quality
@@ -74,6 +77,25 @@ STILL_DETECTION_THRESHOLD = 0.0
 faces that need this second search are sharp and score above 1."""
 
 
+BOX_HOLD_FRACTION = 0.02
+"""dlib's fit depends on the box it starts from, and that box comes from the previous fit, so on a
+still face the fit cycles between a few solutions: on identical rendered frames (a simulation,
+docs/rendered-eyes.md) the eye corners moved 0.6 px RMS frame to frame and the calibrated gaze
+4.8 deg; on a still Talking Face photo all points jump 3 px every frame. Holding the box while the
+face moves less than this share of the box side (3 px of a 150 px box) makes the fit a function of
+the image alone: 0.00 px and 0.02 deg there; on cap12 raw gaze jitter 3.75 -> 3.56 deg."""
+
+EYEBALL_MEMORY_FRAMES = 30
+"""About a second of frames (see :mod:`gazertc.vision.eyeball_memory`). On the rendered eyes (a
+simulation, seeds 0 and 1) 30 and 100 gave the same calibrated error."""
+
+RE_ANCHOR_SHIFT = 0.03
+"""At a detector check the fit from the detector's box replaces the held fit only when the two
+differ by more than this share of the inter-ocular distance: a drifting fit (0.10-0.30 on the
+blurred 300-VW faces). On cap12 the two differ by a median 0.009 (p90 0.014, max 0.032), so
+re-anchoring every check would move the landmarks every 10 frames for nothing."""
+
+
 @dataclass(frozen=True, slots=True)
 class TrackerSettings:
     landmark_filter: AlphaBetaParameters = LANDMARK_FILTER
@@ -82,6 +104,12 @@ class TrackerSettings:
     """Frames between detector checks of a tracked face (~1.5 ms each): how soon a face covered
     by a hand, or replaced by the background, is noticed, and how often the landmark fit is
     re-anchored on a detector box."""
+    eyeball_memory_frames: int = EYEBALL_MEMORY_FRAMES
+    """Frames over which each eyeball centre is averaged in the head frame (0: place each eyeball
+    by that frame's eye corners; see :mod:`gazertc.vision.eyeball_memory`)."""
+    box_hold_fraction: float = BOX_HOLD_FRACTION
+    """The landmark fit keeps its previous box while the box from the latest landmarks differs
+    from it by less than this share of its side (0: always refit from the latest landmarks)."""
 
 
 @dataclass
@@ -125,7 +153,13 @@ class GazeTracker:
         self._landmark_filter = AlphaBetaFilter(self.settings.landmark_filter)
         self._iris_filters = {side: AlphaBetaFilter(self.settings.iris_filter) for side in EyeSide}
         self._blinks = BlinkDetector()
+        self._eyeballs = (
+            EyeballMemory(self.settings.eyeball_memory_frames)
+            if self.settings.eyeball_memory_frames > 0
+            else None
+        )
         self._raw_landmarks: Landmarks | None = None
+        self._fit_box: FaceBox | None = None
         self._previous_timestamp_ns: int | None = None
         self._frames_since_verify = 0
         self.frame_index = 0
@@ -139,10 +173,13 @@ class GazeTracker:
     def reset(self) -> None:
         """Forget the face: the next frame starts with a detection."""
         self._raw_landmarks = None
+        self._fit_box = None
         self._landmark_filter.reset()
         for iris_filter in self._iris_filters.values():
             iris_filter.reset()
         self._blinks.reset()
+        if self._eyeballs is not None:
+            self._eyeballs.reset()
 
     def process(self, image_bgr: BgrImage, timestamp_unix_ns: int | None = None) -> GazeSample:
         """Run the pipeline on the next frame (:meth:`track` without the timings)."""
@@ -215,11 +252,17 @@ class GazeTracker:
         stage_ms["pose"] = _ms_since(clock)
 
         clock = time.perf_counter()
+        eyeballs = None
+        if self._eyeballs is not None:
+            eyeballs = self._eyeballs.update(
+                observed_eyeball_centres_head_mm(pose, intrinsics, smoothed)
+            )
         gaze = estimate_gaze(
             pose,
             intrinsics,
             smoothed,
             {side: (iris.centre_px, iris.confidence) for side, iris in irises.items()},
+            eyeball_centres_head_mm=eyeballs,
         )
         stage_ms["gaze"] = _ms_since(clock)
 
@@ -264,7 +307,7 @@ class GazeTracker:
     ) -> tuple[Landmarks | None, TrackingState]:
         if self._raw_landmarks is not None:
             clock = time.perf_counter()
-            fitted = self.models.predictor.fit(grey, lm.box_from_landmarks(self._raw_landmarks))
+            fitted = self.models.predictor.fit(grey, self._tracking_box(self._raw_landmarks))
             stage_ms["landmarks"] += _ms_since(clock)
             still_there = _plausible(fitted, grey.shape)
             self._frames_since_verify += 1
@@ -278,15 +321,28 @@ class GazeTracker:
                     # Refitting from the landmarks' own box can drift slowly on blurred faces;
                     # starting again from a detector box, as the predictor was trained, cannot.
                     clock = time.perf_counter()
-                    fitted = self.models.predictor.fit(grey, near.box)
+                    anchored = self.models.predictor.fit(grey, near.box)
                     stage_ms["landmarks"] += _ms_since(clock)
+                    if _mean_shift(anchored, fitted) > RE_ANCHOR_SHIFT:
+                        fitted = anchored
+                        self._fit_box = None
             if still_there:
                 self._raw_landmarks = fitted
                 return fitted, TrackingState.TRACKED
         found = self._detect(grey, self.models.detector, stage_ms)
         self._raw_landmarks = found
+        self._fit_box = None
         self._frames_since_verify = 0
         return found, (TrackingState.LOST if found is None else TrackingState.DETECTED)
+
+    def _tracking_box(self, previous: Landmarks) -> FaceBox:
+        """The box for this frame's fit: the held one while the face has barely moved."""
+        box = lm.box_from_landmarks(previous)
+        held = self._fit_box
+        if held is not None and _box_change(box, held) < self.settings.box_hold_fraction:
+            return held
+        self._fit_box = box
+        return box
 
     def _detect(
         self, grey: GreyImage, detector: FaceDetector, stage_ms: dict[str, float]
@@ -374,6 +430,23 @@ def _eye_observation(
         gaze_yaw_deg=None if angles is None else angles[0],
         gaze_pitch_deg=None if angles is None else angles[1],
     )
+
+
+def _box_change(box: FaceBox, reference: FaceBox) -> float:
+    """The larger of the centre shift and the side change, over the reference's side."""
+    side = max(reference.width_px, 1.0)
+    shift = max(
+        abs(box.left_px + box.right_px - reference.left_px - reference.right_px) / 2.0,
+        abs(box.top_px + box.bottom_px - reference.top_px - reference.bottom_px) / 2.0,
+        abs(box.width_px - side),
+    )
+    return shift / side
+
+
+def _mean_shift(landmarks: Landmarks, reference: Landmarks) -> float:
+    """Mean point distance over the reference's inter-ocular distance."""
+    distance = float(np.linalg.norm(landmarks - reference, axis=1).mean())
+    return distance / max(lm.inter_ocular_px(reference), 1.0)
 
 
 def _plausible(landmarks: Landmarks, shape: tuple[int, ...]) -> bool:

@@ -9,6 +9,7 @@ import { TrackingGate } from '../TrackingGate';
 import { CardCheck } from './CardCheck';
 import { GazeCursor } from './GazeCursor';
 import { GazeCursorToggle } from './GazeCursorToggle';
+import { HandsFreeFollowUp } from './HandsFreeFollowUp';
 import { ProcedureButtons } from './ProcedureButtons';
 import { ProcedureOverlay } from './ProcedureOverlay';
 import { CalibrationResultCard, ValidationResultCard } from './ResultCards';
@@ -32,7 +33,6 @@ export function CalibratePage() {
 function CalibrationWorkspace() {
   const phase = useCalibrationState((state) => state.procedure.phase);
   const showCursor = useCalibrationState((state) => state.settings.showGazeCursor);
-  const calibrated = useCalibrationState((state) => state.calibrated);
   return (
     <div className="calibrate">
       <div className="calibrate-heading">
@@ -44,6 +44,7 @@ function CalibrationWorkspace() {
       </div>
       <SavedCalibrationStatus />
       <ProblemNotice />
+      <HandsFreeFollowUp />
       <div className="calibrate-grid">
         <CalibrationSetup />
         <div className="calibrate-results">
@@ -52,7 +53,8 @@ function CalibrationWorkspace() {
         </div>
       </div>
       {phase !== 'idle' && <ProcedureOverlay />}
-      {showCursor && calibrated && phase === 'idle' && <GazeCursor />}
+      {/* Hidden by itself without a screen point (not calibrated) and over the charts. */}
+      {showCursor && phase === 'idle' && <GazeCursor />}
     </div>
   );
 }

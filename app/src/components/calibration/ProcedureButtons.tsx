@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import type { ProcedureKind } from 'gazertc-client/calibration';
 import { useAppState } from '../../store/react';
 import { useStartProcedure } from './useStartProcedure';
@@ -13,9 +14,16 @@ export interface ProcedureButtonSpec {
 
 /**
  * A row of buttons that start a calibration or a validation (full screen first when the settings
- * ask for it); they are disabled until the connection is live.
+ * ask for it); they are disabled until the connection is live. `children`: more buttons after
+ * them in the row.
  */
-export function ProcedureButtons({ buttons }: { buttons: readonly ProcedureButtonSpec[] }) {
+export function ProcedureButtons({
+  buttons,
+  children,
+}: {
+  buttons: readonly ProcedureButtonSpec[];
+  children?: ReactNode;
+}) {
   const live = useAppState((state) => state.connection.phase === 'live');
   const start = useStartProcedure();
   return (
@@ -31,6 +39,7 @@ export function ProcedureButtons({ buttons }: { buttons: readonly ProcedureButto
           {label}
         </button>
       ))}
+      {children}
     </div>
   );
 }

@@ -81,7 +81,7 @@ function ProcedureTarget() {
   const instruction = ready
     ? 'Look at the dot, then press Space or Enter'
     : mode === 'dwell'
-      ? 'Look at the dot until the ring is full'
+      ? 'Keep your gaze still on the dot until the ring is full'
       : 'Keep looking at the dot';
   const progress = mode === 'dwell' ? Math.min(1, procedure.collectedMs / targetMs) : 0;
   return (

@@ -1,6 +1,9 @@
 import type { CalibrationTargetResidual, ValidationTargetResult } from 'gazertc-client/protocol';
-import { useCalibrationState } from '../../calibration/react';
+import { useCalibrationController, useCalibrationState } from '../../calibration/react';
+import { calibrationVerdict, validationVerdict } from '../../calibration/verdict';
+import { useAppState } from '../../store/react';
 import { formatCm, formatDeg, formatDistanceMm, formatPx } from './format';
+import { QualityVerdict } from './QualityVerdict';
 import { ResultChart } from './ResultChart';
 import { ProcedureButtons } from './ProcedureButtons';
 
@@ -14,11 +17,34 @@ function EstimatedSizeNote({ estimated }: { estimated: boolean }) {
   );
 }
 
-/** The fit: how well the model reproduces its own targets (not an accuracy). */
+/** A poor fit is not in use: try again (the main action), or use it anyway. */
+function PoorFitDecision() {
+  const controller = useCalibrationController();
+  const acceptPending = useCalibrationState((state) => state.acceptPending);
+  const live = useAppState((state) => state.connection.phase === 'live');
+  return (
+    <ProcedureButtons
+      buttons={[{ kind: 'calibration', label: 'Try again', primary: true, large: true }]}
+    >
+      <button
+        type="button"
+        className="button button-quiet"
+        disabled={!live || acceptPending}
+        onClick={() => controller.acceptPoorFit()}
+      >
+        {acceptPending ? 'Applying…' : 'Use it anyway'}
+      </button>
+    </ProcedureButtons>
+  );
+}
+
+/** The fit: the server's verdict, and how well the model reproduces its own targets. */
 export function CalibrationResultCard() {
   const fit = useCalibrationState((state) => state.fit);
   const validated = useCalibrationState((state) => state.validation !== null);
+  const calibrated = useCalibrationState((state) => state.calibrated);
   if (fit === null) return null;
+  const verdict = calibrationVerdict(fit, calibrated);
   const screen = fit.model.screen;
   const label = (target: CalibrationTargetResidual): string => formatDeg(target.offset_deg);
   return (
@@ -26,9 +52,29 @@ export function CalibrationResultCard() {
       className="card result-card"
       aria-labelledby="fit-title"
       data-testid="calibration-result"
+      data-applied={String(fit.applied)}
     >
-      <h2 id="fit-title">Calibration fit</h2>
+      <h2 id="fit-title">Calibration</h2>
+      <QualityVerdict verdict={verdict} testId="calibration-verdict" />
+      {fit.applied ? (
+        !validated && (
+          <ProcedureButtons
+            buttons={[
+              { kind: 'validation', label: 'Validate', primary: true, large: true },
+              { kind: 'calibration', label: 'Recalibrate' },
+            ]}
+          />
+        )
+      ) : (
+        <PoorFitDecision />
+      )}
       <dl className="result-summary">
+        <div>
+          <dt>Leave-one-target-out error</dt>
+          <dd data-testid="fit-loto-error">
+            {formatDeg(fit.loto_error_deg)} · {formatPx(fit.loto_error_px)}
+          </dd>
+        </div>
         <div>
           <dt>Mean fit offset</dt>
           <dd data-testid="fit-offset">
@@ -61,17 +107,10 @@ export function CalibrationResultCard() {
         description={`Calibration fit on ${fit.targets.length} targets: mean offset ${formatDeg(fit.mean_offset_deg)}.`}
       />
       <p className="hint">
-        Offsets measure how well the model fits its own data. The validation measures accuracy.
+        Offsets measure how well the model fits its own data; the leave-one-target-out error
+        predicts each target from the others. The validation measures accuracy.
       </p>
       <EstimatedSizeNote estimated={fit.screen_size_estimated} />
-      {!validated && (
-        <ProcedureButtons
-          buttons={[
-            { kind: 'validation', label: 'Validate', primary: true, large: true },
-            { kind: 'calibration', label: 'Recalibrate' },
-          ]}
-        />
-      )}
     </section>
   );
 }
@@ -90,6 +129,7 @@ export function ValidationResultCard() {
       data-testid="validation-result"
     >
       <h2 id="validation-title">Validation</h2>
+      <QualityVerdict verdict={validationVerdict(result)} testId="validation-verdict" />
       <dl className="result-summary">
         <div>
           <dt>Accuracy (mean offset)</dt>

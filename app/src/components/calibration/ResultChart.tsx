@@ -36,6 +36,8 @@ export function ResultChart(props: ResultChartProps) {
       viewBox={`-12 -12 ${layout.width + 24} ${layout.height + 24}`}
       role="img"
       aria-label={props.description}
+      // The gaze cursor keeps off the chart (calibration/cursor.ts).
+      data-gaze-cursor-avoid=""
     >
       <defs>
         <clipPath id={clipId}>

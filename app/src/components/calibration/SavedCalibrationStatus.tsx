@@ -1,5 +1,7 @@
 import { useCalibrationController, useCalibrationState } from '../../calibration/react';
 import { describeGeometry } from '../../calibration/screen';
+import { fitAwaitingDecision } from '../../calibration/state';
+import { loadedSummary } from '../../calibration/verdict';
 import { formatDeg } from './format';
 import { useStartProcedure } from './useStartProcedure';
 
@@ -8,6 +10,8 @@ export function SavedCalibrationStatus() {
   const controller = useCalibrationController();
   const status = useCalibrationState((state) => state.savedStatus);
   const saved = useCalibrationState((state) => state.saved);
+  const validated = useCalibrationState((state) => state.validation !== null);
+  const newFitNotUsed = useCalibrationState((state) => fitAwaitingDecision(state) !== null);
   const start = useStartProcedure();
   const savedOn =
     saved === null
@@ -18,7 +22,13 @@ export function SavedCalibrationStatus() {
         });
   let text: string;
   let offerRecalibration = false;
-  switch (status) {
+  // The new fit did not work: say which calibration this line is about, so no one takes it
+  // for the new one.
+  const previous = newFitNotUsed && (status === 'loaded' || status === 'saved');
+  switch (previous ? 'previous' : status) {
+    case 'previous':
+      text = `The new calibration is not in use: the one saved on ${savedOn} stays in use.`;
+      break;
     case 'none':
       text = 'No saved calibration yet: once you calibrate, this browser keeps it for next time.';
       break;
@@ -26,12 +36,19 @@ export function SavedCalibrationStatus() {
       text = 'Loading the calibration saved in this browser…';
       break;
     case 'loaded':
-      text = `Using the calibration saved on ${savedOn}${
-        saved?.meanOffsetDeg == null ? '' : ` (fit offset ${formatDeg(saved.meanOffsetDeg)})`
-      }.`;
+      text = validated
+        ? `Using the calibration saved on ${savedOn}: its validation is below.`
+        : loadedSummary(
+            savedOn,
+            saved?.meanOffsetDeg == null ? null : formatDeg(saved.meanOffsetDeg),
+            saved?.quality ?? null,
+          );
       break;
     case 'saved':
-      text = 'Calibration saved in this browser: it loads by itself next time.';
+      text =
+        saved?.quality === 'poor'
+          ? 'In use although rated poor, and saved in this browser: it loads by itself next time. Recalibrate when you can.'
+          : 'Calibration saved in this browser: it loads by itself next time.';
       break;
     case 'unsaved':
       text =
@@ -52,9 +69,14 @@ export function SavedCalibrationStatus() {
   }
   return (
     <div
-      className={`saved-status saved-status-${status}`}
+      className={`saved-status saved-status-${status}${
+        saved?.quality === 'poor' && (status === 'saved' || status === 'loaded')
+          ? ' saved-status-poor'
+          : ''
+      }`}
       data-testid="saved-calibration"
       data-state={status}
+      data-quality={saved?.quality ?? 'unknown'}
       role="status"
     >
       <p>{text}</p>

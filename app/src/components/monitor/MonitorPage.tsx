@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { useMonitorState } from '../../monitor/react';
+import { RecordingsLink } from '../recordings/RecordingsLink';
 import { MonitorStatus } from './MonitorStatus';
 import { SessionCard } from './SessionCard';
 import './monitor.css';
@@ -24,6 +25,7 @@ export function MonitorPage() {
           <span className="brand-mark" aria-hidden="true" />
           <span className="brand-name">gazertc</span>
         </div>
+        <RecordingsLink />
         <a className="button button-quiet monitor-page-link" href="/">
           Open the tracking page
         </a>

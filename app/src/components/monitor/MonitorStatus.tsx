@@ -5,6 +5,7 @@ export function MonitorStatus() {
   const phase = useMonitorState((state) => state.phase);
   const problem = useMonitorState((state) => state.problem);
   const count = useMonitorState((state) => state.sessionIds.length);
+  const notice = useMonitorState((state) => state.notice);
 
   switch (phase) {
     case 'no_token':
@@ -46,6 +47,7 @@ export function MonitorStatus() {
           {count === 0
             ? 'No live sessions. Sessions appear here as soon as someone starts tracking.'
             : `${count} live session${count === 1 ? '' : 's'}`}
+          {notice !== null && <span data-testid="monitor-notice"> · {notice}</span>}
         </p>
       );
   }

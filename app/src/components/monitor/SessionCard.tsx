@@ -1,14 +1,31 @@
 import { useId } from 'react';
+import type { MonitorSession } from 'gazertc-client/protocol';
+import { sessionName } from '../../monitor/monitorState';
 import { useMonitorController, useMonitorState } from '../../monitor/react';
 import { perSecond } from '../format';
+import { EndSession } from './EndSession';
 import { EventForm } from './EventForm';
+import { RecordingControl } from './RecordingControl';
 import { GazeTrace } from './GazeTrace';
+import { LabelForm } from './LabelForm';
+import { SessionThumbnail } from './SessionThumbnail';
 
 const RECORDING_TEXT = {
   idle: 'Not recording',
   recording: 'Recording',
   unavailable: 'Unavailable (no data directory)',
 } as const;
+
+const QUALITY_TEXT = { good: 'Good', fair: 'Fair', poor: 'Poor' } as const;
+
+/** The calibration in use, in words: its verdict, or why there is none. */
+export function calibrationText(session: MonitorSession): string {
+  const quality = session.calibration_quality;
+  if (session.calibration_applied) {
+    return quality === null ? 'Loaded (quality not measured)' : `${QUALITY_TEXT[quality]} (in use)`;
+  }
+  return quality === null ? 'Not calibrated' : `${QUALITY_TEXT[quality]} (not applied)`;
+}
 
 /** One live session: its figures, its gaze trace, and its recording and event controls. */
 export function SessionCard({ anonId }: { anonId: string }) {
@@ -33,9 +50,16 @@ export function SessionCard({ anonId }: { anonId: string }) {
       data-anon-id={anonId}
       data-recording={session.recording}
     >
-      <h2 id={headingId} className="monitor-session-title">
-        Session <code>{anonId}</code>
+      <h2 id={headingId} className="monitor-session-title" data-testid="monitor-session-name">
+        {session.participant_label === null ? (
+          <>
+            Session <code>{anonId}</code>
+          </>
+        ) : (
+          session.participant_label
+        )}
       </h2>
+      {session.thumbnail_shared && <SessionThumbnail anonId={anonId} name={sessionName(session)} />}
       <dl className="monitor-facts">
         <div>
           <dt>State</dt>
@@ -52,8 +76,13 @@ export function SessionCard({ anonId }: { anonId: string }) {
           </dd>
         </div>
         <div>
-          <dt>Calibrated</dt>
-          <dd>{session.calibrated ? 'Yes' : 'No'}</dd>
+          <dt>Calibration</dt>
+          <dd
+            data-testid="monitor-calibration"
+            data-quality={session.calibration_quality ?? 'none'}
+          >
+            {calibrationText(session)}
+          </dd>
         </div>
         <div>
           <dt>Recording</dt>
@@ -63,19 +92,19 @@ export function SessionCard({ anonId }: { anonId: string }) {
       <GazeTrace
         points={session.trace}
         screen={session.calibrated ? session.screen : null}
+        calibrated={session.calibration_applied}
         nowUnixNs={nowUnixNs}
       />
       <div className="monitor-controls">
-        <button
-          type="button"
-          className={recording ? 'button' : 'button button-primary'}
+        <RecordingControl
+          recording={recording}
           disabled={busy || session.recording === 'unavailable' || startRefused}
-          aria-describedby={startRefused ? noHostRecordingId : undefined}
-          onClick={() => void controller.setRecording(anonId, recording ? 'stop' : 'start')}
-        >
-          {recording ? 'Stop recording' : 'Start recording'}
-        </button>
+          describedBy={startRefused ? noHostRecordingId : undefined}
+          onRequest={(action, video) => void controller.setRecording(anonId, action, video)}
+        />
         <EventForm anonId={anonId} disabled={busy} />
+        <LabelForm anonId={anonId} label={session.participant_label} disabled={busy} />
+        <EndSession anonId={anonId} disabled={busy} />
       </div>
       {startRefused && (
         <p id={noHostRecordingId} className="monitor-note" data-testid="monitor-no-host-recording">

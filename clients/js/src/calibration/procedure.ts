@@ -5,7 +5,9 @@
 // Per target: in key mode the target first waits ("ready", drawn as a ring) until the user looks
 // at it and presses Space/Enter; then it is drawn solid, `target_shown` goes out, and it stays
 // for the settle time plus the time per target. In dwell mode it is shown at once and completes
-// after `targetMs` of usable samples (face found, eyes open) past the settle time.
+// after `targetMs` of usable samples (face found, eyes open) with steady gaze past the settle
+// time: a sample whose gaze moved faster than a saccade since the previous usable one does not
+// count, so a wandering gaze does not complete targets merely by being tracked.
 
 import type { CalibrationTarget } from '../protocol/types.gen';
 
@@ -16,6 +18,20 @@ export type AdvanceMode = 'key' | 'dwell';
 export const SETTLE_MS = 300;
 /** In dwell mode one sample counts for at most this long: a longer gap is frames lost. */
 export const MAX_SAMPLE_GAP_MS = 100;
+/**
+ * Dwell mode: gaze faster than this is moving between points, not resting on the target. The
+ * server's saccade cut for calibration samples (SACCADE_DEG_PER_S in
+ * srv/gazertc/vision/calibration/selection.py): 4 degrees per frame at 30 fps, above the
+ * pipeline's frame-to-frame jitter.
+ */
+export const STEADY_GAZE_MAX_DEG_PER_S = 120;
+
+/** A sample's combined gaze direction (degrees) and its capture time (ms, any fixed origin). */
+export interface GazeReading {
+  yawDeg: number;
+  pitchDeg: number;
+  capturedAtMs: number;
+}
 
 export interface ProcedureSettings {
   mode: AdvanceMode;
@@ -37,6 +53,8 @@ export interface RunningProcedure {
   /** Dwell mode: usable sample time counted for the current target. */
   collectedMs: number;
   lastSampleAtMs: number | null;
+  /** Dwell mode: the gaze of the previous usable sample (null: none, or it had no gaze). */
+  lastGaze: GazeReading | null;
 }
 
 export type ProcedureState =
@@ -55,7 +73,8 @@ export type ProcedureEvent =
     }
   | { type: 'confirm'; nowMs: number }
   | { type: 'tick'; nowMs: number }
-  | { type: 'sample'; nowMs: number; usable: boolean }
+  /** usable: face found, an eye open, not blinking; gaze: null when the sample has none. */
+  | { type: 'sample'; nowMs: number; usable: boolean; gaze: GazeReading | null }
   /** The server answered (result or error). */
   | { type: 'finished' }
   | { type: 'cancel' };
@@ -92,6 +111,7 @@ function show(running: RunningProcedure, index: number, nowMs: number): Transiti
         shownAtMs: null,
         collectedMs: 0,
         lastSampleAtMs: null,
+        lastGaze: null,
       },
       outputs: [],
     };
@@ -104,6 +124,7 @@ function show(running: RunningProcedure, index: number, nowMs: number): Transiti
       shownAtMs: nowMs,
       collectedMs: 0,
       lastSampleAtMs: null,
+      lastGaze: null,
     },
     outputs: [{ type: 'target_shown', targetId: target.id, shownAtMs: nowMs }],
   };
@@ -146,6 +167,22 @@ export function targetProgress(state: ProcedureState, nowMs: number): number {
   return Math.min(1, Math.max(0, elapsed / total));
 }
 
+/**
+ * Whether the gaze rested between two usable samples: both have a gaze, taken in capture order,
+ * and it moved slower than STEADY_GAZE_MAX_DEG_PER_S.
+ */
+export function gazeSteady(previous: GazeReading | null, current: GazeReading | null): boolean {
+  if (previous === null || current === null) return false;
+  const elapsedS = (current.capturedAtMs - previous.capturedAtMs) / 1000;
+  // Same or out-of-order capture times give no speed: not evidence of a steady gaze.
+  if (!(elapsedS > 0)) return false;
+  const changeDeg = Math.hypot(
+    current.yawDeg - previous.yawDeg,
+    current.pitchDeg - previous.pitchDeg,
+  );
+  return changeDeg / elapsedS <= STEADY_GAZE_MAX_DEG_PER_S;
+}
+
 export function currentTarget(state: ProcedureState): CalibrationTarget | null {
   return state.phase === 'running' ? (state.targets[state.index] ?? null) : null;
 }
@@ -176,6 +213,7 @@ export function advance(state: ProcedureState, event: ProcedureEvent): Transitio
         shownAtMs: null,
         collectedMs: 0,
         lastSampleAtMs: null,
+        lastGaze: null,
       };
       const shown = show(running, 0, event.nowMs);
       return {
@@ -216,14 +254,18 @@ export function advance(state: ProcedureState, event: ProcedureEvent): Transitio
       }
       const previous = state.lastSampleAtMs;
       const settled = event.nowMs - state.shownAtMs >= SETTLE_MS;
+      const steady = event.usable && gazeSteady(state.lastGaze, event.gaze);
       const counted =
-        event.usable && settled && previous !== null
+        steady && settled && previous !== null
           ? Math.min(MAX_SAMPLE_GAP_MS, Math.max(0, event.nowMs - previous))
           : 0;
       const next: RunningProcedure = {
         ...state,
         collectedMs: state.collectedMs + counted,
         lastSampleAtMs: event.nowMs,
+        // An unusable sample (a blink) keeps the reference: the gaze after it is compared with
+        // the gaze before it.
+        lastGaze: event.usable ? event.gaze : state.lastGaze,
       };
       return next.collectedMs >= next.settings.targetMs
         ? complete(next, event.nowMs)

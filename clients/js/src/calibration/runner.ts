@@ -60,6 +60,24 @@ export interface ProcedureHost {
   now?: () => number;
 }
 
+/** The messages a procedure sends: the server's errors about others (a load, an accept, a dwell) are not its. */
+const PROCEDURE_MESSAGES: ReadonlySet<string> = new Set([
+  'calibration_start',
+  'validation_start',
+  'target_shown',
+  'target_done',
+  'calibration_end',
+]);
+
+/** The procedure's result: a fit's report, not that of a load or of an accepted earlier fit. */
+function answersProcedure(kind: ProcedureKind, message: ServerMessage): boolean {
+  if (kind === 'validation') return message.type === 'validation_result';
+  return (
+    message.type === 'calibration_result' &&
+    (message.source === undefined || message.source === 'fit')
+  );
+}
+
 /** The targets in viewport px, with ids. */
 export function procedureTargets(
   kind: ProcedureKind,
@@ -181,14 +199,12 @@ export function runProcedure<K extends ProcedureKind>(
     };
 
     unsubscribe = host.onMessage((message) => {
-      const expected = kind === 'calibration' ? 'calibration_result' : 'validation_result';
-      if (message.type === expected && state.phase === 'finishing') {
+      if (state.phase === 'finishing' && answersProcedure(kind, message)) {
         finish(null, message as ProcedureResult<K>);
       } else if (
         message.type === 'error' &&
         (message.code === 'calibration_failed' || message.code === 'calibration_out_of_order') &&
-        message.ref_type !== 'calibration_load' &&
-        message.ref_type !== 'config'
+        (message.ref_type === undefined || PROCEDURE_MESSAGES.has(message.ref_type))
       ) {
         finish(new GazeClientError(message.code, message.message));
       }

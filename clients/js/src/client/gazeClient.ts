@@ -8,7 +8,7 @@
 //                                    +-> failed (the first connection failed: start() rejects)
 //   any -> closed (stop())
 
-import { runProcedure, type ProcedureHost, type ProcedureOptions } from '../calibration/runner';
+import type { ProcedureOptions } from '../calibration/runner';
 import { domTargetDisplay } from '../calibration/targets';
 import {
   describeScreen,
@@ -18,6 +18,7 @@ import {
   type CalibrationResultMessage,
   type ClientMessage,
   type ConfigOptions,
+  type DriftStatusMessage,
   type OutputMode,
   type RecordingInfo,
   type ServerMessage,
@@ -41,6 +42,12 @@ import {
   type PeerOptions,
 } from '../rtc';
 import { version } from '../version';
+import {
+  SessionCalibration,
+  type CalibrateOptions,
+  type DwellTarget,
+  type SessionCalibrationHost,
+} from './calibration';
 import { ServerClock } from './clock';
 import { GazeClientError } from './errors';
 import { AnswerQueue } from './requests';
@@ -83,6 +90,7 @@ interface ListenerSets {
   sample: Set<Listener<[GazeSample]>>;
   state: Set<Listener<[ClientState, string | null]>>;
   message: Set<Listener<[ServerMessage]>>;
+  drift: Set<Listener<[DriftStatusMessage]>>;
 }
 
 function cameraError(problem: CameraProblem): GazeClientError {
@@ -115,10 +123,12 @@ export class GazeClient {
   private readonly events = new AnswerQueue<StoredEvent>('event');
   private readonly recordings = new AnswerQueue<RecordingInfo>('recording request');
   private readonly warned = new Set<string>();
+  private readonly calibration = new SessionCalibration(() => this.procedureHost());
   private readonly listeners: ListenerSets = {
     sample: new Set(),
     state: new Set(),
     message: new Set(),
+    drift: new Set(),
   };
   private readonly serverUrl: string;
 
@@ -145,13 +155,19 @@ export class GazeClient {
   get latestSample(): GazeSample | null {
     return this.latest;
   }
+  /** A calibration is in use: samples carry screen points (a poor fit not accepted is not). */
   get calibrated(): boolean {
     return this.calibratedValue;
+  }
+  /** The drift correction the server last reported in this session; null before any. */
+  get driftStatus(): DriftStatusMessage | null {
+    return this.calibration.driftStatus;
   }
 
   on(event: 'sample', listener: (sample: GazeSample) => void): () => void;
   on(event: 'state', listener: (state: ClientState, detail: string | null) => void): () => void;
   on(event: 'message', listener: (message: ServerMessage) => void): () => void;
+  on(event: 'drift', listener: (status: DriftStatusMessage) => void): () => void;
   on(event: keyof ListenerSets, listener: Listener<never[]>): () => void {
     const set = this.listeners[event] as Set<Listener<never[]>>;
     set.add(listener);
@@ -220,6 +236,7 @@ export class GazeClient {
             // A new session knows nothing of the last one: clock, calibration start afresh.
             this.clock.reset();
             this.calibratedValue = false;
+            this.calibration.reset();
             if (this.paused) void this.session?.current?.sendVideo(null);
           },
           onLost: (problem, retryAtMs) => this.onLost(problem, retryAtMs),
@@ -286,6 +303,7 @@ export class GazeClient {
     this.stream = null;
     this.events.rejectAll(error);
     this.recordings.rejectAll(error);
+    this.calibration.rejectAll(error);
     this.pendingStart?.reject(error);
     this.pendingStart = null;
   }
@@ -441,7 +459,8 @@ export class GazeClient {
         );
         break;
       case 'calibration_result':
-        this.calibratedValue = true;
+        // A poor fit waits for calibration_accept; the model in use, if any, stays.
+        if (message.applied) this.calibratedValue = true;
         break;
       case 'event_ack':
         this.events.resolveNext(message.event);
@@ -459,7 +478,11 @@ export class GazeClient {
       default:
         break;
     }
+    this.calibration.handle(message);
     for (const listener of [...this.listeners.message]) listener(message);
+    if (message.type === 'drift_status') {
+      for (const listener of [...this.listeners.drift]) listener(message);
+    }
     if (message.type === 'sample' && this.latest !== null) {
       const sample = this.latest;
       for (const listener of [...this.listeners.sample]) listener(sample);
@@ -527,19 +550,44 @@ export class GazeClient {
 
   // -- calibration ----------------------------------------------------------------------------
 
-  calibrate(options?: ProcedureOptions): Promise<CalibrationResultMessage> {
-    return runProcedure('calibration', this.procedureHost(), options);
+  /**
+   * Run a calibration; resolves with the server's report. A fit the server judges poor is not
+   * applied (`applied: false`, no screen points from it) unless `acceptPoor` is true, which
+   * sends calibration_accept and resolves with the applied report.
+   */
+  calibrate(options?: CalibrateOptions): Promise<CalibrationResultMessage> {
+    return this.calibration.calibrate(options);
   }
 
   validate(options?: ProcedureOptions): Promise<ValidationResultMessage> {
-    return runProcedure('validation', this.procedureHost(), options);
+    return this.calibration.validate(options);
   }
 
-  private procedureHost(): ProcedureHost {
+  /** Apply the last poor fit after all; resolves with its report, `applied: true`. */
+  acceptCalibration(): Promise<CalibrationResultMessage> {
+    return this.calibration.accept();
+  }
+
+  /** The user looked at `target` (viewport px) over these page times: corrects drift. */
+  confirmDwell(
+    target: DwellTarget,
+    startPageMs: number,
+    endPageMs: number,
+  ): Promise<DriftStatusMessage> {
+    return this.calibration.confirmDwell(target, startPageMs, endPageMs);
+  }
+
+  /** Drop the drift correction. */
+  resetDrift(): Promise<DriftStatusMessage> {
+    return this.calibration.resetDrift();
+  }
+
+  private procedureHost(): SessionCalibrationHost {
     return {
       send: (message) => this.send(message),
       onMessage: (listener) => this.on('message', listener),
       serverUnixNsAt: (pageMs) => this.clock.serverUnixNsAt(pageMs),
+      clockOffsetMs: () => this.clock.offsetMs,
       viewportOrigin: () => viewportOrigin(window),
       viewport: () => ({ widthPx: window.innerWidth, heightPx: window.innerHeight }),
       createDisplay: () => domTargetDisplay(document),

@@ -1,8 +1,10 @@
 // jsPsychGazertcCalibrate and jsPsychGazertcValidate: the session's own calibration and
 // validation procedures (GazeClient.calibrate/validate, which draw the targets) as jsPsych
-// trials. Trial data carries the server's results: the calibration's fit and the validation's
-// accuracy and precision in degrees of visual angle, CSS px and cm.
+// trials. Trial data carries the server's results: the calibration's fit and verdict (a poor
+// fit is used only with accept_poor_calibration) and the validation's accuracy and precision in
+// degrees of visual angle, CSS px and cm, with its verdict.
 
+import type { ProcedureOptions } from '../calibration/runner';
 import type { GazeClient } from '../client/gazeClient';
 import type { CalibrationResultMessage, ValidationResultMessage } from '../protocol/types.gen';
 import type { GazertcExtension } from './extension';
@@ -42,6 +44,10 @@ interface ProcedureTrial {
   draw: boolean;
 }
 
+interface CalibrateTrial extends ProcedureTrial {
+  accept_poor_calibration: boolean;
+}
+
 export function targetsInViewport(
   points: readonly PercentPoint[],
   viewport: { widthPx: number; heightPx: number },
@@ -76,7 +82,7 @@ async function runProcedure<T>(
   trial: ProcedureTrial,
   procedure: (
     client: Pick<GazeClient, 'calibrate' | 'validate'>,
-    options: Parameters<GazeClient['calibrate']>[0],
+    options: ProcedureOptions,
   ) => Promise<T>,
 ): Promise<{ result: T } | { error: string }> {
   try {
@@ -111,6 +117,11 @@ export function calibrationData(
     calibration_samples_dropped: result?.samples_dropped ?? null,
     viewing_distance_mm: result?.viewing_distance_mm ?? null,
     calibration_targets: result?.targets ?? [],
+    calibration_quality: result?.quality ?? null,
+    calibration_quality_reason: result?.quality_reason ?? null,
+    calibration_applied: result?.applied ?? false,
+    calibration_loto_error_deg: result?.loto_error_deg ?? null,
+    calibration_loto_error_px: result?.loto_error_px ?? null,
     calibration_error: 'error' in outcome ? outcome.error : null,
   };
 }
@@ -129,6 +140,8 @@ export function validationData(
     viewing_distance_mm: result?.viewing_distance_mm ?? null,
     screen_size_estimated: result?.screen_size_estimated ?? null,
     validation_targets: result?.targets ?? [],
+    validation_quality: result?.quality ?? null,
+    validation_quality_reason: result?.quality_reason ?? null,
     validation_error: 'error' in outcome ? outcome.error : null,
   };
 }
@@ -141,6 +154,14 @@ const CALIBRATION_DATA: PluginInfo['data'] = {
   calibration_samples_dropped: { type: ParameterType.INT },
   viewing_distance_mm: { type: ParameterType.FLOAT },
   calibration_targets: { type: ParameterType.COMPLEX, array: true },
+  /** The server's verdict: good, fair or poor. */
+  calibration_quality: { type: ParameterType.STRING },
+  calibration_quality_reason: { type: ParameterType.STRING },
+  /** Whether the session now uses this fit (false: poor and not accepted, no gaze points from it). */
+  calibration_applied: { type: ParameterType.BOOL },
+  /** Mean leave-one-target-out error: each target predicted by a fit made without it. */
+  calibration_loto_error_deg: { type: ParameterType.FLOAT },
+  calibration_loto_error_px: { type: ParameterType.FLOAT },
   calibration_error: { type: ParameterType.STRING },
 };
 
@@ -153,6 +174,8 @@ const VALIDATION_DATA: PluginInfo['data'] = {
   viewing_distance_mm: { type: ParameterType.FLOAT },
   screen_size_estimated: { type: ParameterType.BOOL },
   validation_targets: { type: ParameterType.COMPLEX, array: true },
+  validation_quality: { type: ParameterType.STRING },
+  validation_quality_reason: { type: ParameterType.STRING },
   validation_error: { type: ParameterType.STRING },
 };
 
@@ -160,7 +183,14 @@ export class GazertcCalibratePlugin {
   static readonly info: PluginInfo = {
     name: 'gazertc-calibrate',
     version: PLUGIN_VERSION,
-    parameters: parameters(CALIBRATION_POINTS),
+    parameters: {
+      ...parameters(CALIBRATION_POINTS),
+      /**
+       * Use the fit even when the server judges it poor (the verdict stays in the data). Default
+       * false: a poor fit is not used, and later trials get no gaze points from it.
+       */
+      accept_poor_calibration: { type: ParameterType.BOOL, default: false },
+    },
     data: CALIBRATION_DATA,
   };
 
@@ -168,11 +198,11 @@ export class GazertcCalibratePlugin {
 
   async trial(
     displayElement: HTMLElement,
-    trial: ProcedureTrial,
+    trial: CalibrateTrial,
   ): Promise<Record<string, unknown>> {
     displayElement.replaceChildren();
     const outcome = await runProcedure(this.jsPsych, trial, (client, options) =>
-      client.calibrate(options),
+      client.calibrate({ ...options, acceptPoor: trial.accept_poor_calibration }),
     );
     return calibrationData(outcome);
   }

@@ -32,6 +32,9 @@ export const CLIENT_ONLY_TYPES = [
   'target_done',
   'calibration_end',
   'calibration_load',
+  'calibration_accept',
+  'dwell_confirmed',
+  'drift_reset',
 ] as const satisfies readonly Message['type'][];
 
 type ClientOnlyType = (typeof CLIENT_ONLY_TYPES)[number];

@@ -4,8 +4,8 @@
 /** The schema's $id. */
 export const SCHEMA_ID = "urn:gazertc:protocol:v1";
 
-/** Any data-channel message, in either direction. Client to server: hello, config, ping, pong, event, recording, calibration_start, validation_start, target_shown, target_done, calibration_end, calibration_load. Server to client: session (WebSocket only), config, sample, status, error, ping, pong, event_ack, recording_status, fixation, saccade, calibration_result, validation_result. */
-export type Message = HelloMessage | SessionMessage | ConfigMessage | SampleMessage | StatusMessage | ErrorMessage | PingMessage | PongMessage | EventMessage | EventAckMessage | RecordingMessage | RecordingStatusMessage | FixationMessage | SaccadeMessage | CalibrationStartMessage | ValidationStartMessage | TargetShownMessage | TargetDoneMessage | CalibrationEndMessage | CalibrationLoadMessage | CalibrationResultMessage | ValidationResultMessage;
+/** Any data-channel message, in either direction. Client to server: hello, config, ping, pong, event, recording, calibration_start, validation_start, target_shown, target_done, calibration_end, calibration_load, calibration_accept, dwell_confirmed, drift_reset. Server to client: session (WebSocket only), config, sample, status, error, ping, pong, event_ack, recording_status, fixation, saccade, calibration_result, validation_result, drift_status. */
+export type Message = HelloMessage | SessionMessage | ConfigMessage | SampleMessage | StatusMessage | ErrorMessage | PingMessage | PongMessage | EventMessage | EventAckMessage | RecordingMessage | RecordingStatusMessage | FixationMessage | SaccadeMessage | CalibrationStartMessage | ValidationStartMessage | TargetShownMessage | TargetDoneMessage | CalibrationEndMessage | CalibrationLoadMessage | CalibrationResultMessage | ValidationResultMessage | CalibrationAcceptMessage | DwellConfirmedMessage | DriftResetMessage | DriftStatusMessage;
 
 /** Protocol version. A peer that receives a version it does not speak answers with an error of code unsupported_version. */
 export type Version = 1;
@@ -40,10 +40,18 @@ export interface ConfigOptions {
   screen?: Screen;
   status_interval_ms?: StatusIntervalMs;
   gaze_tracking?: GazeTrackingOption;
+  participant_label?: ParticipantLabel | null;
+  share_thumbnail?: ShareThumbnailOption;
 }
 
 /** true: every sample carries the gaze_tracking object (GazeTracking-compatible fields). Off by default. */
 export type GazeTrackingOption = boolean;
+
+/** The participant's name or code, shown to the host in the monitor instead of the session's anonymous id. Set by the participant (config; null clears it) or by the host (POST /api/monitor/sessions/{anon_id}/label); the latest wins. 1..60 characters once the server trims surrounding white space; control characters are refused. Stored in the metadata of a recording started while it is set. */
+export type ParticipantLabel = string;
+
+/** true: the host's monitor may show a small live thumbnail of the participant's camera (GET /api/monitor/sessions/{anon_id}/thumbnail, at most 160 px wide, refreshed at most once per second). Off by default; false withdraws it at once. */
+export type ShareThumbnailOption = boolean;
 
 /** Server to client, the first message on a WebSocket (GET /ws), before config: the new session's id and secret (what the offer_answer carries for a WebRTC session) and its transport. docs/websocket.md describes the endpoint. */
 export interface SessionMessage {
@@ -96,6 +104,10 @@ export interface ConfigMessage {
   video_available?: boolean;
   /** Client to server: the option (see gaze_tracking_option). Server to client: present (true) only while samples carry gaze_tracking. */
   gaze_tracking?: GazeTrackingOption;
+  /** Client to server: the label (see participant_label; null clears it). Server to client: present while a label is set, by the participant or the host. */
+  participant_label?: ParticipantLabel | null;
+  /** Client to server: the option (see share_thumbnail_option). Server to client: present (true) only while the host may see the thumbnail. */
+  share_thumbnail?: ShareThumbnailOption;
 }
 
 /** Either direction. The receiver answers at once with a pong echoing id and sent_unix_ns. */
@@ -292,6 +304,40 @@ export interface CalibrationLoadMessage {
   model: CalibrationModel;
 }
 
+/** Client to server: apply the last fitted calibration although its quality is poor (the user chose to use it). Answered with calibration_result (source accept, applied true), or error calibration_out_of_order when no unapplied fit is waiting. */
+export interface CalibrationAcceptMessage {
+  v: Version;
+  type: "calibration_accept";
+}
+
+/** Client to server: the user selected the target centred at x_px/y_px (screen CSS px, like calibration targets) by dwelling on it from start_unix_ns to end_unix_ns (server clock, up to 120 s in the past; at most 30 s long). The server treats it as a known gaze target for drift correction (frames of that window from its history) and answers drift_status. Without a calibration in use: error calibration_out_of_order. */
+export interface DwellConfirmedMessage {
+  v: Version;
+  type: "dwell_confirmed";
+  x_px: number;
+  y_px: number;
+  start_unix_ns: UnixNs;
+  end_unix_ns: UnixNs;
+}
+
+/** Client to server: drop the drift correction (the calibration's own mapping applies again). Answered with drift_status. */
+export interface DriftResetMessage {
+  v: Version;
+  type: "drift_reset";
+}
+
+/** Server to client: the drift correction now added to every screen_point, after a dwell_confirmed, a drift_reset, or a new calibration (cleared). offset_x_px/offset_y_px: screen CSS px (bounded); offset_deg: its size in degrees (null without a viewing distance); confirmations_used: how many recent confirmations it rests on; last: what the last event did (accepted, rejected as an outlier or with too few frames, reset, cleared); reason: in words. */
+export interface DriftStatusMessage {
+  v: Version;
+  type: "drift_status";
+  offset_x_px: number;
+  offset_y_px: number;
+  offset_deg: number | null;
+  confirmations_used: number;
+  last: "accepted" | "rejected" | "reset" | "cleared";
+  reason: string;
+}
+
 /** How well the fit reproduces one target: offset of the mean predicted point from the target (px, degrees of visual angle), RMS distance of the single samples' points from it (px), samples used and dropped. Null values: no sample of this target survived. */
 export interface CalibrationTargetResidual {
   target_id: number;
@@ -304,12 +350,15 @@ export interface CalibrationTargetResidual {
   samples_dropped: number;
 }
 
-/** Server to client: the session is now calibrated and samples carry screen_point. mean_offset_px/deg/cm: mean over the targets of the fit's offsets (how well the model fits its own data, not an accuracy: run a validation for that). Degrees use viewing_distance_mm, estimated from the face (63 mm between the pupils); cm use the screen's physical size, estimated at 96 CSS px per inch when screen_size_estimated. model: keep it to skip calibration next time (calibration_load). */
+/** The verdict on a calibration or validation, for a person: good (use it), fair (usable, larger error), poor (it did not work: a poor calibration is not applied unless the client sends calibration_accept). The thresholds are in docs/protocol.md. */
+export type CalibrationQuality = "good" | "fair" | "poor";
+
+/** Server to client: the result of a calibration. applied says whether the session now uses it (samples carry screen_point): a fit whose quality is poor is not applied until the client sends calibration_accept (answered with the same report, source accept, applied true). quality/quality_reason: the verdict in words; loto_error_px/deg: the mean leave-one-target-out error (each target predicted by a model fitted without it), the closest a calibration gets to measuring its own accuracy. mean_offset_px/deg/cm: mean over the targets of the fit's offsets (how well the model fits its own data, not an accuracy: run a validation for that). Degrees use viewing_distance_mm, estimated from the face (63 mm between the pupils); cm use the screen's physical size, estimated at 96 CSS px per inch when screen_size_estimated. model: keep it to skip calibration next time (calibration_load); keep only applied ones. */
 export interface CalibrationResultMessage {
   v: Version;
   type: "calibration_result";
-  /** Where the model came from: fit (this session's calibration procedure) or load (calibration_load; targets empty, totals null). The server always sends it. */
-  source?: "fit" | "load";
+  /** Where the model came from: fit (this session's calibration procedure), accept (a poor fit applied on calibration_accept) or load (calibration_load; targets empty, totals null, quality null). The server always sends it. */
+  source?: "fit" | "accept" | "load";
   targets: CalibrationTargetResidual[];
   mean_offset_px: number | null;
   mean_offset_deg: number | null;
@@ -319,6 +368,14 @@ export interface CalibrationResultMessage {
   viewing_distance_mm: number | null;
   screen_size_estimated: boolean;
   model: CalibrationModel;
+  /** True when the session now maps samples to the screen with this model; false for a poor fit waiting for calibration_accept (the previous model, if any, stays in use). */
+  applied: boolean;
+  /** The verdict (see calibration_quality); null for a loaded model, which has no report: validate it. */
+  quality: CalibrationQuality | null;
+  /** Why, in words for the person calibrating, with advice when poor. */
+  quality_reason: string;
+  loto_error_px: number | null;
+  loto_error_deg: number | null;
 }
 
 /** One validation target: accuracy = mean distance of the single samples' screen points from the target; precision = RMS of the distances between consecutive samples' points (both raw, unsmoothed), in px and degrees. Null: too few samples. */
@@ -345,6 +402,9 @@ export interface ValidationResultMessage {
   precision_deg: number | null;
   viewing_distance_mm: number | null;
   screen_size_estimated: boolean;
+  quality: CalibrationQuality;
+  /** Why, in words (the accuracy measured, or that no target had usable samples). */
+  quality_reason: string;
 }
 
 /** Server to client, every status_interval_ms and whenever face_found or video changes. Counters are cumulative for the session; rates cover the last interval. */
@@ -371,8 +431,8 @@ export interface StatusMessage {
   pipeline_restarts?: number;
 }
 
-/** Machine-readable error codes. Data channel: invalid_json, invalid_message, unsupported_version, unknown_type, unexpected_type, message_too_large, binary_not_supported, video_unavailable, frame_too_large, pipeline_failed, idle_timeout. HTTP: invalid_json, invalid_request, invalid_sdp, body_too_large, too_many_sessions, not_found, method_not_allowed, internal_error. Recordings (both): recording_unavailable (the server keeps no recordings: no data directory), recording_in_progress, not_recording; internal_error when the recording store fails a command or does not answer within 5 s. Recordings (data channel, never fatal): recording_write_failed (rows of the running recording could not be stored; the message says which and why; the recording goes on and counts them in write_errors). Calibration (data channel): calibration_failed (no screen known, too few usable samples, a saved model that does not fit this screen), calibration_out_of_order (a target message without a running procedure, an unknown target id, validation without a calibration). Access (HTTP): unauthorized (401: no credential), forbidden (403: a wrong credential, another session's secret, a participant's secret on a host-only route, an unknown session id with anything but the host token, or a recording the server does not allow: a host start under --no-host-recording). WebSocket frames: invalid_frame (a binary message that is not 8 header bytes and a decodable JPEG; never fatal), frame_too_large (more bytes or pixels than the server accepts; never fatal). Edge (HTTP, before any route): misdirected_request (421: a Host name this server does not answer to, e.g. DNS rebinding), forbidden also for a page of another origin than the server's own and its --allow-origin list, rate_limited (429 with Retry-After: too many offers from one address). */
-export type ErrorCode = "invalid_json" | "invalid_message" | "unsupported_version" | "unknown_type" | "unexpected_type" | "message_too_large" | "binary_not_supported" | "video_unavailable" | "frame_too_large" | "pipeline_failed" | "idle_timeout" | "invalid_request" | "invalid_sdp" | "body_too_large" | "too_many_sessions" | "not_found" | "method_not_allowed" | "internal_error" | "recording_unavailable" | "recording_in_progress" | "not_recording" | "calibration_failed" | "calibration_out_of_order" | "unauthorized" | "forbidden" | "misdirected_request" | "rate_limited" | "recording_write_failed" | "invalid_frame";
+/** Machine-readable error codes. Data channel: invalid_json, invalid_message, unsupported_version, unknown_type, unexpected_type, message_too_large, binary_not_supported, video_unavailable, frame_too_large, pipeline_failed, idle_timeout. HTTP: invalid_json, invalid_request, invalid_sdp, body_too_large, too_many_sessions, not_found, method_not_allowed, internal_error. Recordings (both): recording_unavailable (the server keeps no recordings: no data directory), recording_in_progress, not_recording; internal_error when the recording store fails a command or does not answer within 5 s. Recordings (data channel, never fatal): recording_write_failed (rows of the running recording could not be stored; the message says which and why; the recording goes on and counts them in write_errors). Calibration (data channel): calibration_failed (no screen known, too few usable samples, a saved model that does not fit this screen), calibration_out_of_order (a target message without a running procedure, an unknown target id, validation without a calibration). Access (HTTP): unauthorized (401: no credential), forbidden (403: a wrong credential, another session's secret, a participant's secret on a host-only route, an unknown session id with anything but the host token, or a recording the server does not allow: a host start under --no-host-recording). WebSocket frames: invalid_frame (a binary message that is not 8 header bytes and a decodable JPEG; never fatal), frame_too_large (more bytes or pixels than the server accepts; never fatal). Edge (HTTP, before any route): misdirected_request (421: a Host name this server does not answer to, e.g. DNS rebinding), forbidden also for a page of another origin than the server's own and its --allow-origin list, rate_limited (429 with Retry-After: too many offers from one address). Monitor (data channel, fatal): session_ended_by_host (the host ended the session from the monitor; a client does not reconnect on its own). */
+export type ErrorCode = "invalid_json" | "invalid_message" | "unsupported_version" | "unknown_type" | "unexpected_type" | "message_too_large" | "binary_not_supported" | "video_unavailable" | "frame_too_large" | "pipeline_failed" | "idle_timeout" | "invalid_request" | "invalid_sdp" | "body_too_large" | "too_many_sessions" | "not_found" | "method_not_allowed" | "internal_error" | "recording_unavailable" | "recording_in_progress" | "not_recording" | "calibration_failed" | "calibration_out_of_order" | "unauthorized" | "forbidden" | "misdirected_request" | "rate_limited" | "recording_write_failed" | "invalid_frame" | "session_ended_by_host";
 
 /** Server to client on the data channel, and the body of every HTTP error response. fatal: true when the server is closing the session because of it; otherwise the session stays up. */
 export interface ErrorMessage {
@@ -424,6 +484,9 @@ export type RecordingId = string;
 /** start: begin recording this session (error recording_in_progress if one runs); stop: stop and save it; cancel: stop and discard its data (error not_recording when none runs). */
 export type RecordingAction = "start" | "stop" | "cancel";
 
+/** Start only, default false: also store the participant's camera video of this recording (VP8/WebM, at most 640 px wide, about 15 fps, each frame at its capture time in ms since the recording started), served at GET /api/recordings/{recording_id}/video. Off unless asked for; the participant's recording_status says video: true while it is stored. */
+export type RecordingVideoRequest = boolean;
+
 /** Who started a recording: participant = the session's own connection (a recording message, or the session secret over HTTP); host = the holder of the host token (the monitor, or the host token over HTTP). */
 export type RecordingStartedBy = "participant" | "host";
 
@@ -437,12 +500,14 @@ export interface RecordingMessage {
   action: RecordingAction;
   /** Optional label of a new recording (start only). */
   name?: string;
+  video?: RecordingVideoRequest;
 }
 
 /** Body of POST /api/sessions/{session_id}/recording and POST /api/monitor/sessions/{anon_id}/recording: the same fields as a recording message. Answered with recording_info (monitor_recording_info). */
 export interface RecordingRequest {
   action: RecordingAction;
   name?: string;
+  video?: RecordingVideoRequest;
 }
 
 /** A recording's summary. state: recording (running), saved, cancelled (data discarded), incomplete (the server stopped without saving it; everything committed before, up to about the last second, is kept). Counts: samples, events, blinks (started), fixations and saccades stored. metadata: software_version, protocol_version, screen when the client gave it, fixation detector settings. started_by: who started it; stopped_by: who ended it, null while it runs (and for a recording saved by a gazertc that did not keep it). */
@@ -450,6 +515,8 @@ export interface RecordingInfo {
   recording_id: RecordingId;
   session_id: SessionId;
   name: string | null;
+  /** The session's participant_label when the recording started (kept in its metadata), null when none was set. Absent from recordings read by an older gazertc. */
+  participant_label?: ParticipantLabel | null;
   state: "recording" | "saved" | "cancelled" | "incomplete";
   started_unix_ns: UnixNs;
   stopped_unix_ns: UnixNs | null;
@@ -465,6 +532,8 @@ export interface RecordingInfo {
   };
   started_by: RecordingStartedBy;
   stopped_by: RecordingStoppedBy | null;
+  /** The participant's camera video is stored with this recording (it was started with video: true; false again when its encoder failed, the recording went on without it, or when it was cancelled). The participant's page says so while it records. */
+  video: boolean;
   /** Present once rows of this recording could not be stored (a value the database refuses, a failed commit): how many were lost. Each failure was also reported to the session's client as a recording_write_failed error; the recording went on. Absent: none. */
   write_errors?: number;
 }
@@ -479,6 +548,84 @@ export interface RecordingStatusMessage {
 /** Response to GET /api/recordings, oldest first. */
 export interface RecordingList {
   recordings: RecordingInfo[];
+}
+
+/** Seconds since the recording started (started_unix_ns), to the millisecond. */
+export type RecordingTimeS = number;
+
+/** A stretch of a recording: start_s to end_s (recording_time_s). */
+export interface RecordingInterval {
+  start_s: RecordingTimeS;
+  end_s: RecordingTimeS;
+}
+
+/** The participant's screen (CSS px) a recording's screen points refer to: the one the client described, else the one its calibration was made for. */
+export interface RecordingScreenSize {
+  width_px: number;
+  height_px: number;
+}
+
+/** Response to GET /api/recordings/{recording_id}/summary (host token). duration_s: start to stop, or to the last sample when later (or when it never stopped). data_quality over the samples from the start on: frame_rate_hz = 1 / median interval between samples (null with fewer than 2); expected_frames = frame_rate_hz x duration_s (null without a rate); gaps = stretches over 200 ms without a sample (also from the start to the first sample and from the last to the stop), the longest 100 in time order, gap_count and gap_total_s over all; shares of samples with a face, with gaze angles, with a screen point (null without samples). calibrations: calibration_result and validation_result messages kept with the recording (from before it started and sent while it ran; the latest 200), oldest first, as sent, with the time sent (t_s null: before the start). events: the first 10000 in time order (t_s null: dated before the start; recording.event_count counts all). screen: null when unknown. */
+export interface RecordingSummary {
+  recording: RecordingInfo;
+  duration_s: RecordingTimeS;
+  data_quality: {
+    samples: number;
+    expected_frames: number | null;
+    frame_rate_hz: number | null;
+    gaps: RecordingInterval[];
+    gap_count: number;
+    gap_total_s: number;
+    face_found_share: number | null;
+    gaze_share: number | null;
+    screen_gaze_share: number | null;
+  };
+  calibrations: Array<{
+    type: "calibration_result" | "validation_result";
+    sent_unix_ns: UnixNs;
+    t_s: RecordingTimeS | null;
+    /** The calibration_result or validation_result as sent (a recording made by an older gazertc may lack newer fields such as quality). */
+    message: {
+      [key: string]: unknown;
+    };
+  }>;
+  events: Array<{
+    t_s: RecordingTimeS | null;
+    name: EventName;
+    source: "client" | "arrival";
+    timestamp_unix_ns: UnixNs;
+  }>;
+  screen: RecordingScreenSize | null;
+}
+
+/** Response to GET /api/recordings/{recording_id}/replay (host token): the recording as columns to play back. t_s, x_px, y_px, yaw_deg, pitch_deg, face_found, blinking have one value per sample (the same length, at most 200000: a longer recording is thinned to every sample_step-th sample; samples_total counts all), times in recording_time_s. x_px/y_px: the screen point (CSS px of screen, y down; the frame's calibrated mapping, unsmoothed), null where the sample has none, and null as a whole when no sample has one (uncalibrated: use the angles). yaw_deg/pitch_deg: gaze direction in degrees (signs as in gaze_direction), null without one. events: those from the start on (at most 10000). fixations (mean gaze angles as detected; mean screen point of their samples, null without one), saccades and blinks: at most 100000 each, those begun before the start cut to begin at 0. video: a video of the recording is stored. */
+export interface RecordingReplay {
+  t_s: RecordingTimeS[];
+  x_px: Array<number | null> | null;
+  y_px: Array<number | null> | null;
+  yaw_deg: Array<number | null>;
+  pitch_deg: Array<number | null>;
+  face_found: boolean[];
+  blinking: boolean[];
+  samples_total: number;
+  sample_step: number;
+  duration_s: RecordingTimeS;
+  events: Array<{
+    t_s: RecordingTimeS;
+    name: EventName;
+  }>;
+  fixations: Array<{
+    start_s: RecordingTimeS;
+    end_s: RecordingTimeS;
+    x_px: number | null;
+    y_px: number | null;
+    yaw_deg: number;
+    pitch_deg: number;
+  }>;
+  saccades: RecordingInterval[];
+  blinks: RecordingInterval[];
+  screen: RecordingScreenSize | null;
+  video: boolean;
 }
 
 /** velocity: velocity threshold (I-VT); dispersion: dispersion threshold (I-DT), used when samples come more than 50 ms apart. */
@@ -568,7 +715,7 @@ export interface MonitorTracePoint {
 /** idle: no recording runs; recording: one runs (recording_id); unavailable: the server keeps no recordings (no data directory). */
 export type MonitorRecordingState = "idle" | "recording" | "unavailable";
 
-/** One live session as the monitor shows it. processed_fps: samples per second over the last 2 s. face_found: in the latest sample. calibrated: samples carry screen_point. screen: the size the client gave (CSS px), null when it gave none. trace: the last gaze points, oldest first (at most trace_max_points). */
+/** One live session as the monitor shows it. processed_fps: samples per second over the last 2 s. face_found: in the latest sample. calibrated: samples carry screen_point. screen: the size the client gave (CSS px), null when it gave none. trace: the last gaze points, oldest first (at most trace_max_points). participant_label: see participant_label, null when none is set. calibration_quality: the verdict of the session's latest calibration fit, the one in use or a poor one waiting for calibration_accept, null without one (or for a loaded model, which carries none); calibration_applied: a calibration is in use. thumbnail_shared: the participant lets the host see a camera thumbnail (share_thumbnail). */
 export interface MonitorSession {
   anon_id: MonitorAnonId;
   state: "connecting" | "live";
@@ -583,6 +730,10 @@ export interface MonitorSession {
   recording: MonitorRecordingState;
   recording_id: RecordingId | null;
   trace: MonitorTracePoint[];
+  participant_label: ParticipantLabel | null;
+  calibration_quality: CalibrationQuality | null;
+  calibration_applied: boolean;
+  thumbnail_shared: boolean;
 }
 
 /** Response to GET /api/monitor/sessions (Authorization: Bearer <host token>): every live session, oldest first. server_time_unix_ns: when the list was made (for the age of trace points). host_recording_allowed: false when the server runs with --no-host-recording (a host's start is refused: only the participant starts recordings). */
@@ -617,6 +768,17 @@ export interface MonitorEvent {
   recording_id: RecordingId | null;
 }
 
+/** Body of POST /api/monitor/sessions/{anon_id}/label (host token): the participant label the host gives the session (null clears it); answered with the session's monitor_session. The participant's page hears of it in a config message. */
+export interface MonitorLabelRequest {
+  participant_label: ParticipantLabel | null;
+}
+
+/** Response to POST /api/monitor/sessions/{anon_id}/end (host token, empty body): the session was ended; its participant's page got an error session_ended_by_host (fatal) before its connection closed, and a running recording was saved. */
+export interface MonitorSessionEnded {
+  anon_id: MonitorAnonId;
+  state: "closed";
+}
+
 /** Every definition of the schema by its name, for typed validation. */
 export interface Definitions {
   message: Message;
@@ -629,6 +791,8 @@ export interface Definitions {
   status_interval_ms: StatusIntervalMs;
   config_options: ConfigOptions;
   gaze_tracking_option: GazeTrackingOption;
+  participant_label: ParticipantLabel;
+  share_thumbnail_option: ShareThumbnailOption;
   session: SessionMessage;
   gaze_tracking: GazeTracking;
   hello: HelloMessage;
@@ -657,7 +821,12 @@ export interface Definitions {
   calibration_end: CalibrationEndMessage;
   calibration_model: CalibrationModel;
   calibration_load: CalibrationLoadMessage;
+  calibration_accept: CalibrationAcceptMessage;
+  dwell_confirmed: DwellConfirmedMessage;
+  drift_reset: DriftResetMessage;
+  drift_status: DriftStatusMessage;
   calibration_target_residual: CalibrationTargetResidual;
+  calibration_quality: CalibrationQuality;
   calibration_result: CalibrationResultMessage;
   validation_target_result: ValidationTargetResult;
   validation_result: ValidationResultMessage;
@@ -671,6 +840,7 @@ export interface Definitions {
   event_ack: EventAckMessage;
   recording_id: RecordingId;
   recording_action: RecordingAction;
+  recording_video_request: RecordingVideoRequest;
   recording_started_by: RecordingStartedBy;
   recording_stopped_by: RecordingStoppedBy;
   recording: RecordingMessage;
@@ -678,6 +848,11 @@ export interface Definitions {
   recording_info: RecordingInfo;
   recording_status: RecordingStatusMessage;
   recording_list: RecordingList;
+  recording_time_s: RecordingTimeS;
+  recording_interval: RecordingInterval;
+  recording_screen_size: RecordingScreenSize;
+  recording_summary: RecordingSummary;
+  recording_replay: RecordingReplay;
   detection_method: DetectionMethod;
   fixation: FixationMessage;
   saccade: SaccadeMessage;
@@ -692,12 +867,14 @@ export interface Definitions {
   monitor_session_list: MonitorSessionList;
   monitor_recording_info: MonitorRecordingInfo;
   monitor_event: MonitorEvent;
+  monitor_label_request: MonitorLabelRequest;
+  monitor_session_ended: MonitorSessionEnded;
 }
 
 export type DefinitionName = keyof Definitions;
 
 /** The `type` of every data-channel message (the root's oneOf), in schema order. */
-export const MESSAGE_TYPES = ["hello","session","config","sample","status","error","ping","pong","event","event_ack","recording","recording_status","fixation","saccade","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_load","calibration_result","validation_result"] as const satisfies readonly Message['type'][];
+export const MESSAGE_TYPES = ["hello","session","config","sample","status","error","ping","pong","event","event_ack","recording","recording_status","fixation","saccade","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_load","calibration_result","validation_result","calibration_accept","dwell_confirmed","drift_reset","drift_status"] as const satisfies readonly Message['type'][];
 
 /** The names of all definitions, in schema order. */
-export const DEFINITION_NAMES = ["message","version","unix_ns","session_id","session_secret","output_mode","screen","status_interval_ms","config_options","gaze_tracking_option","session","gaze_tracking","hello","config","ping","pong","point_px","vector3","eye_side","tracking_state","quality_flag","face_box","eye_observation","head_pose","gaze_direction","blink_event","frame_quality","sample","screen_point","calibration_target","calibration_targets","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_model","calibration_load","calibration_target_residual","calibration_result","validation_target_result","validation_result","status","error_code","error","event_name","event","event_request","stored_event","event_ack","recording_id","recording_action","recording_started_by","recording_stopped_by","recording","recording_request","recording_info","recording_status","recording_list","detection_method","fixation","saccade","offer_request","offer_answer","ice_servers","health","monitor_anon_id","monitor_trace_point","monitor_recording_state","monitor_session","monitor_session_list","monitor_recording_info","monitor_event"] as const satisfies readonly DefinitionName[];
+export const DEFINITION_NAMES = ["message","version","unix_ns","session_id","session_secret","output_mode","screen","status_interval_ms","config_options","gaze_tracking_option","participant_label","share_thumbnail_option","session","gaze_tracking","hello","config","ping","pong","point_px","vector3","eye_side","tracking_state","quality_flag","face_box","eye_observation","head_pose","gaze_direction","blink_event","frame_quality","sample","screen_point","calibration_target","calibration_targets","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_model","calibration_load","calibration_accept","dwell_confirmed","drift_reset","drift_status","calibration_target_residual","calibration_quality","calibration_result","validation_target_result","validation_result","status","error_code","error","event_name","event","event_request","stored_event","event_ack","recording_id","recording_action","recording_video_request","recording_started_by","recording_stopped_by","recording","recording_request","recording_info","recording_status","recording_list","recording_time_s","recording_interval","recording_screen_size","recording_summary","recording_replay","detection_method","fixation","saccade","offer_request","offer_answer","ice_servers","health","monitor_anon_id","monitor_trace_point","monitor_recording_state","monitor_session","monitor_session_list","monitor_recording_info","monitor_event","monitor_label_request","monitor_session_ended"] as const satisfies readonly DefinitionName[];

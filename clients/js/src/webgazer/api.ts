@@ -9,6 +9,8 @@
 //   one calibration after the fact (recorded_calibration.ts) when they pause, when the page
 //   pauses, stops the mouse listeners or asks for a prediction. Mouse moves are not used (a
 //   moving pointer is rarely where the eyes are); clicks are, as in WebGazer.
+// - A fit the server judges poor is applied anyway (calibration_accept): WebGazer has no verdict
+//   and its pages expect predictions after calibrating. getCalibrationQuality() gives the verdict.
 // - pause() stops the gaze listener, the gaze dot and training, not the camera: like WebGazer,
 //   getCurrentPrediction still answers while paused (jsPsych's extension relies on that).
 // - setRegression/setTracker accept WebGazer's names and change nothing: the server fits.
@@ -16,7 +18,11 @@
 import type { GazeClient, GazeClientOptions } from '../client/gazeClient';
 import type { GazeSample } from '../client/sample';
 import { PROTOCOL_VERSION } from '../protocol/messages';
-import type { CalibrationModel, CalibrationResultMessage } from '../protocol/types.gen';
+import type {
+  CalibrationModel,
+  CalibrationQuality,
+  CalibrationResultMessage,
+} from '../protocol/types.gen';
 import { WebgazerDom } from './dom';
 import { defaultParams, type WebgazerParams } from './params';
 import { NextSampleFeed, predictionOf, type WebgazerPrediction } from './predictions';
@@ -99,6 +105,11 @@ export interface Webgazer {
   readonly client: WebgazerClient | null;
   /** gazertc: the outcome of the last calibration made from recordScreenPosition calls. */
   readonly lastCalibration: RecordedCalibrationOutcome | null;
+  /**
+   * gazertc: the server's verdict on the calibration in use ('poor' ones are used too); null
+   * before one, after clearData() and for a saved model loaded at begin() (it has no verdict).
+   */
+  getCalibrationQuality(): CalibrationQuality | null;
 }
 
 /** The client's options: the page's camera constraints (once it set them), then its own options. */
@@ -131,6 +142,7 @@ export function createWebgazer(dependencies: WebgazerDependencies): Webgazer {
   let clockStartMs = performance.now();
   let regression: string = REGRESSION_NAMES[0];
   let lastCalibration: RecordedCalibrationOutcome | null = null;
+  let quality: CalibrationQuality | null = null;
   let beginning: Promise<Webgazer> | null = null;
 
   const prediction = (sample: GazeSample): WebgazerPrediction | null =>
@@ -146,8 +158,12 @@ export function createWebgazer(dependencies: WebgazerDependencies): Webgazer {
   };
 
   const onCalibrated = (result: CalibrationResultMessage): void => {
+    // A poor fit is not in use until accepted (recorded_calibration.ts accepts it).
+    if (!result.applied) return;
     cleared = false;
-    if (params.saveDataAcrossSessions && result.source !== 'load') {
+    quality = result.quality;
+    // A model known to work poorly is not worth loading next time.
+    if (params.saveDataAcrossSessions && result.source !== 'load' && result.quality !== 'poor') {
       dependencies.storage()?.setItem(SAVED_CALIBRATION_KEY, JSON.stringify(result.model));
     }
   };
@@ -254,6 +270,7 @@ export function createWebgazer(dependencies: WebgazerDependencies): Webgazer {
       feed.reset();
       client?.stop();
       client = null;
+      quality = null;
       return webgazer;
     },
 
@@ -312,6 +329,7 @@ export function createWebgazer(dependencies: WebgazerDependencies): Webgazer {
       calibration?.clear();
       dependencies.storage()?.removeItem(SAVED_CALIBRATION_KEY);
       cleared = true;
+      quality = null;
       return Promise.resolve();
     },
 
@@ -421,6 +439,10 @@ export function createWebgazer(dependencies: WebgazerDependencies): Webgazer {
 
     get lastCalibration(): RecordedCalibrationOutcome | null {
       return lastCalibration;
+    },
+
+    getCalibrationQuality(): CalibrationQuality | null {
+      return quality;
     },
   };
   return webgazer;

@@ -3,7 +3,8 @@
 // calibration_end); a WebGazer page only says where the user looked, while it happens. So the
 // calls are collected into visits (targets.ts) and, once they pause, sent as one procedure whose
 // target_shown/target_done carry the visits' past times (the server keeps a short history of
-// samples and uses those of each interval).
+// samples and uses those of each interval). A fit the server judges poor is accepted at once
+// (calibration_accept): WebGazer has no verdict, so its pages expect predictions after calibrating.
 
 import type { ClientMessage, ServerMessage } from '../protocol/messages';
 import { PROTOCOL_VERSION } from '../protocol/messages';
@@ -25,6 +26,14 @@ import {
  * waits between points by default (time_to_saccade), so one procedure goes out once.
  */
 export const FLUSH_IDLE_MS = 1500;
+/** The messages a recorded calibration sends: errors about others (a saved model's load) are not its. */
+const SENT_TYPES: ReadonlySet<string> = new Set([
+  'calibration_start',
+  'target_shown',
+  'target_done',
+  'calibration_end',
+  'calibration_accept',
+]);
 /** The server fits in milliseconds; no answer in this long means the message was lost. */
 export const RESULT_TIMEOUT_MS = 10_000;
 
@@ -71,6 +80,7 @@ export function messagesForVisits(
 }
 
 export type RecordedCalibrationOutcome =
+  /** In use: `result.quality` is the server's verdict (a poor fit was accepted: source 'accept'). */
   | { kind: 'calibrated'; result: CalibrationResultMessage }
   | { kind: 'failed'; reason: string }
   /** Nothing was sent: no new calls, or too few distinct positions yet. */
@@ -172,38 +182,54 @@ export class RecordedCalibration {
     );
     return new Promise((resolve) => {
       let timer: number | null = null;
+      let accepting = false;
       const finish = (outcome: RecordedCalibrationOutcome): void => {
         unsubscribe();
         if (timer !== null) this.clock.clearTimeout(timer);
         resolve(outcome);
       };
+      /** Sends `batch`; false (and finished) when one could not go. */
+      const sendAll = (batch: readonly ClientMessage[]): boolean => {
+        for (const message of batch) {
+          let sent: boolean;
+          try {
+            sent = this.port.send(message);
+          } catch (error) {
+            // A message the client refuses to send (it checks each against the schema).
+            finish({
+              kind: 'failed',
+              reason: error instanceof Error ? error.message : String(error),
+            });
+            return false;
+          }
+          if (!sent) {
+            finish({ kind: 'failed', reason: 'not connected to the server' });
+            return false;
+          }
+        }
+        return true;
+      };
       const unsubscribe = this.port.on('message', (message) => {
-        if (message.type === 'calibration_result' && message.source !== 'load') {
-          finish({ kind: 'calibrated', result: message });
+        if (message.type === 'calibration_result') {
+          if (accepting && message.source === 'accept') {
+            finish({ kind: 'calibrated', result: message });
+          } else if (!accepting && (message.source === undefined || message.source === 'fit')) {
+            if (message.applied) finish({ kind: 'calibrated', result: message });
+            else {
+              // A poor fit: applied anyway (see the top), its verdict stays in the report.
+              accepting = true;
+              sendAll([{ v: PROTOCOL_VERSION, type: 'calibration_accept' }]);
+            }
+          }
         } else if (
           message.type === 'error' &&
-          (message.code === 'calibration_failed' || message.code === 'calibration_out_of_order')
+          (message.code === 'calibration_failed' || message.code === 'calibration_out_of_order') &&
+          (message.ref_type === undefined || SENT_TYPES.has(message.ref_type))
         ) {
           finish({ kind: 'failed', reason: message.message });
         }
       });
-      for (const message of messages) {
-        let sent: boolean;
-        try {
-          sent = this.port.send(message);
-        } catch (error) {
-          // A message the client refuses to send (it checks each against the schema).
-          finish({
-            kind: 'failed',
-            reason: error instanceof Error ? error.message : String(error),
-          });
-          return;
-        }
-        if (!sent) {
-          finish({ kind: 'failed', reason: 'not connected to the server' });
-          return;
-        }
-      }
+      if (!sendAll(messages)) return;
       timer = this.clock.setTimeout(() => {
         finish({ kind: 'failed', reason: `no calibration result within ${RESULT_TIMEOUT_MS} ms` });
       }, RESULT_TIMEOUT_MS);

@@ -4,10 +4,13 @@ import {
   IDLE,
   MAX_SAMPLE_GAP_MS,
   SETTLE_MS,
+  STEADY_GAZE_MAX_DEG_PER_S,
   advance,
   collectingEndsAtMs,
   currentTarget,
+  gazeSteady,
   targetProgress,
+  type GazeReading,
   type ProcedureOutput,
   type ProcedureState,
   type ProcedureSettings,
@@ -16,6 +19,11 @@ import {
 const TARGETS = calibrationTargets(5, { widthPx: 1000, heightPx: 800 });
 const KEY: ProcedureSettings = { mode: 'key', targetMs: 1000 };
 const DWELL: ProcedureSettings = { mode: 'dwell', targetMs: 600 };
+
+/** A gaze resting at (yaw, pitch) = (5, -3) degrees, captured at the sample's arrival time. */
+function restingGaze(nowMs: number): GazeReading {
+  return { yawDeg: 5, pitchDeg: -3, capturedAtMs: nowMs };
+}
 
 function start(settings: ProcedureSettings, kind: 'calibration' | 'validation' = 'calibration') {
   return advance(IDLE, { type: 'start', kind, targets: TARGETS, settings, nowMs: 0 });
@@ -126,9 +134,15 @@ describe('calibration procedure, dwell mode', () => {
     // 30 fps samples; those in the settle time do not count.
     while (outputs.length === 0) {
       now += 33;
-      ({ state, outputs } = advance(state, { type: 'sample', nowMs: now, usable: true }));
+      ({ state, outputs } = advance(state, {
+        type: 'sample',
+        nowMs: now,
+        usable: true,
+        gaze: restingGaze(now),
+      }));
     }
     expect(now).toBeGreaterThanOrEqual(SETTLE_MS + DWELL.targetMs);
+    // The first settled sample only sets the reference the next one's speed is measured from.
     expect(now).toBeLessThan(SETTLE_MS + DWELL.targetMs + 100);
     expect(outputs).toEqual([
       { type: 'target_done', targetId: TARGETS[0]?.id },
@@ -141,17 +155,111 @@ describe('calibration procedure, dwell mode', () => {
     let lastUnusableMs = 0;
     for (let now = 33; now < 5000; now += 33) {
       lastUnusableMs = now;
-      const next = advance(state, { type: 'sample', nowMs: now, usable: false });
+      const next = advance(state, {
+        type: 'sample',
+        nowMs: now,
+        usable: false,
+        gaze: restingGaze(now),
+      });
       expect(next.outputs).toEqual([]);
       state = next.state;
     }
     expect(state.phase === 'running' && state.collectedMs).toBe(0);
-    // A usable sample counts the time since the previous one, a gap of 2 s at most the limit.
-    state = advance(state, { type: 'sample', nowMs: 5000, usable: true }).state;
-    state = advance(state, { type: 'sample', nowMs: 7000, usable: true }).state;
-    expect(state.phase === 'running' && state.collectedMs).toBe(
-      5000 - lastUnusableMs + MAX_SAMPLE_GAP_MS,
-    );
+    // The first usable sample sets the gaze reference and does not count; after it a steady
+    // sample counts the time since the previous sample, a gap of 2 s at most the limit.
+    state = advance(state, {
+      type: 'sample',
+      nowMs: 5000,
+      usable: true,
+      gaze: restingGaze(5000),
+    }).state;
+    expect(state.phase === 'running' && state.collectedMs).toBe(0);
+    state = advance(state, {
+      type: 'sample',
+      nowMs: 5033,
+      usable: true,
+      gaze: restingGaze(5033),
+    }).state;
+    state = advance(state, {
+      type: 'sample',
+      nowMs: 7033,
+      usable: true,
+      gaze: restingGaze(7033),
+    }).state;
+    expect(state.phase === 'running' && state.collectedMs).toBe(33 + MAX_SAMPLE_GAP_MS);
+    expect(lastUnusableMs).toBeLessThan(5000);
+  });
+
+  it('never completes a target while the gaze jumps about, however long it is tracked', () => {
+    let state = start(DWELL).state;
+    // 10 s at 30 fps of usable frames whose gaze jumps 8 degrees between frames (240 deg/s).
+    for (let frame = 1; frame <= 300; frame += 1) {
+      const now = frame * 33;
+      const gaze = { yawDeg: frame % 2 === 0 ? 4 : -4, pitchDeg: 0, capturedAtMs: now };
+      const next = advance(state, { type: 'sample', nowMs: now, usable: true, gaze });
+      expect(next.outputs).toEqual([]);
+      state = next.state;
+    }
+    expect(state.phase === 'running' && state.index).toBe(0);
+    expect(state.phase === 'running' && state.collectedMs).toBe(0);
+  });
+
+  it('completes a target on steady gaze with jitter, and counts only the steady part', () => {
+    let state = start(DWELL).state;
+    let outputs: ProcedureOutput[] = [];
+    let now = 0;
+    // Jitter of 1 degree between frames (30 deg/s), a saccade of 10 degrees every 10th frame.
+    let frame = 0;
+    let jumps = 0;
+    while (outputs.length === 0 && frame < 1000) {
+      frame += 1;
+      now += 33;
+      const saccade = frame % 10 === 0;
+      if (saccade) jumps += 1;
+      const gaze = {
+        yawDeg: jumps * 10 + (frame % 2),
+        pitchDeg: 2,
+        capturedAtMs: 1_000_000 + now,
+      };
+      ({ state, outputs } = advance(state, { type: 'sample', nowMs: now, usable: true, gaze }));
+    }
+    expect(outputs[0]).toEqual({ type: 'target_done', targetId: TARGETS[0]?.id });
+    // 9 of every 10 samples count: about 10/9 of the time a resting gaze needs.
+    const restingNeedsMs = SETTLE_MS + DWELL.targetMs;
+    expect(now).toBeGreaterThan(restingNeedsMs + 33);
+    expect(now).toBeLessThan(SETTLE_MS + (DWELL.targetMs * 10) / 9 + 100);
+  });
+
+  it('does not count a sample without gaze, nor the one after it', () => {
+    let state = start(DWELL).state;
+    const sample = (nowMs: number, gaze: GazeReading | null) => {
+      state = advance(state, { type: 'sample', nowMs, usable: true, gaze }).state;
+      return state.phase === 'running' ? state.collectedMs : -1;
+    };
+    sample(400, restingGaze(400));
+    expect(sample(433, restingGaze(433))).toBe(33);
+    expect(sample(466, null)).toBe(33);
+    expect(sample(499, restingGaze(499))).toBe(33);
+    expect(sample(532, restingGaze(532))).toBe(66);
+  });
+
+  it('measures steadiness as gaze speed against the saccade threshold, on capture times', () => {
+    const at = (yawDeg: number, pitchDeg: number, capturedAtMs: number): GazeReading => ({
+      yawDeg,
+      pitchDeg,
+      capturedAtMs,
+    });
+    const limitDegPer100Ms = STEADY_GAZE_MAX_DEG_PER_S / 10;
+    expect(gazeSteady(at(0, 0, 0), at(0, limitDegPer100Ms, 100))).toBe(true);
+    expect(gazeSteady(at(0, 0, 0), at(limitDegPer100Ms, 0.5, 100))).toBe(false);
+    // Combined yaw and pitch: 3-4-5.
+    expect(gazeSteady(at(0, 0, 0), at(3, 4, 50))).toBe(true);
+    expect(gazeSteady(at(0, 0, 0), at(6, 8, 50))).toBe(false);
+    // No previous gaze, same or reversed capture times, or NaN: not steady.
+    expect(gazeSteady(null, at(0, 0, 0))).toBe(false);
+    expect(gazeSteady(at(0, 0, 10), at(0, 0, 10))).toBe(false);
+    expect(gazeSteady(at(0, 0, 10), at(0, 0, 5))).toBe(false);
+    expect(gazeSteady(at(0, 0, 0), at(Number.NaN, 0, 33))).toBe(false);
   });
 
   it('ignores key presses and ticks', () => {

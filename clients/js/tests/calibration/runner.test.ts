@@ -3,7 +3,7 @@ import { GazeClientError } from '../../src/client/errors';
 import { SETTLE_MS } from '../../src/calibration/procedure';
 import { runProcedure, type ProcedureHost } from '../../src/calibration/runner';
 import type { TargetDisplay } from '../../src/calibration/targets';
-import type { ClientMessage, ServerMessage } from '../../src/protocol';
+import type { CalibrationResultMessage, ClientMessage, ServerMessage } from '../../src/protocol';
 import { fixture } from '../fixtures';
 
 const TARGETS = [
@@ -124,6 +124,35 @@ describe('runProcedure', () => {
     await expect(runProcedure('calibration', host(false).value)).rejects.toMatchObject({
       code: 'not_connected',
     });
+  });
+
+  it("waits for its fit's result: not a load's or an accept's, nor errors about other messages", async () => {
+    const { value, deliver } = host();
+    const running = runProcedure('calibration', value, {
+      targets: TARGETS,
+      durationPerTargetMs: 400,
+    });
+    deliver({
+      v: 1,
+      type: 'error',
+      code: 'calibration_out_of_order',
+      message: 'no calibration in use',
+      fatal: false,
+      ref_type: 'dwell_confirmed',
+    });
+    await vi.advanceTimersByTimeAsync(TARGETS.length * 400 + 1);
+    const fit = fixture('calibration_result.nine_points.json') as CalibrationResultMessage;
+    let settled = false;
+    void running.finally(() => {
+      settled = true;
+    });
+    deliver({ ...fit, source: 'load' });
+    deliver({ ...fit, source: 'accept' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(false);
+    const own = { ...fit, source: 'fit' };
+    deliver(own);
+    await expect(running).resolves.toBe(own);
   });
 
   it('refuses a time per target within the settle time, and too few targets', async () => {

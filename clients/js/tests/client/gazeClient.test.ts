@@ -6,6 +6,7 @@ import type { GazeSample } from '../../src/client/sample';
 import type { StoredEvent } from '../../src/protocol';
 import { FakeDataChannel, FakeMediaDevices, FakePeerConnection, FakeWebSocket } from '../fakes';
 import { fixture } from '../fixtures';
+import { acceptedResult, poorCalibrationResult } from '../webgazer/fake_client';
 
 const ANSWER = fixture('offer_answer.basic.json');
 const CONFIG = fixture('config.server_effective.json');
@@ -152,5 +153,49 @@ describe('GazeClient transport auto', () => {
     expect(gaze.transport).toBe('websocket');
     expect(gaze.stateDetail).toContain('WebSocket fallback');
     gaze.stop();
+  });
+});
+
+describe('GazeClient calibration verdict and drift', () => {
+  it('stays uncalibrated on a poor fit until acceptCalibration(), and reports drift', async () => {
+    const { gaze } = client({ transport: 'webrtc' });
+    const starting = gaze.start();
+    const channel = await openChannel();
+    channel.receive(CONFIG);
+    await starting;
+
+    const poor = poorCalibrationResult();
+    channel.receive(poor);
+    expect(gaze.calibrated).toBe(false);
+    const accepting = gaze.acceptCalibration();
+    expect(channel.sentMessages().at(-1)).toEqual({ v: 1, type: 'calibration_accept' });
+    channel.receive(acceptedResult(poor));
+    await expect(accepting).resolves.toMatchObject({ applied: true, quality: 'poor' });
+    expect(gaze.calibrated).toBe(true);
+
+    const statuses: string[] = [];
+    gaze.on('drift', (status) => statuses.push(status.last));
+    // Before the first pong the page's times cannot be put on the server's clock.
+    await expect(gaze.confirmDwell({ xPx: 10, yPx: 10 }, 0, 500)).rejects.toMatchObject({
+      code: 'no_clock',
+    });
+    const resetting = gaze.resetDrift();
+    expect(channel.sentMessages().at(-1)).toEqual({ v: 1, type: 'drift_reset' });
+    channel.receive({
+      v: 1,
+      type: 'drift_status',
+      offset_x_px: 0,
+      offset_y_px: 0,
+      offset_deg: null,
+      confirmations_used: 0,
+      last: 'reset',
+      reason: 'The drift correction was reset.',
+    });
+    await expect(resetting).resolves.toMatchObject({ last: 'reset' });
+    expect(statuses).toEqual(['reset']);
+    expect(gaze.driftStatus?.last).toBe('reset');
+
+    gaze.stop();
+    await expect(gaze.acceptCalibration()).rejects.toMatchObject({ code: 'not_connected' });
   });
 });

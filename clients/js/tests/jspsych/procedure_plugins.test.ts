@@ -9,15 +9,16 @@ import {
   VALIDATION_POINTS,
   targetsInViewport,
 } from '../../src/jspsych/procedure_plugins';
-import type {
-  CalibrationResultMessage,
-  ValidationResultMessage,
-} from '../../src/protocol/types.gen';
-import { fixture } from '../fixtures';
-import { FakeClient } from '../webgazer/fake_client';
+import {
+  FakeClient,
+  acceptedResult,
+  calibrationResultMessage,
+  poorCalibrationResult,
+  validationResultMessage,
+} from '../webgazer/fake_client';
 
-const CALIBRATION = fixture('calibration_result.nine_points.json') as CalibrationResultMessage;
-const VALIDATION = fixture('validation_result.four_points.json') as ValidationResultMessage;
+const CALIBRATION = calibrationResultMessage();
+const VALIDATION = validationResultMessage();
 
 describe('targetsInViewport', () => {
   it('turns jsPsych-style percent points into viewport px', () => {
@@ -53,10 +54,11 @@ describe('jsPsychGazertcCalibrate / jsPsychGazertcValidate', () => {
     jsPsych.extensions['gazertc'] = extension;
   });
 
-  const trial = (points: [number, number][]) => ({
+  const trial = (points: [number, number][], acceptPoor = false) => ({
     targets: points,
     duration_per_target_ms: DEFAULT_TARGET_MS,
     draw: true,
+    accept_poor_calibration: acceptPoor,
   });
 
   it('calibrates on the viewport targets, starting the session first, and reports the fit', async () => {
@@ -77,6 +79,7 @@ describe('jsPsychGazertcCalibrate / jsPsychGazertcValidate', () => {
           }),
           draw: true,
           durationPerTargetMs: DEFAULT_TARGET_MS,
+          acceptPoor: false,
         },
       },
     ]);
@@ -88,8 +91,40 @@ describe('jsPsychGazertcCalibrate / jsPsychGazertcValidate', () => {
       calibration_samples_dropped: CALIBRATION.samples_dropped,
       viewing_distance_mm: CALIBRATION.viewing_distance_mm,
       calibration_targets: CALIBRATION.targets,
+      calibration_quality: 'good',
+      calibration_quality_reason: CALIBRATION.quality_reason,
+      calibration_applied: true,
+      calibration_loto_error_deg: CALIBRATION.loto_error_deg,
+      calibration_loto_error_px: CALIBRATION.loto_error_px,
       calibration_error: null,
     });
+  });
+
+  it('records a poor fit as not applied, or asks for it to be accepted when the trial says so', async () => {
+    const poor = poorCalibrationResult();
+    client.calibrationResult = poor;
+    const refused = await new GazertcCalibratePlugin(jsPsych).trial(
+      display,
+      trial(CALIBRATION_POINTS),
+    );
+    expect(refused).toMatchObject({
+      calibration_quality: 'poor',
+      calibration_quality_reason: poor.quality_reason,
+      calibration_applied: false,
+      calibration_loto_error_deg: poor.loto_error_deg,
+      calibration_error: null,
+    });
+
+    client.calibrationResult = acceptedResult(poor);
+    const accepted = await new GazertcCalibratePlugin(jsPsych).trial(
+      display,
+      trial(CALIBRATION_POINTS, true),
+    );
+    expect(client.procedures.map((procedure) => procedure.options)).toMatchObject([
+      { acceptPoor: false },
+      { acceptPoor: true },
+    ]);
+    expect(accepted).toMatchObject({ calibration_quality: 'poor', calibration_applied: true });
   });
 
   it('reports a failed calibration in the data instead of stopping the experiment', async () => {
@@ -99,6 +134,8 @@ describe('jsPsychGazertcCalibrate / jsPsychGazertcValidate', () => {
     );
     expect(data).toMatchObject({
       calibration_mean_offset_deg: null,
+      calibration_quality: null,
+      calibration_applied: false,
       calibration_error: 'calibration_failed: too few usable samples',
     });
   });
@@ -116,6 +153,8 @@ describe('jsPsychGazertcCalibrate / jsPsychGazertcValidate', () => {
       viewing_distance_mm: VALIDATION.viewing_distance_mm,
       screen_size_estimated: VALIDATION.screen_size_estimated,
       validation_targets: VALIDATION.targets,
+      validation_quality: 'fair',
+      validation_quality_reason: VALIDATION.quality_reason,
       validation_error: null,
     });
   });
@@ -129,13 +168,26 @@ describe('jsPsychGazertcCalibrate / jsPsychGazertcValidate', () => {
   });
 
   it('declares its parameters and data as jsPsych 8 plugins do', () => {
-    for (const plugin of [GazertcCalibratePlugin, GazertcValidatePlugin]) {
-      expect(Object.keys(plugin.info.parameters)).toEqual([
-        'targets',
-        'duration_per_target_ms',
-        'draw',
-      ]);
+    expect(Object.keys(GazertcCalibratePlugin.info.parameters)).toEqual([
+      'targets',
+      'duration_per_target_ms',
+      'draw',
+      'accept_poor_calibration',
+    ]);
+    expect(GazertcCalibratePlugin.info.parameters['accept_poor_calibration']?.default).toBe(false);
+    expect(Object.keys(GazertcValidatePlugin.info.parameters)).toEqual([
+      'targets',
+      'duration_per_target_ms',
+      'draw',
+    ]);
+    for (const field of [
+      'calibration_quality',
+      'calibration_quality_reason',
+      'calibration_applied',
+    ]) {
+      expect(GazertcCalibratePlugin.info.data).toHaveProperty(field);
     }
+    expect(GazertcValidatePlugin.info.data).toHaveProperty('validation_quality');
     expect(GazertcCalibratePlugin.info.name).toBe('gazertc-calibrate');
     expect(Object.keys(GazertcValidatePlugin.info.data)).toContain('accuracy_deg');
   });

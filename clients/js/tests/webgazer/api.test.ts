@@ -5,7 +5,13 @@ import type { CalibrationResultMessage, SampleMessage } from '../../src/protocol
 import { createWebgazer, SAVED_CALIBRATION_KEY, type Webgazer } from '../../src/webgazer/api';
 import type { WebgazerPrediction } from '../../src/webgazer/predictions';
 import { fixture } from '../fixtures';
-import { FakeClient, sampleMessage } from './fake_client';
+import {
+  FakeClient,
+  acceptedResult,
+  calibrationResultMessage,
+  poorCalibrationResult,
+  sampleMessage,
+} from './fake_client';
 
 const IDS = [
   'webgazerVideoContainer',
@@ -17,7 +23,7 @@ const IDS = [
 ];
 
 function calibrationResult(): CalibrationResultMessage {
-  return fixture('calibration_result.nine_points.json') as CalibrationResultMessage;
+  return calibrationResultMessage();
 }
 
 function byId(id: string): HTMLElement {
@@ -194,6 +200,40 @@ describe('gazertc.webgazer', () => {
     client().receive(calibrationResult());
     await new Promise((done) => setTimeout(done, 0));
     expect(webgazer.lastCalibration?.kind).toBe('calibrated');
+  });
+
+  it('accepts a poor fit from clicks, predicts with it and gives its verdict', async () => {
+    await webgazer.begin();
+    expect(webgazer.getCalibrationQuality()).toBeNull();
+    for (const [xPx, yPx] of [
+      [100, 100],
+      [700, 100],
+      [100, 500],
+      [700, 500],
+    ] as const) {
+      click(xPx, yPx);
+    }
+    webgazer.removeMouseEventListeners();
+    const poor = poorCalibrationResult();
+    client().receive(poor);
+    expect(client().sent.at(-1)).toEqual({ v: 1, type: 'calibration_accept' });
+    // Not in use until the server answers the accept.
+    expect(webgazer.getCalibrationQuality()).toBeNull();
+    client().receive(acceptedResult(poor));
+    await new Promise((done) => setTimeout(done, 0));
+    expect(webgazer.getCalibrationQuality()).toBe('poor');
+    expect(webgazer.lastCalibration).toMatchObject({
+      kind: 'calibrated',
+      result: { quality: 'poor', applied: true, source: 'accept' },
+    });
+    // A model known to work poorly is not kept for the next session.
+    expect(localStorage.getItem(SAVED_CALIBRATION_KEY)).toBeNull();
+    client().receive(sampleMessage(1, 0, { xPx: 300, yPx: 200 }));
+    await expect(webgazer.getCurrentPrediction()).resolves.toMatchObject({ x: 301 });
+    await webgazer.clearData();
+    expect(webgazer.getCalibrationQuality()).toBeNull();
+    client().receive(calibrationResultMessage({ quality: 'fair' }));
+    expect(webgazer.getCalibrationQuality()).toBe('fair');
   });
 
   it('uses recordScreenPosition only while running, and never mouse moves', async () => {

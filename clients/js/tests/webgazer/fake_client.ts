@@ -4,10 +4,11 @@
 // samples are made by the library's own toGazeSample from the shared protocol fixtures.
 
 import { toGazeSample } from '../../src/client/sample';
-import type { ClientState, GazeSample, ProcedureOptions } from '../../src/index';
+import type { CalibrateOptions, ClientState, GazeSample, ProcedureOptions } from '../../src/index';
 import type { ClientMessage, ServerMessage } from '../../src/protocol/messages';
 import type {
   CalibrationResultMessage,
+  DriftStatusMessage,
   SampleMessage,
   ValidationResultMessage,
 } from '../../src/protocol/types.gen';
@@ -48,6 +49,49 @@ export function sampleMessage(
   };
 }
 
+/**
+ * The shared fixture's fit report with a verdict: good and applied unless `overrides` say
+ * otherwise (a poor fit: `{ applied: false, quality: 'poor' }`).
+ */
+export function calibrationResultMessage(
+  overrides: Partial<CalibrationResultMessage> = {},
+): CalibrationResultMessage {
+  return {
+    ...(fixture('calibration_result.nine_points.json') as CalibrationResultMessage),
+    source: 'fit',
+    applied: true,
+    quality: 'good',
+    quality_reason: 'Leave-one-target-out error 1.2 deg: good.',
+    loto_error_px: 48.5,
+    loto_error_deg: 1.2,
+    ...overrides,
+  };
+}
+
+/** A poor fit, not applied: what the server sends for the fake camera's clip. */
+export function poorCalibrationResult(): CalibrationResultMessage {
+  return calibrationResultMessage({
+    applied: false,
+    quality: 'poor',
+    quality_reason: 'Your gaze barely moved between the targets.',
+    loto_error_px: 612.3,
+    loto_error_deg: 14.8,
+  });
+}
+
+/** The answer to calibration_accept: the same report, applied. */
+export function acceptedResult(poor: CalibrationResultMessage): CalibrationResultMessage {
+  return { ...poor, source: 'accept', applied: true };
+}
+
+export function validationResultMessage(): ValidationResultMessage {
+  return {
+    ...(fixture('validation_result.four_points.json') as ValidationResultMessage),
+    quality: 'fair',
+    quality_reason: 'Accuracy 2.4 deg: fair.',
+  };
+}
+
 type Listener = (...args: never[]) => void;
 
 export class FakeClient {
@@ -55,8 +99,10 @@ export class FakeClient {
   cameraStream: MediaStream | null = null;
   latestSample: GazeSample | null = null;
   readonly sent: ClientMessage[] = [];
-  readonly procedures: { kind: 'calibrate' | 'validate'; options: ProcedureOptions | undefined }[] =
-    [];
+  readonly procedures: {
+    kind: 'calibrate' | 'validate';
+    options: CalibrateOptions | ProcedureOptions | undefined;
+  }[] = [];
   calibrationResult: CalibrationResultMessage | null = null;
   validationResult: ValidationResultMessage | null = null;
   startFailure: Error | null = null;
@@ -78,6 +124,7 @@ export class FakeClient {
   on(event: 'sample', listener: (sample: GazeSample) => void): () => void;
   on(event: 'message', listener: (message: ServerMessage) => void): () => void;
   on(event: 'state', listener: (state: ClientState, detail: string | null) => void): () => void;
+  on(event: 'drift', listener: (status: DriftStatusMessage) => void): () => void;
   on(event: string, listener: Listener): () => void {
     const set = this.listeners.get(event) ?? new Set<Listener>();
     this.listeners.set(event, set);
@@ -103,7 +150,7 @@ export class FakeClient {
     return pageMsAt(serverUnixNs);
   }
 
-  calibrate(options?: ProcedureOptions): Promise<CalibrationResultMessage> {
+  calibrate(options?: CalibrateOptions): Promise<CalibrationResultMessage> {
     this.procedures.push({ kind: 'calibrate', options });
     return this.calibrationResult === null
       ? Promise.reject(new Error('calibration_failed: too few usable samples'))

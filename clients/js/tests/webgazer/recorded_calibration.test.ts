@@ -11,7 +11,13 @@ import {
   type RecordedCalibrationOutcome,
 } from '../../src/webgazer/recorded_calibration';
 import { fixture } from '../fixtures';
-import { FakeClient, serverUnixNsAt } from './fake_client';
+import {
+  FakeClient,
+  acceptedResult,
+  calibrationResultMessage,
+  poorCalibrationResult,
+  serverUnixNsAt,
+} from './fake_client';
 
 /** A clock the test moves by hand; timers fire in order as it passes them. */
 class ManualClock implements Clock {
@@ -67,7 +73,7 @@ function viewPoints(calibration: RecordedCalibration, clock: ManualClock): void 
 }
 
 function calibrationResult(): CalibrationResultMessage {
-  return fixture('calibration_result.nine_points.json') as CalibrationResultMessage;
+  return calibrationResultMessage();
 }
 
 function setUp(onOutcome?: (outcome: RecordedCalibrationOutcome) => void): {
@@ -170,6 +176,51 @@ describe('RecordedCalibration', () => {
     // Nothing new since: a second flush sends nothing.
     await expect(calibration.flush()).resolves.toMatchObject({ kind: 'skipped' });
     expect(client.sent.filter((message) => message.type === 'calibration_start')).toHaveLength(1);
+  });
+
+  it('accepts a poor fit at once and reports the accepted result', async () => {
+    const { client, clock, calibration } = setUp();
+    viewPoints(calibration, clock);
+    const outcome = calibration.flush();
+    const poor = poorCalibrationResult();
+    client.receive(poor);
+    expect(client.sent.at(-1)).toEqual({ v: 1, type: 'calibration_accept' });
+    // Another answer to the same report (a load) is not the one awaited.
+    client.receive(calibrationResultMessage({ source: 'load', quality: null }));
+    const accepted = acceptedResult(poor);
+    client.receive(accepted);
+    await expect(outcome).resolves.toEqual({ kind: 'calibrated', result: accepted });
+    expect(client.sent.filter((message) => message.type === 'calibration_accept')).toHaveLength(1);
+  });
+
+  it('does not accept a fit that is already applied', async () => {
+    const { client, clock, calibration } = setUp();
+    viewPoints(calibration, clock);
+    const outcome = calibration.flush();
+    client.receive(calibrationResultMessage({ quality: 'fair' }));
+    await expect(outcome).resolves.toMatchObject({
+      kind: 'calibrated',
+      result: { quality: 'fair' },
+    });
+    expect(client.sent.map((message) => message.type)).not.toContain('calibration_accept');
+  });
+
+  it("fails when the server refuses the accept, not on another message's error", async () => {
+    const { client, clock, calibration } = setUp();
+    viewPoints(calibration, clock);
+    const outcome = calibration.flush();
+    const refusal = (refType: string): ErrorMessage => ({
+      v: 1,
+      type: 'error',
+      code: 'calibration_out_of_order',
+      message: `no ${refType}`,
+      fatal: false,
+      ref_type: refType,
+    });
+    client.receive(refusal('dwell_confirmed'));
+    client.receive(poorCalibrationResult());
+    client.receive(refusal('calibration_accept'));
+    await expect(outcome).resolves.toEqual({ kind: 'failed', reason: 'no calibration_accept' });
   });
 
   it('sends nothing with fewer than 4 distinct positions', async () => {

@@ -12,14 +12,27 @@ Public API (stable; the evaluation harness builds on it)::
     report = validate_calibration(model, samples)  # ValidationResult: accuracy, precision
     history = FeatureHistory(); history.append(features); history.between(start_ns, end_ns)
     text = model.to_json(); model = CalibrationModel.from_json(text, screen)  # ScreenMismatchError
+    model, verdict = fit_and_judge(samples, screen)  # CalibrationVerdict: good/fair/poor, LOTO
+    judge_validation(report, screen)               # ValidationVerdict
+    drift = DriftCorrection(); drift.confirm(measure_dwell(model, frames, target), screen)
+    point = drift.apply(point)                     # the drift-corrected screen point
 
 Modules: :mod:`~gazertc.vision.calibration.features` (what a frame gives),
 :mod:`~gazertc.vision.calibration.selection` (which frames are usable),
 :mod:`~gazertc.vision.calibration.model` (the regression, saving and loading),
-:mod:`~gazertc.vision.calibration.report` (residuals and validation) and
+:mod:`~gazertc.vision.calibration.report` (residuals and validation),
+:mod:`~gazertc.vision.calibration.quality` (the verdict: good, fair or poor),
+:mod:`~gazertc.vision.calibration.drift` (an offset learned from confirmed targets) and
 :mod:`~gazertc.vision.calibration.history` (recent frames, for calibrations made afterwards).
 """
 
+from gazertc.vision.calibration.drift import (
+    DriftCorrection,
+    DriftEvent,
+    DriftStatus,
+    DwellResidual,
+    measure_dwell,
+)
 from gazertc.vision.calibration.features import (
     DEFAULT_FEATURES,
     FeatureKind,
@@ -36,6 +49,13 @@ from gazertc.vision.calibration.model import (
     CalibrationError,
     CalibrationModel,
     ScreenMismatchError,
+)
+from gazertc.vision.calibration.quality import (
+    CalibrationVerdict,
+    Quality,
+    ValidationVerdict,
+    fit_and_judge,
+    judge_validation,
 )
 from gazertc.vision.calibration.report import (
     CalibrationFit,
@@ -66,16 +86,26 @@ __all__ = [
     "CalibrationFit",
     "CalibrationModel",
     "CalibrationSample",
+    "CalibrationVerdict",
+    "DriftCorrection",
+    "DriftEvent",
+    "DriftStatus",
+    "DwellResidual",
     "FeatureHistory",
     "FeatureKind",
     "FeatureSettings",
     "FrameFeatures",
     "HeadFeatures",
+    "Quality",
     "ScreenMismatchError",
     "ScreenPoint",
     "TargetResidual",
     "TargetValidation",
     "ValidationResult",
+    "ValidationVerdict",
+    "fit_and_judge",
+    "judge_validation",
+    "measure_dwell",
     "select_samples",
     "validate_calibration",
 ]

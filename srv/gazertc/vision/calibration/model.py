@@ -47,6 +47,7 @@ __all__ = [
     "CalibrationError",
     "CalibrationModel",
     "ScreenMismatchError",
+    "basis_rows",
 ]
 
 MIN_TARGETS: Final = 4
@@ -179,13 +180,30 @@ class CalibrationModel:
             CalibrationError: fewer than :data:`MIN_TARGETS` targets or ``min_samples``
                 samples survive the selection (the message gives the counts).
         """
+        return cls.fit_kept(samples, screen, settings, min_samples=min_samples)[0]
+
+    @classmethod
+    def fit_kept(
+        cls,
+        samples: Sequence[CalibrationSample],
+        screen: ScreenGeometry,
+        settings: FeatureSettings = DEFAULT_FEATURES,
+        *,
+        min_samples: int = MIN_SAMPLES,
+    ) -> tuple[CalibrationModel, list[CalibrationSample]]:
+        """As :meth:`fit`, and the samples the final model was fitted on (for judging it:
+        :mod:`~gazertc.vision.calibration.quality`).
+
+        Raises:
+            CalibrationError: as :meth:`fit`.
+        """
         kept, _ = select_samples(samples, settings)
         _check_enough(kept, len(samples), min_samples)
-        rows = np.array([_basis_row(s.features, settings) for s in kept], dtype=np.float64)
+        rows = basis_rows([sample.features for sample in kept], settings)
         targets = np.array([(s.target.x_css_px, s.target.y_css_px) for s in kept])
-        model = cls._solve(rows, targets, settings, screen)
+        model = cls.fit_rows(rows, targets, settings, screen)
         # One refit without the samples the first fit cannot explain (RANSAC-like, one round).
-        residuals = np.hypot(*(model._predict_rows(rows) - targets).T)
+        residuals = np.hypot(*(model.predict_rows(rows) - targets).T)
         cutoff = max(
             float(np.median(residuals))
             + OUTLIER_ROBUST_Z
@@ -197,9 +215,9 @@ class CalibrationModel:
         if not inliers.all():
             kept = [sample for sample, keep in zip(kept, inliers, strict=True) if keep]
             _check_enough(kept, len(samples), min_samples)
-            model = cls._solve(rows[inliers], targets[inliers], settings, screen)
+            model = cls.fit_rows(rows[inliers], targets[inliers], settings, screen)
         report = summarise_fit(model, samples, kept)
-        return cls(
+        fitted = cls(
             settings=settings,
             screen=screen,
             feature_mean=model._mean,
@@ -208,15 +226,19 @@ class CalibrationModel:
             intercept=model._intercept,
             fit_report=report,
         )
+        return fitted, kept
 
     @classmethod
-    def _solve(
+    def fit_rows(
         cls,
         rows: NDArray[np.float64],
         targets: NDArray[np.float64],
         settings: FeatureSettings,
         screen: ScreenGeometry,
     ) -> CalibrationModel:
+        """The ridge solve alone, on :func:`basis_rows` and their targets (``(n, 2)`` CSS px):
+        no selection, no outlier refit (for refits on chosen samples, e.g. leaving a target
+        out). No fit report."""
         mean = rows.mean(axis=0)
         scale = np.maximum(rows.std(axis=0), _scale_floor(rows, settings))
         # A constant column (e.g. a head that never moved during calibration) carries nothing.
@@ -240,7 +262,8 @@ class CalibrationModel:
 
     # -- applying ----------------------------------------------------------------------------
 
-    def _predict_rows(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
+    def predict_rows(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Screen points ``(n, 2)`` CSS px for :func:`basis_rows` of this model's settings."""
         result: NDArray[np.float64] = rows @ self._weights + self._offset
         return result
 
@@ -351,6 +374,18 @@ class CalibrationModel:
         if not isinstance(document, dict):
             raise CalibrationError("a saved calibration must be a JSON object")
         return cls.from_dict(document, screen)
+
+
+def basis_rows(features: Sequence[FrameFeatures], settings: FeatureSettings) -> NDArray[np.float64]:
+    """The model's basis row of each frame, ``(n, width)``.
+
+    Raises:
+        CalibrationError: a frame lacks a signal the settings need (select the frames first).
+    """
+    rows = [_basis_row(frame, settings) for frame in features]
+    if any(row is None for row in rows):
+        raise CalibrationError("a frame lacks the eye signal or head pose the model needs")
+    return np.array(rows, dtype=np.float64).reshape(len(rows), _basis_width(settings))
 
 
 def _check_enough(kept: Sequence[CalibrationSample], total: int, min_samples: int) -> None:

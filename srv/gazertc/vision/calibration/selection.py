@@ -33,6 +33,7 @@ __all__ = [
     "OUTLIER_ROBUST_Z",
     "SACCADE_DEG_PER_S",
     "SETTLE_MS",
+    "SIGNAL_FLOOR",
     "CalibrationSample",
     "select_samples",
 ]
@@ -141,7 +142,7 @@ def _robust_inliers(values: NDArray[np.float64], floor: float) -> NDArray[np.boo
     return inliers
 
 
-_SIGNAL_FLOOR: Final = {
+SIGNAL_FLOOR: Final = {
     FeatureKind.IRIS_OFFSETS: 0.005,
     FeatureKind.GAZE_ANGLES: 0.2,
     FeatureKind.GAZE_RAY: 2.0,
@@ -156,5 +157,5 @@ def _without_signal_outliers(
     if len(samples) < 3:
         return samples
     values = np.array([sample.features.eye_signal(kind) for sample in samples], dtype=np.float64)
-    inliers = _robust_inliers(values, _SIGNAL_FLOOR[kind])
+    inliers = _robust_inliers(values, SIGNAL_FLOOR[kind])
     return [sample for sample, keep in zip(samples, inliers, strict=True) if keep]

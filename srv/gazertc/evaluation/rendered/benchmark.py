@@ -1,0 +1,320 @@
+"""The rendered-eye SIMULATION benchmark: conditions x gazes through gazertc's real pipeline.
+
+Per face and condition, one video stream: a few warm-up frames, then the nine gazes of a 3x3
+calibration, the test gazes (inside the calibrated range, none of them a calibration gaze), and
+repeated frames of one fixed gaze. Gazes are angles from the face's forward direction (as if
+the face were turned to the screen's middle), towards targets on the camera's plane (a screen
+around the webcam), so the two eyes converge on each target. Every frame is rendered, degraded
+by the condition's camera (fresh noise each frame) and sent through VP8 when the condition says
+so, then tracked by :class:`~gazertc.vision.tracker.GazeTracker` with its smoothing off
+(precision is measured again with the default smoothing). Per face an affine map from the
+pipeline's angles to the true ones is fitted on the calibration gazes and scored on the test
+gazes (:mod:`~gazertc.evaluation.rendered.summary` turns that into numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from gazertc.evaluation.rendered.camera import FRAME_RATE_HZ, CameraModel, Vp8Link, sensor_frame
+from gazertc.evaluation.rendered.eyeball import EyeballPose
+from gazertc.evaluation.rendered.faces import (
+    DEFAULT_FACES,
+    FaceSource,
+    PlacedFace,
+    load_face,
+    place_face,
+)
+from gazertc.evaluation.rendered.iris_texture import IrisAppearance
+from gazertc.evaluation.rendered.render import RenderedEyes, render_eyes
+from gazertc.vision.gaze import angles_from_direction, direction_from_angles
+from gazertc.vision.smoothing import AlphaBetaParameters
+from gazertc.vision.tracker import GazeTracker, PipelineModels, TrackerSettings
+from gazertc.vision.types import BgrImage, EyeSide, GazeSample, PointPx
+
+__all__ = [
+    "CALIBRATION_GAZES_DEG",
+    "DEFAULT_PLAN",
+    "PRECISION_GAZE_DEG",
+    "QUICK_PLAN",
+    "TEST_GAZES_DEG",
+    "BenchmarkPlan",
+    "Condition",
+    "FaceRun",
+    "Observation",
+    "TrueGaze",
+    "face_appearance",
+    "run_face",
+    "run_plan",
+    "true_gaze",
+    "webcam",
+]
+
+FloatArray = npt.NDArray[np.float64]
+Angles = tuple[float, float]
+
+NO_SMOOTHING: Final = AlphaBetaParameters(alpha=1.0, beta=0.0)
+RAW_SETTINGS: Final = TrackerSettings(landmark_filter=NO_SMOOTHING, iris_filter=NO_SMOOTHING)
+"""Accuracy is measured per frame: smoothing would mix a gaze with the one before it."""
+
+FRAME_NS: Final = 1_000_000_000 // FRAME_RATE_HZ
+
+WEBCAM_BLUR_SIGMA_PX: Final = 0.8
+"""A cheap webcam's lens and demosaicking spread a sharp edge over about two pixels."""
+
+WEBCAM_READ_NOISE_DN: Final = 2.0
+"""Read noise of a small sensor at indoor gain, in 8-bit levels."""
+
+WEBCAM_SHOT_NOISE_GAIN: Final = 0.15
+"""Shot noise: about 5 levels of standard deviation at mid-grey, a webcam's visible indoor grain."""
+
+VP8_BITRATE_BPS: Final = {(640, 480): 1_000_000, (1280, 720): 2_000_000}
+"""Typical rates a browser sends a call at these sizes over a good link (Chrome caps 720p near
+2.5 Mbit/s)."""
+
+CALIBRATION_GAZES_DEG: Final = tuple(
+    (yaw, pitch) for pitch in (8.0, 0.0, -8.0) for yaw in (-15.0, 0.0, 15.0)
+)
+"""A 3x3 calibration: +-15 degrees across is a laptop screen at 60 cm; +-8 up and down keeps
+the iris clear of the photograph's lids, which do not follow the eye as real lids would."""
+
+TEST_GAZES_DEG: Final = tuple(
+    (yaw, pitch) for pitch in (6.0, 2.0, -2.0, -6.0) for yaw in (-11.25, -3.75, 3.75, 11.25)
+)
+"""A 4x4 grid between the calibration gazes: interpolation only, as on a real screen."""
+
+PRECISION_GAZE_DEG: Final = (4.0, -2.0)
+"""The fixed gaze of the precision frames: off-centre, so neither eye looks at its own axis."""
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A camera resolution, a distance and what the camera and link do to the frames."""
+
+    name: str
+    width_px: int
+    height_px: int
+    distance_mm: float
+    camera: CameraModel
+
+
+def webcam(width_px: int, height_px: int) -> CameraModel:
+    """Blur, sensor noise and VP8 at the rate a call would have at this size."""
+    return CameraModel(
+        blur_sigma_px=WEBCAM_BLUR_SIGMA_PX,
+        read_noise_dn=WEBCAM_READ_NOISE_DN,
+        shot_noise_gain=WEBCAM_SHOT_NOISE_GAIN,
+        vp8_bitrate_bps=VP8_BITRATE_BPS[(width_px, height_px)],
+    )
+
+
+def _webcam_condition(width_px: int, height_px: int, distance_cm: int) -> Condition:
+    bitrate_mbps = VP8_BITRATE_BPS[(width_px, height_px)] / 1e6
+    return Condition(
+        f"{width_px}x{height_px}, {distance_cm} cm, webcam + VP8 {bitrate_mbps:g} Mbit/s",
+        width_px,
+        height_px,
+        distance_cm * 10.0,
+        webcam(width_px, height_px),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkPlan:
+    """What one run covers."""
+
+    conditions: tuple[Condition, ...]
+    faces: tuple[FaceSource, ...] = DEFAULT_FACES
+    test_gazes_deg: tuple[Angles, ...] = TEST_GAZES_DEG
+    precision_frames: int = 12
+    warm_up_frames: int = 3
+    supersample: int = 3
+
+
+DEFAULT_PLAN: Final = BenchmarkPlan(
+    conditions=(
+        Condition("640x480, 60 cm, ideal (no blur, noise or compression)", 640, 480, 600.0,
+                  CameraModel()),
+        *(_webcam_condition(640, 480, cm) for cm in (45, 60, 75)),
+        *(_webcam_condition(1280, 720, cm) for cm in (45, 60, 75)),
+    )
+)  # fmt: skip
+"""Seven conditions on six faces: about 2 000 frames."""
+
+QUICK_PLAN: Final = BenchmarkPlan(
+    conditions=(_webcam_condition(640, 480, 60),),
+    faces=DEFAULT_FACES[3:4],
+    test_gazes_deg=TEST_GAZES_DEG[5:7] + TEST_GAZES_DEG[9:11],
+    precision_frames=6,
+    warm_up_frames=2,
+)
+"""One condition, one face, four test gazes: a smoke run for tests (a few seconds)."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TrueGaze:
+    """What the rendered eyes look at: the combined gaze from the eyes' midpoint, each eye's
+    visual axis (they converge on the target), and the eyeballs posed accordingly."""
+
+    combined: Angles
+    per_eye: dict[EyeSide, Angles]
+    poses: dict[EyeSide, EyeballPose]
+
+
+def true_gaze(face: PlacedFace, gaze_deg: Angles) -> TrueGaze:
+    """The gaze ``gaze_deg`` away from the face's forward direction, at a target on the
+    camera's plane (``z = 0``)."""
+    centres = {side: face.eyeball_centre_mm(side) for side in EyeSide}
+    middle = (centres[EyeSide.RIGHT] + centres[EyeSide.LEFT]) / 2.0
+    forward_yaw_deg, forward_pitch_deg = angles_from_direction(face.forward)
+    direction = direction_from_angles(
+        forward_yaw_deg + gaze_deg[0], forward_pitch_deg + gaze_deg[1]
+    )
+    target = middle + direction * (-middle[2] / direction[2])
+    per_eye: dict[EyeSide, Angles] = {}
+    poses: dict[EyeSide, EyeballPose] = {}
+    for side, centre in centres.items():
+        visual = target - centre
+        per_eye[side] = angles_from_direction(visual)
+        poses[side] = EyeballPose.looking_along(side, centre, visual / np.linalg.norm(visual))
+    return TrueGaze(angles_from_direction(direction), per_eye, poses)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Observation:
+    """One tracked frame of a known gaze, with where each iris truly appeared."""
+
+    truth: TrueGaze
+    apparent_iris_px: Mapping[EyeSide, PointPx | None]
+    sample: GazeSample
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FaceRun:
+    """Everything one face gave in one condition."""
+
+    calibration: list[Observation]
+    test: list[Observation]
+    precision: list[Observation]
+    precision_smoothed: list[GazeSample]
+
+
+class _Stream:
+    """Renders, degrades, transmits and tracks the frames of one face in one condition."""
+
+    def __init__(
+        self,
+        face: PlacedFace,
+        condition: Condition,
+        *,
+        appearance: IrisAppearance,
+        models: PipelineModels,
+        plan: BenchmarkPlan,
+        rng: np.random.Generator,
+    ) -> None:
+        self._face, self._appearance, self._plan, self._rng = face, appearance, plan, rng
+        self._camera = condition.camera
+        bitrate = condition.camera.vp8_bitrate_bps
+        self._link = (
+            None if bitrate is None else Vp8Link(condition.width_px, condition.height_px, bitrate)
+        )
+        self._tracker = GazeTracker(models=models, settings=RAW_SETTINGS)
+        self.frames = 0
+
+    def render(self, truth: TrueGaze) -> RenderedEyes:
+        return render_eyes(self._face, truth.poses, self._appearance, self._plan.supersample)
+
+    def received(self, rendered: RenderedEyes) -> BgrImage:
+        """The frame as the server receives it: blurred, noisy, through VP8."""
+        frame = rendered.image
+        if not self._camera.is_ideal:
+            frame = sensor_frame(frame, self._camera, self._rng)
+        return frame if self._link is None else self._link.send(frame)
+
+    def observe(self, truth: TrueGaze, rendered: RenderedEyes, frame: BgrImage) -> Observation:
+        sample = self._tracker.process(frame, self.frames * FRAME_NS)
+        self.frames += 1
+        return Observation(truth, rendered.apparent_iris_centre_px, sample)
+
+    def run(self, gazes: Sequence[Angles]) -> list[Observation]:
+        observations = []
+        for gaze in gazes:
+            truth = true_gaze(self._face, gaze)
+            rendered = self.render(truth)
+            observations.append(self.observe(truth, rendered, self.received(rendered)))
+        return observations
+
+
+def run_face(
+    face: PlacedFace,
+    condition: Condition,
+    *,
+    appearance: IrisAppearance,
+    models: PipelineModels,
+    plan: BenchmarkPlan,
+    rng: np.random.Generator,
+) -> FaceRun:
+    """One face's stream in one condition (the face must be placed for that condition)."""
+    stream = _Stream(face, condition, appearance=appearance, models=models, plan=plan, rng=rng)
+    stream.run([(0.0, 0.0)] * plan.warm_up_frames)
+    calibration = stream.run(CALIBRATION_GAZES_DEG)
+    test = stream.run(plan.test_gazes_deg)
+    truth = true_gaze(face, PRECISION_GAZE_DEG)
+    rendered = stream.render(truth)
+    frames = [stream.received(rendered) for _ in range(plan.precision_frames)]
+    precision = [stream.observe(truth, rendered, frame) for frame in frames]
+    smoothed_tracker = GazeTracker(models=models)
+    smoothed = [
+        smoothed_tracker.process(frame, index * FRAME_NS) for index, frame in enumerate(frames)
+    ]
+    return FaceRun(calibration, test, precision, smoothed)
+
+
+def face_appearance(seed: int, face_index: int) -> IrisAppearance:
+    """The iris a face gets: the same in every condition, different between faces."""
+    return IrisAppearance.random(np.random.default_rng([seed, face_index]))
+
+
+def run_plan(
+    data_dir: Path,
+    plan: BenchmarkPlan,
+    *,
+    models: PipelineModels | None = None,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> dict[Condition, list[FaceRun | None]]:
+    """Every face in every condition; ``None`` where gazertc found no face to render into
+    (faces whose file is absent are left out)."""
+    shared = models or PipelineModels()
+    runs: dict[Condition, list[FaceRun | None]] = {condition: [] for condition in plan.conditions}
+    for face_index, source in enumerate(plan.faces):
+        image = load_face(data_dir, source)
+        if image is None:
+            continue
+        appearance = face_appearance(seed, face_index)
+        for condition_index, condition in enumerate(plan.conditions):
+            if progress is not None:
+                progress(f"{source.name}: {condition.name}")
+            placed = place_face(
+                source.name,
+                image,
+                width_px=condition.width_px,
+                height_px=condition.height_px,
+                distance_mm=condition.distance_mm,
+                models=shared,
+            )
+            rng = np.random.default_rng([seed, face_index, condition_index])
+            runs[condition].append(
+                None
+                if placed is None
+                else run_face(
+                    placed, condition, appearance=appearance, models=shared, plan=plan, rng=rng
+                )
+            )
+    return runs

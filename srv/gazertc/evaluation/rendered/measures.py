@@ -1,0 +1,86 @@
+"""The measures of the rendered-eye SIMULATION: a per-person affine calibration of gaze angles,
+angular error, sample-to-sample precision and pixels per degree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from gazertc.vision.gaze import direction_from_angles
+
+__all__ = [
+    "MIN_CALIBRATION_GAZES",
+    "AffineGazeMap",
+    "angular_error_deg",
+    "rms_sample_to_sample",
+    "slopes_per_deg",
+]
+
+FloatArray = npt.NDArray[np.float64]
+Angles = tuple[float, float]
+"""``(yaw_deg, pitch_deg)``."""
+
+MIN_CALIBRATION_GAZES: Final = 6
+"""An affine map has three parameters per angle; twice as many gazes keep one bad frame from
+deciding it (of the nine a 3x3 calibration shows)."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AffineGazeMap:
+    """Measured ``(yaw, pitch)`` to true ``(yaw, pitch)``: ``true = [yaw, pitch, 1] @ matrix``,
+    fitted by least squares on calibration gazes (one per target, as a 9-point calibration)."""
+
+    matrix: FloatArray
+
+    @classmethod
+    def fit(cls, measured: Sequence[Angles], true: Sequence[Angles]) -> AffineGazeMap | None:
+        """The map, or ``None`` with fewer than :data:`MIN_CALIBRATION_GAZES` pairs."""
+        if len(measured) != len(true):
+            raise ValueError(f"{len(measured)} measured gazes for {len(true)} true ones")
+        if len(measured) < MIN_CALIBRATION_GAZES:
+            return None
+        design = np.column_stack([np.asarray(measured, dtype=np.float64), np.ones(len(measured))])
+        matrix, *_ = np.linalg.lstsq(design, np.asarray(true, dtype=np.float64), rcond=None)
+        return cls(np.asarray(matrix, dtype=np.float64))
+
+    def apply(self, measured: Angles) -> Angles:
+        yaw_deg, pitch_deg = np.array([measured[0], measured[1], 1.0]) @ self.matrix
+        return float(yaw_deg), float(pitch_deg)
+
+
+def angular_error_deg(estimate: Angles, truth: Angles) -> float:
+    """Angle between two gaze directions given as ``(yaw_deg, pitch_deg)``."""
+    cosine = float(direction_from_angles(*estimate) @ direction_from_angles(*truth))
+    return math.degrees(math.acos(min(1.0, max(-1.0, cosine))))
+
+
+def rms_sample_to_sample(values: Sequence[Sequence[float]]) -> float:
+    """Root mean square of the distances between consecutive samples (points or angle pairs,
+    treated as Euclidean: the angles here are small), NaN with fewer than two samples."""
+    array = np.asarray(values, dtype=np.float64)
+    if len(array) < 2:
+        return math.nan
+    steps = np.linalg.norm(np.diff(array, axis=0), axis=1)
+    return float(np.sqrt(np.mean(steps**2)))
+
+
+def slopes_per_deg(
+    positions_px: Sequence[float], angles: Sequence[Angles]
+) -> tuple[float, float] | None:
+    """Least-squares ``(d position / d yaw, d position / d pitch)`` in px per degree, fitted
+    jointly with an offset; ``None`` without three points spanning both angles."""
+    if len(positions_px) != len(angles):
+        raise ValueError(f"{len(positions_px)} positions for {len(angles)} gazes")
+    design = np.column_stack([np.asarray(angles, dtype=np.float64), np.ones(len(angles))])
+    if len(angles) < 3 or np.linalg.matrix_rank(design) < 3:
+        return None
+    coefficients, *_ = np.linalg.lstsq(
+        design, np.asarray(positions_px, dtype=np.float64), rcond=None
+    )
+    return float(coefficients[0]), float(coefficients[1])
