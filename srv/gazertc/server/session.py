@@ -25,6 +25,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any, Final
 
+import av
+
 import gazertc
 from gazertc import protocol
 from gazertc.errors import InputError
@@ -162,15 +164,20 @@ class Session:
             return
         self._pipeline = VideoPipeline(
             self.session_id,
-            self.thumbnail.tap(frames),
+            frames,
             self._pool,
             wants_annotation=lambda: self.video_available and self.config.output.sends_video,
             on_result=self._on_result,
             on_rejected=self._on_rejected,
             on_restarted=self._on_pipeline_restarted,
-            on_frame=self.recorder.on_frame,
+            on_frame=self._on_frame,
         )
         self._start(self._run_pipeline(self._pipeline))
+
+    def _on_frame(self, frame: av.VideoFrame, capture_unix_ns: int) -> None:
+        """Each frame taken: kept by the recording's video and the thumbnail only if asked."""
+        self.recorder.on_frame(frame, capture_unix_ns)
+        self.thumbnail.offer(frame)
 
     def on_transport_closed(self, reason: str) -> None:
         self.close_soon(reason)
@@ -233,11 +240,8 @@ class Session:
             )
             self._send(protocol.make_event_ack(event))
         elif message_type == "recording":
-            self._start(
-                self._answer_recording(
-                    message["action"], message.get("name"), video=message.get("video", False)
-                )
-            )
+            video = bool(message.get("video", False))
+            self._start(self._answer_recording(message["action"], message.get("name"), video=video))
         elif message_type in protocol.CALIBRATION_CLIENT_MESSAGE_TYPES:
             self._start(self._answer_calibration(message, received_unix_ns))
         # A pong answers a server ping; the server sends none yet, so there is nothing to do.

@@ -2,10 +2,10 @@
 
 The participant opts in (config ``share_thumbnail: true``; off by default) and may withdraw at
 any time: withdrawing drops the kept frame and the last thumbnail at once, and a thumbnail still
-being made when it happens is thrown away. While shared, the session hands every frame it reads
-to :meth:`CameraThumbnail.offer`, which only keeps a reference to the newest; a thumbnail is made
-from it when the monitor asks, at most once per :data:`THUMBNAIL_REFRESH_S`, on a thread (scaling
-and JPEG encoding take ~8 ms for a 640x480 frame, too long for the event loop).
+being made when it happens is thrown away. The session hands every frame its pipeline takes to
+:meth:`CameraThumbnail.offer`, which keeps a reference to the newest while shared; a thumbnail is
+made from it when the monitor asks, at most once per :data:`THUMBNAIL_REFRESH_S`, on a thread
+(scaling and JPEG encoding take ~8 ms for a 640x480 frame, too long for the event loop).
 """
 
 from __future__ import annotations
@@ -19,13 +19,10 @@ import av
 import cv2
 from av.video.reformatter import VideoReformatter
 
-from gazertc.server.tracks import FrameSource
-
 __all__ = [
     "THUMBNAIL_MAX_SIDE_PX",
     "THUMBNAIL_REFRESH_S",
     "CameraThumbnail",
-    "ThumbnailTap",
     "encode_thumbnail",
 ]
 
@@ -96,10 +93,6 @@ class CameraThumbnail:
         if self._shared:
             self._latest = frame
 
-    def tap(self, frames: FrameSource) -> ThumbnailTap:
-        """``frames``, offering each frame read from them to this thumbnail."""
-        return ThumbnailTap(frames, self)
-
     async def jpeg(self) -> bytes | None:
         """The thumbnail: at most :data:`THUMBNAIL_REFRESH_S` old, made from the newest frame;
         ``None`` while not shared, before a frame arrived, or when withdrawn meanwhile.
@@ -122,28 +115,3 @@ class CameraThumbnail:
                 return None
             self._jpeg, self._made_s = jpeg, now_s
             return jpeg
-
-
-class ThumbnailTap:
-    """A :class:`~gazertc.server.tracks.FrameSource` that offers each frame it passes on to a
-    :class:`CameraThumbnail`."""
-
-    def __init__(self, frames: FrameSource, thumbnail: CameraThumbnail) -> None:
-        self._frames = frames
-        self._thumbnail = thumbnail
-
-    @property
-    def frames_received(self) -> int:
-        return self._frames.frames_received
-
-    @property
-    def last_received_unix_ns(self) -> int | None:
-        return self._frames.last_received_unix_ns
-
-    async def recv(self) -> av.VideoFrame:
-        frame = await self._frames.recv()
-        self._thumbnail.offer(frame)
-        return frame
-
-    def stop(self) -> None:
-        self._frames.stop()
