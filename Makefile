@@ -38,8 +38,8 @@ DIST_WHEEL := dist/gazertc-$(VERSION)-py3-none-any.whl
 DIST_SOURCES := $(shell find srv/gazertc -type f -not -path '*/__pycache__/*' 2>/dev/null) \
 	pyproject.toml hatch_build.py README.md LICENSE models/manifest.json
 
-.PHONY: all install run test lint typecheck pytest bench clean dist
-.PHONY: app app-install app-check e2e chromium screenshot protocol-types
+.PHONY: all install run test lint typecheck pytest bench clean dist peers
+.PHONY: app app-install app-check e2e chromium postgresql screenshot protocol-types
 .PHONY: lib lib-check lib-pack
 
 all: install app
@@ -117,6 +117,25 @@ protocol-types: $(APP_STAMP)
 chromium:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
+# Debian's PostgreSQL server binaries for the tests' throwaway servers (gazertc.cluster.postgres_local).
+postgresql:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update && apt-get install -y --no-install-recommends postgresql)
+
+# Debian's HAProxy and coturn for `make cluster` and tests/cluster.
+.PHONY: cluster haproxy coturn
+haproxy:
+	@command -v haproxy >/dev/null || (apt-get update && apt-get install -y --no-install-recommends haproxy)
+
+coturn:
+	@command -v turnserver >/dev/null || (apt-get update && apt-get install -y --no-install-recommends coturn)
+
+# Two nodes behind HAProxy, with coturn and a throwaway PostgreSQL, on loopback (deploy/README.md);
+# Ctrl-C stops everything. CLUSTER_HOST_TOKEN: a host token of your own (default: a new one).
+CLUSTER_PORT ?= 3000
+cluster: install $(APP_BUILD) haproxy coturn postgresql
+	$(VENV)/bin/gazertc cluster --port $(CLUSTER_PORT) --static-dir $(APP)/dist \
+		$(if $(CLUSTER_HOST_TOKEN),--host-token $(CLUSTER_HOST_TOKEN))
+
 # The browser end-to-end test: real server, headless Chromium, fake camera from a real video.
 e2e: install $(APP_BUILD) chromium
 	GAZERTC_DATA=$(DATA) $(NPM_RUN) e2e
@@ -133,14 +152,28 @@ typecheck: $(PY_STAMP)
 	$(VENV)/bin/mypy
 
 # tests/packaging installs the wheel, so the web app must be built first.
-pytest: install dist
+pytest: install dist postgresql haproxy coturn
 	GAZERTC_DATA=$(DATA) $(PY) -m pytest
 
 test: lint typecheck pytest app-check lib-check e2e
 
-bench: install
+# MediaPipe for `make bench`'s comparison, in an environment of its own (it needs numpy<2). When it
+# cannot be installed the bench says so and prints no ratio, so a failed install does not stop it.
+PEERS_VENV := .venv-peers
+PEERS_STAMP := $(PEERS_VENV)/.installed
+PEERS_PIP := $(PEERS_VENV)/bin/python -m pip --quiet --disable-pip-version-check
+
+peers: $(PEERS_STAMP)
+
+$(PEERS_STAMP): bench/peers/requirements.lock
+	@test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	@if $(PEERS_PIP) install pip==25.3 && $(PEERS_PIP) install -r bench/peers/requirements.lock \
+		&& $(PEERS_VENV)/bin/python -c "import mediapipe"; then touch $@; \
+	else echo "MediaPipe could not be installed in $(PEERS_VENV): make bench runs without it"; fi
+
+bench: install peers
 	GAZERTC_DATA=$(DATA) $(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(PEERS_VENV) .mypy_cache .ruff_cache .pytest_cache
 	rm -rf $(APP)/node_modules $(APP)/dist $(LIB)/node_modules $(LIB)/dist test-output dist

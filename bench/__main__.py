@@ -20,6 +20,8 @@ SUITES = (
     "sdp",
     "soak",
     "gestures",
+    "cluster_registry",
+    "cluster",
 )
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

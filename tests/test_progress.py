@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from gazertc.progress import Progress, counting, format_duration, is_terminal
+from gazertc.recording.backend import Connection, Dialect
 from gazertc.recording.cli import count_sample_rows
 
 
@@ -128,12 +129,13 @@ def test_export_counts_sample_rows_only() -> None:
     connection.executemany("INSERT INTO samples VALUES ('r', ?)", [("{}",)] * 7)
     connection.executemany("INSERT INTO events VALUES ('r', ?)", [("e",)] * 3)
     progress = Progress("export r", 7, "samples", enabled=False)
-    count_sample_rows(connection, progress)
-    rows = connection.execute("SELECT sample_json FROM samples WHERE recording_id = 'r'").fetchall()
+    wrapped = Connection(connection, Dialect.SQLITE)
+    count_sample_rows(wrapped, progress)
+    rows = wrapped.execute("SELECT sample_json FROM samples WHERE recording_id = 'r'").fetchall()
     assert rows == [("{}",)] * 7  # rows pass through unchanged
-    connection.execute("SELECT name FROM events").fetchall()
+    wrapped.execute("SELECT name FROM events").fetchall()
     assert progress.done == 7
-    connection.close()
+    wrapped.close()
 
 
 def _blank_clip(path: Path, frames: int) -> None:

@@ -169,7 +169,10 @@ describe.skipIf(SKIP_REASON !== null)(
     it('plays, pauses and scrubs: the time readout moves', async () => {
       const readout = host.getByTestId('replay-time');
       const start = await readout.textContent();
-      expect(start).toMatch(/^0:00\.0 \/ 0:0[5-9]\.\d$/);
+      // At least the three stretches; a loaded machine records on until fixations are stored.
+      const length = /^0:00\.0 \/ 0:(\d\d)\.\d$/.exec(start ?? '');
+      expect(length, `readout ${start}`).not.toBeNull();
+      expect(Number(length?.[1])).toBeGreaterThanOrEqual(5);
       await host.getByRole('combobox', { name: 'Speed' }).selectOption('2');
       await host.getByTestId('replay-play').click();
       await host.waitForFunction(

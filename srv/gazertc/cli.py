@@ -21,6 +21,7 @@ import numpy as np
 
 import gazertc
 from gazertc import doctor, extras, models
+from gazertc.cluster import command as cluster_command
 from gazertc.errors import GazertcError, InputError
 from gazertc.progress import Progress, is_terminal
 from gazertc.recording import cli as recording_cli
@@ -316,6 +317,13 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the WebRTC gaze server")
     server_cli.add_arguments(serve)
     serve.set_defaults(handler=server_cli.run)
+
+    cluster = commands.add_parser(
+        "cluster",
+        help="run a local cluster on loopback: PostgreSQL, coturn, gazertc nodes, HAProxy",
+    )
+    cluster_command.add_arguments(cluster)
+    cluster.set_defaults(handler=cluster_command.run)
 
     export = commands.add_parser("export", help="write a stored recording as CSV or BIDS files")
     recording_cli.add_arguments(export)

@@ -132,6 +132,13 @@ def test_a_perfectly_known_case_scores_zero_error_and_the_known_sensitivity() ->
                   summary.right_eye_error_deg_mean, summary.left_eye_error_deg_mean):  # fmt: skip
         assert error == pytest.approx(0.0, abs=1e-5)
     assert summary.uncalibrated_error_deg_mean > 1.0
+    # gazertc's calibration is linear in the ray's point on the camera plane, which is the tan of
+    # the (affinely skewed) angles: nearly, not exactly, undone. These frames have no head pose,
+    # so no eye has a ray of its own: the combined ray alone, and no eye weights.
+    assert 0.0 < summary.calibrated_error_deg_mean < 0.25
+    assert summary.calibrated_error_deg_mean == summary.calibrated_ray_error_deg_mean
+    assert math.isnan(summary.right_eye_weight_mean)
+    assert summary.calibrated_precision_rms_deg == pytest.approx(0.0, abs=1e-9)
     assert summary.precision_rms_deg == pytest.approx(0.0, abs=1e-9)
     assert summary.iris_precision_rms_px == pytest.approx(0.0, abs=1e-9)
     assert summary.true_px_per_deg_horizontal == pytest.approx(0.2)
@@ -157,6 +164,8 @@ def test_a_tiny_run_on_a_real_face_gives_finite_numbers(quick_result: BenchmarkR
         if isinstance(value, float):
             assert math.isfinite(value), name
     assert 0.0 < summary.combined_error_deg_mean < 10.0
+    assert 0.0 < summary.calibrated_error_deg_mean < 10.0
+    assert 0.1 <= summary.right_eye_weight_mean <= 0.9
     # 640x480 at 60 cm: f = 554 px, so the iris moves 554 * 10.45 mm / 600 mm * pi / 180 px/deg.
     expected_px_per_deg = 554.3 * 10.45 / 600.0 * math.pi / 180.0
     assert summary.true_px_per_deg_horizontal == pytest.approx(expected_px_per_deg, rel=0.15)

@@ -8,6 +8,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from gazertc.recording.backend import open_database
 from gazertc.recording.store import RecordingStore
 from gazertc.records import (
     DetectionMethod,
@@ -97,8 +98,9 @@ def _point(index: int) -> tuple[float, float] | None:
     return (50.0 + 10.0 * index, 400.0 - 2.0 * index)
 
 
-def record_generated(data_dir: Path) -> Generated:
-    store = RecordingStore(data_dir)
+def record_generated(data_dir: Path, database_url: str | None = None) -> Generated:
+    """Record the generated session into ``data_dir`` (or the PostgreSQL ``database_url``)."""
+    store = RecordingStore(data_dir, database=open_database(data_dir, database_url))
     store.open()
     try:
         recording_id, started = store.start(

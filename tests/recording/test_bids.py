@@ -15,7 +15,8 @@ import pytest
 from bidsschematools import schema, validator
 
 from gazertc.recording.bids import bids_stem, export_bids
-from gazertc.recording.store import RecordingStore, connect_read_only
+from gazertc.recording.store import RecordingStore
+from tests.recording.backends import new_store
 from tests.recording.recorded import (
     Session,
     calibration_message,
@@ -56,15 +57,15 @@ def _check_values(sidecar: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[RecordingStore]:
-    opened = RecordingStore(tmp_path / "data", commit_interval_s=0.01)
+def store(tmp_path: Path, database_url: str | None) -> Iterator[RecordingStore]:
+    opened = new_store(tmp_path / "data", database_url)
     opened.open()
     yield opened
     opened.close()
 
 
 def _export(store: RecordingStore, session: Session, out: Path) -> dict[str, Path]:
-    with connect_read_only(store.data_dir) as connection:
+    with store.database.connect(read_only=True) as connection:
         paths = export_bids(connection, session.info.recording_id, out, **LABELS)  # type: ignore[arg-type]
     return {str(path.relative_to(out)): path for path in paths}
 

@@ -4,7 +4,6 @@ stores, what the exports make of them, and degrees from a known geometry."""
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,16 +14,17 @@ from gazertc.recording.calibration_reports import (
     ReportKind,
     bids_calibration_fields,
 )
-from gazertc.recording.store import DATABASE_NAME, RecordingStore
+from gazertc.recording.store import RecordingStore
 from gazertc.recording.visual_angle import VisualAngle
 from gazertc.records import RecordingActor
 from gazertc.server.session_recording import SessionRecorder
+from tests.recording.backends import new_store
 from tests.recording.recorded import SESSION_ID, calibration_message, validation_message
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[RecordingStore]:
-    opened = RecordingStore(tmp_path, commit_interval_s=0.01)
+def store(tmp_path: Path, database_url: str | None) -> Iterator[RecordingStore]:
+    opened = new_store(tmp_path, database_url)
     opened.open()
     yield opened
     opened.close()
@@ -32,8 +32,10 @@ def store(tmp_path: Path) -> Iterator[RecordingStore]:
 
 def _stored_reports(store: RecordingStore) -> list[tuple[str, str]]:
     store.list().result(timeout=5)  # everything queued before is committed
-    with sqlite3.connect(store.data_dir / DATABASE_NAME) as connection:
-        rows = connection.execute("SELECT recording_id, type FROM calibration_reports")
+    with store.database.connect(read_only=True) as connection:
+        rows = connection.execute(
+            "SELECT recording_id, type FROM calibration_reports ORDER BY report_id"
+        )
         return [(recording_id, kind) for recording_id, kind in rows]
 
 

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from gazertc.recording.export import export_csv
-from gazertc.recording.store import RecordingStore, connect_read_only
+from gazertc.recording.store import RecordingStore
 from gazertc.recording.tables import GAP_FACTOR
+from tests.recording.backends import new_store
 from tests.recording.recorded import (
     FRAME_NS,
     calibration_message,
@@ -30,15 +31,15 @@ SCREEN = calibration_message()["model"]["screen"]
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[RecordingStore]:
-    opened = RecordingStore(tmp_path / "data", commit_interval_s=0.01)
+def store(tmp_path: Path, database_url: str | None) -> Iterator[RecordingStore]:
+    opened = new_store(tmp_path / "data", database_url)
     opened.open()
     yield opened
     opened.close()
 
 
 def _export(store: RecordingStore, recording_id: str, out: Path, **geometry: Any) -> Path:
-    with connect_read_only(store.data_dir) as connection:
+    with store.database.connect(read_only=True) as connection:
         export_csv(connection, recording_id, out, **geometry)
     return out
 
@@ -126,7 +127,7 @@ async def test_a_researchers_geometry_takes_the_place_of_the_estimates(
         "given at export",
         "given at export",
     )
-    with connect_read_only(store.data_dir) as connection, pytest.raises(ValueError):
+    with store.database.connect(read_only=True) as connection, pytest.raises(ValueError):
         export_csv(connection, session.info.recording_id, tmp_path / "x", viewing_distance_mm=0)
 
 

@@ -11,20 +11,21 @@ import pytest
 
 import gazertc
 from gazertc.recording.export import EXPORT_SAMPLE_COLUMNS, export_csv
-from gazertc.recording.store import RecordingStore, connect_read_only
+from gazertc.recording.store import RecordingStore
+from tests.recording.backends import new_store
 from tests.recording.recorded import Session, record_session
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[RecordingStore]:
-    opened = RecordingStore(tmp_path / "data", commit_interval_s=0.01)
+def store(tmp_path: Path, database_url: str | None) -> Iterator[RecordingStore]:
+    opened = new_store(tmp_path / "data", database_url)
     opened.open()
     yield opened
     opened.close()
 
 
 def _export(store: RecordingStore, session: Session, out: Path) -> list[Path]:
-    with connect_read_only(store.data_dir) as connection:
+    with store.database.connect(read_only=True) as connection:
         return export_csv(connection, session.info.recording_id, out)
 
 

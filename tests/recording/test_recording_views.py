@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from gazertc.protocol import validate
+from gazertc.recording.backend import Database, open_database
 from gazertc.recording.gaze_columns import GazeColumns, load_gaze_columns
 from gazertc.recording.heatmap import (
     Area,
@@ -22,7 +23,6 @@ from gazertc.recording.heatmap import (
     scanpath,
 )
 from gazertc.recording.replay import RecordingReplay, build_replay
-from gazertc.recording.store import connect_read_only
 from gazertc.recording.summary import (
     GAP_S,
     MAX_GAPS,
@@ -42,18 +42,25 @@ from tests.recording.generated import (
 
 
 @pytest.fixture
-def generated(tmp_path: Path) -> Generated:
-    return record_generated(tmp_path)
+def generated(tmp_path: Path, database_url: str | None) -> Generated:
+    return record_generated(tmp_path, database_url)
 
 
-def _built(tmp_path: Path, recording_id: str) -> tuple[RecordingSummary, RecordingReplay]:
-    with connect_read_only(tmp_path) as connection:
+@pytest.fixture
+def database(tmp_path: Path, database_url: str | None) -> Database:
+    return open_database(tmp_path, database_url)
+
+
+def _built(database: Database, recording_id: str) -> tuple[RecordingSummary, RecordingReplay]:
+    with database.connect(read_only=True) as connection:
         info = load_info(connection, recording_id)
         return build_summary(connection, info), build_replay(connection, info)
 
 
-def test_the_summary_counts_samples_gaps_and_shares(tmp_path: Path, generated: Generated) -> None:
-    summary, _ = _built(tmp_path, generated.recording_id)
+def test_the_summary_counts_samples_gaps_and_shares(
+    database: Database, generated: Generated
+) -> None:
+    summary, _ = _built(database, generated.recording_id)
     quality = summary.data_quality
     assert quality.samples == len(generated.times_s)
     intervals = np.diff([0.0, *generated.times_s])
@@ -86,9 +93,9 @@ def test_the_summary_counts_samples_gaps_and_shares(tmp_path: Path, generated: G
 
 
 def test_the_replay_has_columns_intervals_and_fixation_points(
-    tmp_path: Path, generated: Generated
+    database: Database, generated: Generated
 ) -> None:
-    _, replay = _built(tmp_path, generated.recording_id)
+    _, replay = _built(database, generated.recording_id)
     assert replay.t_s == tuple(round(t, 3) for t in generated.times_s)
     assert replay.x_px is not None and replay.y_px is not None
     assert [
@@ -122,8 +129,8 @@ def test_the_replay_has_columns_intervals_and_fixation_points(
     assert RecordingReplay.from_dict(record) == replay
 
 
-def test_the_heatmap_peaks_where_the_gaze_dwelled(tmp_path: Path, generated: Generated) -> None:
-    with connect_read_only(tmp_path) as connection:
+def test_the_heatmap_peaks_where_the_gaze_dwelled(database: Database, generated: Generated) -> None:
+    with database.connect(read_only=True) as connection:
         columns = load_gaze_columns(connection, load_info(connection, generated.recording_id))
     area = Area(0.0, SCREEN["width_px"], 0.0, SCREEN["height_px"])
     heatmap = gaze_heatmap(columns.t_s, columns.x_px, columns.y_px, area, sigma=30.0)

@@ -31,14 +31,15 @@ from gazertc.records import (
 )
 from gazertc.server.lsl import GAZE_CHANNELS, gaze_channel_values
 from tests.real_samples import real_sample_messages
+from tests.recording.backends import new_store
 from tests.recording.recorded import retimed, with_screen_points
 
 SESSION_ID = "0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[RecordingStore]:
-    opened = RecordingStore(tmp_path, commit_interval_s=0.01)
+def store(tmp_path: Path, database_url: str | None) -> Iterator[RecordingStore]:
+    opened = new_store(tmp_path, database_url)
     opened.open()
     yield opened
     opened.close()
@@ -85,8 +86,11 @@ def test_a_saved_recording_keeps_every_row(store: RecordingStore) -> None:
         messages[0].sample.frame_height_px,
     )
     assert info.name == "participant 1" and info.metadata == {"k": 1}
-    with connect_read_only(store.data_dir) as connection:
-        texts = [row[0] for row in connection.execute("SELECT sample_json FROM samples")]
+    with store.database.connect(read_only=True) as connection:
+        texts = [
+            row[0]
+            for row in connection.execute("SELECT sample_json FROM samples ORDER BY sample_id")
+        ]
     assert [SampleMessage.from_dict(json.loads(text)) for text in texts] == [
         SampleMessage.from_dict(message.to_dict()) for message in messages
     ]
@@ -99,12 +103,14 @@ def test_a_cancelled_recording_keeps_no_data(store: RecordingStore) -> None:
     assert (info.sample_count, info.event_count, info.fixation_count) == (0, 0, 0)
 
 
-def test_a_recording_left_running_is_incomplete_after_a_restart(tmp_path: Path) -> None:
-    first = RecordingStore(tmp_path, commit_interval_s=0.01)
+def test_a_recording_left_running_is_incomplete_after_a_restart(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    first = new_store(tmp_path, database_url)
     first.open()
     recording_id = _record(first, real_sample_messages(10))
     first.close()  # the server went away without stopping the recording
-    second = RecordingStore(tmp_path)
+    second = new_store(tmp_path, database_url)
     assert second.open() == [recording_id]
     try:
         (info,) = second.list().result(timeout=5)
@@ -139,7 +145,7 @@ def test_csv_bids_and_lsl_carry_the_same_columns(store: RecordingStore, tmp_path
     for message in messages:
         store.add_sample(recording_id, message, _text(message))
     store.finish(recording_id, RecordingState.SAVED).result(timeout=5)
-    with connect_read_only(store.data_dir) as connection:
+    with store.database.connect(read_only=True) as connection:
         csv_files = export_csv(connection, recording_id, tmp_path / "csv")
         bids_files = export_bids(connection, recording_id, tmp_path / "bids")
     expected: list[list[float | None]] = []
@@ -179,5 +185,5 @@ def test_csv_bids_and_lsl_carry_the_same_columns(store: RecordingStore, tmp_path
 def test_export_refuses_an_unknown_recording(store: RecordingStore, tmp_path: Path) -> None:
     _record(store, real_sample_messages(5))
     store.list().result(timeout=5)  # everything before it is committed
-    with connect_read_only(store.data_dir) as connection, pytest.raises(RecordingError):
+    with store.database.connect(read_only=True) as connection, pytest.raises(RecordingError):
         export_csv(connection, "f" * 32, tmp_path / "out")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from gazertc.recording.backend import Connection, Dialect, open_database
 from gazertc.recording.store import RecordingError, RecordingStore, WriteFailure
 from gazertc.recording.writer import STOP, Command, RowWrite, Writer
 from gazertc.records import EventSource, RecordingState, StoredEvent
@@ -29,8 +30,9 @@ BEYOND_INT64 = 2**63
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[RecordingStore]:
-    opened = RecordingStore(tmp_path, commit_interval_s=0.01)
+def store(tmp_path: Path, database_url: str | None) -> Iterator[RecordingStore]:
+    database = open_database(tmp_path, database_url)
+    opened = RecordingStore(tmp_path, commit_interval_s=0.01, database=database)
     opened.open()
     yield opened
     opened.close()
@@ -85,6 +87,28 @@ def test_an_out_of_range_value_costs_its_row_only(store: RecordingStore) -> None
     assert store.finish(recording_c, RecordingState.SAVED).result(5).sample_count == 1
 
 
+def test_a_row_the_database_refuses_costs_that_row_only(store: RecordingStore) -> None:
+    recording_id, started = store.start(SESSION_A, name="a", metadata={})
+    started.result(5)
+    failures: list[WriteFailure] = []
+    store.watch(recording_id, failures.append)
+    nameless_event = RowWrite(
+        recording_id,
+        "nameless event",
+        "INSERT INTO events (recording_id, name, timestamp_unix_ns, received_unix_ns, source) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (recording_id, None, 1, 1, EventSource.CLIENT.value),  # name is NOT NULL
+    )
+    for index, message in enumerate(real_sample_messages()[:10]):
+        store.add_sample(recording_id, message, "{}")
+        if index == 4:
+            store._queue.put(nameless_event)
+    info = store.finish(recording_id, RecordingState.SAVED).result(5)
+    assert (info.sample_count, info.event_count, info.write_errors) == (10, 0, 1)
+    assert [(failure.rows, failure.what) for failure in failures] == [(1, "nameless event")]
+    assert "NotNull" in failures[0].reason or "NOT NULL" in failures[0].reason
+
+
 def test_a_failing_or_abandoned_command_leaves_the_writer_serving(store: RecordingStore) -> None:
     with pytest.raises(RecordingError, match="no recording"):
         store.finish("f" * 32, RecordingState.SAVED).result(5)
@@ -118,7 +142,10 @@ class _RunningWriter:
         self.items: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.failures: list[WriteFailure] = []
         self.writer = Writer(
-            connection, self.items, commit_interval_s=0.05, error_type=RecordingError
+            Connection(connection, Dialect.SQLITE),
+            self.items,
+            commit_interval_s=0.05,
+            error_type=RecordingError,
         )
         self.thread = threading.Thread(target=self.writer.run, daemon=True)
         self.thread.start()

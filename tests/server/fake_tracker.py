@@ -10,10 +10,8 @@ from __future__ import annotations
 import os
 import time
 
-import numpy as np
-import numpy.typing as npt
-
 from gazertc.errors import InputError
+from gazertc.vision.frame import CameraFrame
 from gazertc.vision.headpose import CameraIntrinsics
 from gazertc.vision.types import GazeSample, StageTimings, TrackedFrame, TrackingState
 
@@ -34,8 +32,9 @@ class FakeTracker:
     def intrinsics(self) -> CameraIntrinsics | None:
         return self._intrinsics
 
-    def track(self, image_bgr: npt.NDArray[np.uint8], timestamp_unix_ns: int) -> TrackedFrame:
+    def track_frame(self, frame: CameraFrame, timestamp_unix_ns: int) -> TrackedFrame:
         started = time.perf_counter()
+        image_bgr = frame.bgr()
         height, width = image_bgr.shape[:2]
         if width == REJECT_WIDTH_PX:
             raise InputError(f"fake tracker refuses frames {REJECT_WIDTH_PX} px wide")

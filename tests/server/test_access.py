@@ -24,6 +24,7 @@ from gazertc.server.access import AccessControl, check_token, new_token
 from gazertc.server.app import SESSIONS_KEY, ServerConfig
 from gazertc.server.guards import EdgeConfig
 from gazertc.server.monitor import MONITOR_KEY
+from gazertc.server.node import NODE_KEY
 from gazertc.server.registry import SessionRegistry
 from gazertc.server.session import Session
 from gazertc.server.session_settings import SessionLimits
@@ -62,6 +63,8 @@ HOST_ROUTES = {
     ("POST", "/api/monitor/sessions/{anon_id}/label"),
     ("POST", "/api/monitor/sessions/{anon_id}/end"),
     ("GET", "/api/monitor/sessions/{anon_id}/thumbnail"),
+    ("POST", "/api/monitor/nodes/{node}/drain"),
+    ("POST", "/api/monitor/nodes/{node}/undrain"),
 }
 SESSION_ROUTES = {
     ("POST", "/api/sessions/{session_id}/events"),
@@ -80,6 +83,9 @@ HOST_STATUS = {
     "/api/monitor/sessions/{anon_id}/label": 200,
     "/api/monitor/sessions/{anon_id}/end": 200,  # a spare session (see the host test)
     "/api/monitor/sessions/{anon_id}/thumbnail": 404,  # the participant shares none
+    # This server itself; sorted, drain runs before undrain: the shared server ends undrained.
+    "/api/monitor/nodes/{node}/drain": 200,
+    "/api/monitor/nodes/{node}/undrain": 200,
     "/api/sessions/{session_id}/events": 200,
     "/api/sessions/{session_id}/recording": 409,
 }
@@ -122,6 +128,7 @@ class Site:
             session_id=session_id or self.own.session_id,
             recording_id=self.recording_id,
             anon_id=self.server.app[MONITOR_KEY].anon_id(self.own.session_id),
+            node=self.server.app[NODE_KEY].name,
         )
 
 
@@ -267,6 +274,7 @@ async def test_host_routes_open_to_the_host_token_only(
             assert answer.json()
     else:
         _assert_refused(answer, credential, site.headers(credential))
+        assert not site.server.app[NODE_KEY].draining, "a refused request drained the node"
     assert site.session(site.own).recording_id is None, "a refused request started a recording"
 
 

@@ -47,10 +47,10 @@ class _Server:
         return self.log_path.read_text(errors="replace")
 
     def worker_pids(self) -> list[int]:
-        """The pipeline workers (the other child is multiprocessing's resource tracker)."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        pids = [int(pid) for pid in children.read_text().split()]
-        return [pid for pid in pids if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        """The live pipeline workers, from their "ready" log lines (they are the fork server's
+        children, not the server's)."""
+        pids = {int(match[1]) for match in _READY_LOG.findall(self.log())}
+        return sorted(pid for pid in pids if Path(f"/proc/{pid}").exists())
 
 
 @contextlib.contextmanager

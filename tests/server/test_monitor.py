@@ -29,6 +29,7 @@ from gazertc.records import SampleMessage
 from gazertc.server import cli
 from gazertc.server.app import SESSIONS_KEY, ServerConfig, create_app
 from gazertc.server.monitor import MONITOR_KEY, Monitor
+from gazertc.server.node import NODE_KEY
 from gazertc.server.registry import SessionRegistry
 from gazertc.server.session_settings import SessionLimits
 from gazertc.server.trace import GazeTrace
@@ -177,6 +178,43 @@ async def test_with_the_token_an_idle_server_lists_nothing_and_unknown_ids_are_4
     for method, path, body in MONITOR_REQUESTS[1:]:
         status, answer, _ = await _request(monitored, method, path, headers=_auth(), body=body)
         assert (status, answer["code"]) == (404, "not_found")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_without_a_cluster_the_monitor_knows_this_node_alone_and_can_drain_it(
+    monitored: RunningServer,
+) -> None:
+    node = monitored.app[NODE_KEY]
+    status, answer, _ = await _request(monitored, "GET", "/api/monitor/sessions", headers=_auth())
+    assert status == 200
+    validate(answer, "monitor_session_list")
+    assert answer["node"] == node.name
+    (shown,) = answer["nodes"]
+    assert (shown["name"], shown["state"], shown["sessions"]) == (node.name, "up", 0)
+    assert shown["max_sessions"] == 2 and shown["heartbeat_age_s"] == 0.0
+    drain = f"/api/monitor/nodes/{node.name}/drain"
+    try:
+        status, answer, _ = await _request(monitored, "POST", drain, headers=_auth())
+        assert (status, answer) == (200, {"node": node.name, "draining": True, "applied": True})
+        assert node.draining
+        status, answer, _ = await _request(
+            monitored, "GET", "/api/monitor/sessions", headers=_auth()
+        )
+        assert [entry["state"] for entry in answer["nodes"]] == ["draining"]
+    finally:
+        status, answer, _ = await _request(
+            monitored, "POST", f"/api/monitor/nodes/{node.name}/undrain", headers=_auth()
+        )
+    assert (status, answer["draining"], node.draining) == (200, False, False)
+    # No cluster: no other node to drain; and only the host may drain.
+    status, answer, _ = await _request(
+        monitored, "POST", "/api/monitor/nodes/elsewhere/drain", headers=_auth()
+    )
+    assert (status, answer["code"]) == (404, "not_found")
+    status, answer, _ = await _request(monitored, "POST", drain, headers=_auth("x" * 43))
+    assert (status, answer["code"], node.draining) == (403, "forbidden", False)
+    status, answer, _ = await _request(monitored, "POST", drain)
+    assert (status, answer["code"], node.draining) == (401, "unauthorized", False)
 
 
 async def _monitored_session(server: RunningServer, anon_id: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import pytest_asyncio
 
 from gazertc.protocol import ErrorCode, ProtocolError, validate
 from gazertc.recording.ids import short_id
-from gazertc.recording.store import DATABASE_NAME
+from gazertc.recording.store import DATABASE_NAME, RecordingStore
 from gazertc.server.app import ServerConfig
 from gazertc.server.recordings_api import _view_json
 from tests.recording.generated import EVENT_NAMES, Generated, record_generated
@@ -113,6 +113,6 @@ def test_an_unreadable_database_is_an_internal_error_without_details(
 ) -> None:
     (tmp_path / DATABASE_NAME).write_bytes(b"not a database, /secret/path inside" * 100)
     with pytest.raises(ProtocolError) as caught:
-        _view_json(tmp_path, "a" * 32, view)
+        _view_json(RecordingStore(tmp_path), "a" * 32, view)
     assert caught.value.code is ErrorCode.INTERNAL_ERROR
     assert "secret" not in caught.value.message and "sqlite" not in caught.value.message

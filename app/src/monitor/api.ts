@@ -8,6 +8,7 @@ import {
   type EventRequest,
   type MonitorEvent,
   type MonitorLabelRequest,
+  type MonitorNodeDrain,
   type MonitorRecordingInfo,
   type MonitorSession,
   type MonitorSessionEnded,
@@ -102,6 +103,24 @@ export class MonitorApi {
       'POST',
       `api/monitor/sessions/${encodeURIComponent(anonId)}/end`,
       'monitor_session_ended',
+      null,
+      signal,
+    );
+  }
+
+  /**
+   * Drain a node (it takes no new sessions and finishes its own) or undrain it. This page's own
+   * node applies it at once; another node takes it from the cluster's database a moment later.
+   */
+  setNodeDraining(
+    name: string,
+    draining: boolean,
+    signal?: AbortSignal,
+  ): Promise<MonitorNodeDrain> {
+    return this.request(
+      'POST',
+      `api/monitor/nodes/${encodeURIComponent(name)}/${draining ? 'drain' : 'undrain'}`,
+      'monitor_node_drain',
       null,
       signal,
     );

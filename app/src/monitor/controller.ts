@@ -1,5 +1,5 @@
 // The monitor's behaviour, without React: polls the session list a few times a second, runs the
-// recording and event actions, and writes everything to its store.
+// recording, event and drain actions, and writes everything to its store.
 
 import type { Store } from '../store/store';
 import { MonitorApi, MonitorError } from './api';
@@ -13,6 +13,7 @@ import {
   sessionName,
   type MonitorState,
 } from './monitorState';
+import { drainAnswered, nodeActionFailed, nodeActionStarted } from './nodesState';
 
 /** 3 Hz: a trace that moves, at about 10 KB/s per session. */
 export const POLL_INTERVAL_MS = 333;
@@ -190,6 +191,30 @@ export class MonitorController {
       if (signal.aborted) throw error;
       return null;
     }
+  }
+
+  /** Drain a node of the cluster, or undrain it; the outcome goes to the node's feedback. */
+  async setNodeDraining(name: string, draining: boolean): Promise<boolean> {
+    const api = this.api;
+    if (api === null || !this.running) return false;
+    const signal = this.lifetime.signal;
+    this.store.update((state) => nodeActionStarted(state, name));
+    try {
+      const answer = await api.setNodeDraining(name, draining, signal);
+      if (signal.aborted) return true;
+      this.store.update((state) => drainAnswered(state, answer));
+    } catch (error) {
+      if (signal.aborted) return false;
+      const failure = asMonitorError(error);
+      this.store.update((state) =>
+        failure.kind === 'unauthorized'
+          ? listFailed(state, failure)
+          : nodeActionFailed(state, name, failure.message),
+      );
+      return false;
+    }
+    this.refreshNow();
+    return true;
   }
 
   private async act(

@@ -2,6 +2,7 @@
 
 import type { MonitorSession, MonitorSessionList } from 'gazertc-client/protocol';
 import type { MonitorError } from './api';
+import { INITIAL_NODES_STATE, nodesReceived, type NodesState } from './nodesState';
 
 /**
  * `no_token`: the URL has no token; `connecting`: before the first answer; `live`: polling;
@@ -18,7 +19,8 @@ export interface SessionFeedback {
   readonly isError: boolean;
 }
 
-export interface MonitorState {
+/** The sessions of every live node, and the nodes themselves (NodesState). */
+export interface MonitorState extends NodesState {
   readonly phase: MonitorPhase;
   /** What went wrong, in words, for the phases that need it. */
   readonly problem: string | null;
@@ -43,6 +45,7 @@ export const INITIAL_MONITOR_STATE: MonitorState = {
   hostRecordingAllowed: true,
   feedback: {},
   notice: null,
+  ...INITIAL_NODES_STATE,
 };
 
 /** How the monitor names a session: the participant's label, else its anonymous id. */
@@ -78,6 +81,7 @@ export function listReceived(state: MonitorState, list: MonitorSessionList): Mon
     serverTimeUnixNs: list.server_time_unix_ns,
     hostRecordingAllowed: list.host_recording_allowed,
     feedback,
+    ...nodesReceived(state, list),
   };
 }
 

@@ -11,6 +11,7 @@ const ANSWER = {
   type: 'answer',
   session_id: '3f2a9c0e5b7d41e8a6c4d2b0f9e8a7c6',
   session_secret: 'kS2vQ9x_Tn4bW7yLr0pZe3HcA8uFj5mDg1oXi6qBt-E',
+  node: 'node1',
 };
 
 beforeEach(() => {

@@ -366,6 +366,8 @@ def make_health(
     max_sessions: int,
     workers: int,
     loop_lag_ms: Mapping[str, Any],
+    node: str,
+    draining: bool,
 ) -> JsonObject:
     """The body of ``GET /health`` (the schema's ``health``)."""
     return {
@@ -376,6 +378,8 @@ def make_health(
         "max_sessions": max_sessions,
         "workers": workers,
         "loop_lag_ms": dict(loop_lag_ms),
+        "node": node,
+        "draining": draining,
     }
 
 

@@ -43,6 +43,7 @@ class ErrorCode(StrEnum):
     RECORDING_WRITE_FAILED = "recording_write_failed"
     INVALID_FRAME = "invalid_frame"
     SESSION_ENDED_BY_HOST = "session_ended_by_host"
+    NODE_DRAINING = "node_draining"
 
 
 class ProtocolError(GazertcError):

@@ -1,6 +1,8 @@
-"""Recordings: every sample, event, blink, fixation and saccade of a session, kept in SQLite.
+"""Recordings: every sample, event, blink, fixation and saccade of a session, kept in SQLite
+or, for a cluster, PostgreSQL.
 
-``store`` and ``writer`` (the database and its writer thread), ``export`` (CSV) and ``bids``
+``backend`` (the two databases behind one interface), ``database`` (tables and shared reads),
+``store`` and ``writer`` (the store and its writer thread), ``export`` (CSV) and ``bids``
 (BIDS eye-tracking physio files), with ``rows``, ``tables``, ``visual_angle`` and
 ``calibration_reports`` behind them; ``reader`` (:func:`gazertc.read_recording`, for a CSV
 export); ``ids`` (short recording ids); ``cli`` (``gazertc export`` and ``gazertc recordings``).

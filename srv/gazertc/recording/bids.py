@@ -34,13 +34,13 @@ import gzip
 import io
 import json
 import re
-import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import gazertc
 from gazertc.errors import InputError
+from gazertc.recording.backend import Connection
 from gazertc.recording.calibration_reports import (
     CalibrationReport,
     ReportKind,
@@ -272,7 +272,7 @@ def _physio_sidecar(
     return sidecar
 
 
-def _physioevent_rows(connection: sqlite3.Connection, info: RecordingInfo) -> list[Row]:
+def _physioevent_rows(connection: Connection, info: RecordingInfo) -> list[Row]:
     rows: list[Row] = [
         [event.timestamp_unix_ns, None, None, event.name, None, None, None]
         for event in event_rows(connection, info)
@@ -301,7 +301,7 @@ def _physioevent_rows(connection: sqlite3.Connection, info: RecordingInfo) -> li
     return rows
 
 
-def _task_event_rows(connection: sqlite3.Connection, info: RecordingInfo) -> list[Row]:
+def _task_event_rows(connection: Connection, info: RecordingInfo) -> list[Row]:
     """Events from the recording's start on (``_events.tsv`` onsets are never negative; an
     event the client stamped earlier is in the physio events, with its exact time)."""
     return [
@@ -325,7 +325,7 @@ def _write_events_tsv(path: Path, rows: Iterable[Row]) -> None:
 
 
 def export_bids(
-    connection: sqlite3.Connection,
+    connection: Connection,
     recording_id: str,
     out_dir: Path,
     *,

@@ -1,8 +1,10 @@
 """The ``gazertc export`` and ``gazertc recordings`` commands: a stored recording as CSV or
 BIDS-style files, and the list of a data directory's recordings.
 
-Both read the database of ``--data-dir`` read-only, safe while a server writes it. A recording
-id may be given whole or as the short id the monitor shows (:mod:`gazertc.recording.ids`).
+Both read the database of ``--data-dir`` read-only, safe while a server writes it, or with
+``--database postgresql://...`` the PostgreSQL database of a cluster (the URL's password is
+never shown). A recording id may be given whole or as the short id the monitor shows
+(:mod:`gazertc.recording.ids`).
 
 Everything that can go wrong on the way is a one-line message naming the file and what to do
 (exit status 2): a data directory without a database, a database that is damaged or locked by
@@ -19,11 +21,20 @@ import shlex
 import shutil
 import sqlite3
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TypedDict
 
 from gazertc.errors import InputError
 from gazertc.progress import Progress
+from gazertc.recording.backend import (
+    DATABASE_ERRORS,
+    DATABASE_NAME,
+    Connection,
+    DatabaseUnavailableError,
+    Dialect,
+    open_database,
+)
 from gazertc.recording.export import export_bids, export_csv
 from gazertc.recording.ids import (
     MIN_PREFIX_LENGTH,
@@ -34,9 +45,7 @@ from gazertc.recording.ids import (
 )
 from gazertc.recording.private import private_directory
 from gazertc.recording.store import (
-    DATABASE_NAME,
     RecordingError,
-    connect_read_only,
     list_recording_infos,
     read_recording_info,
 )
@@ -45,7 +54,9 @@ from gazertc.records import RecordingInfo
 __all__ = [
     "DEFAULT_DATA_DIR",
     "LOCK_WAIT_S",
+    "RecordingsSource",
     "add_arguments",
+    "add_database_argument",
     "add_recordings_arguments",
     "count_sample_rows",
     "find_recording",
@@ -69,6 +80,69 @@ _LOCKED_CODES: Final = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 _DAMAGED_CODES: Final = frozenset({sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT})
 
 
+@dataclass(frozen=True, slots=True)
+class RecordingsSource:
+    """Where a command reads recordings: the data directory's SQLite database, or the
+    PostgreSQL database ``database_url`` names."""
+
+    data_dir: Path
+    database_url: str | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> RecordingsSource:
+        return cls(args.data_dir, args.database)
+
+    def describe(self) -> str:
+        """For messages: the file, or the URL without its password."""
+        return open_database(self.data_dir, self.database_url).description
+
+    def connect(self) -> Connection:
+        """A read-only connection.
+
+        Raises:
+            InputError: no database, or one that cannot be opened or reached.
+        """
+        try:
+            connection = open_database(self.data_dir, self.database_url).connect(read_only=True)
+        except (DatabaseUnavailableError, ValueError) as exc:
+            raise InputError(str(exc)) from exc
+        except OSError as exc:  # looking for the database in a folder this user may not read
+            raise InputError(f"cannot read {self.data_dir} ({exc.strerror or exc})") from exc
+        if connection.dialect is Dialect.SQLITE:
+            # Not a read: it only sets how long a query waits for a lock held by another
+            # program.
+            connection.execute(f"PRAGMA busy_timeout = {round(LOCK_WAIT_S * 1000)}")
+        return connection
+
+    def shown_command(self, command: str) -> str:
+        """``command`` for this source, quoted for a message (a URL is not repeated)."""
+        if self.database_url is not None:
+            command += " --database URL"
+        elif self.data_dir != DEFAULT_DATA_DIR:
+            command += f" --data-dir {shlex.quote(str(self.data_dir))}"
+        return f"`{command}`"
+
+    def error_message(self, exc: Exception) -> str:
+        """A one-line message for a failed read."""
+        if isinstance(exc, sqlite3.Error):
+            return _database_message(self.data_dir / DATABASE_NAME, exc)
+        return (
+            f"cannot read the recordings database {self.describe()} (postgresql: "
+            f"{str(exc).strip()}); check that it is a gazertc recordings database"
+        )
+
+
+def add_database_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--database`` (a cluster's PostgreSQL) to a command reading recordings."""
+    parser.add_argument(
+        "--database",
+        default=None,
+        metavar="URL",
+        help="read the recordings from this PostgreSQL database (postgresql://user:password@"
+        "host:port/name, as given to `gazertc serve --database`) instead of --data-dir's",
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``export`` arguments to ``parser``."""
     parser.add_argument(
@@ -89,6 +163,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_DATA_DIR,
         help=f"the server's data directory (default ./{DEFAULT_DATA_DIR})",
     )
+    add_database_argument(parser)
     parser.add_argument(
         "--output",
         type=Path,
@@ -144,6 +219,7 @@ def add_recordings_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_DATA_DIR,
         help=f"the server's data directory (default ./{DEFAULT_DATA_DIR})",
     )
+    add_database_argument(parser)
     parser.add_argument(
         "--json",
         action="store_true",
@@ -161,11 +237,12 @@ def run_recordings(args: argparse.Namespace) -> int:
     Raises:
         InputError: no or an unreadable database; the message names the fix.
     """
-    connection = _connect(args.data_dir)
+    source = RecordingsSource.from_args(args)
+    connection = source.connect()
     try:
         infos = list_recording_infos(connection)
-    except sqlite3.Error as exc:
-        raise InputError(_database_message(args.data_dir / DATABASE_NAME, exc)) from exc
+    except DATABASE_ERRORS as exc:
+        raise InputError(source.error_message(exc)) from exc
     finally:
         connection.close()
     if args.json:
@@ -242,22 +319,19 @@ def _duration_text(duration_s: float | None) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}"
 
 
-def count_sample_rows(connection: sqlite3.Connection, progress: Progress) -> None:
+def count_sample_rows(connection: Connection, progress: Progress) -> None:
     """Advance ``progress`` for each ``sample_json`` row the export reads on ``connection``.
 
-    The export functions take a connection and nothing else; counting through its row factory
+    The export functions take a connection and nothing else; counting through its row listener
     reports their progress without threading a callback through them. Other queries (events,
     timestamps for the sampling rate) are not counted.
     """
 
-    previous = connection.row_factory
-
-    def row_factory(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Any:
-        if cursor.description and cursor.description[0][0] == "sample_json":
+    def listener(first_column: str) -> None:
+        if first_column == "sample_json":
             progress.advance()
-        return row if previous is None else previous(cursor, row)
 
-    connection.row_factory = row_factory
+    connection.row_listener = listener
 
 
 def run(args: argparse.Namespace) -> int:
@@ -270,18 +344,19 @@ def run(args: argparse.Namespace) -> int:
         InputError: no or an unreadable database, no such recording, an output path that
             exists or cannot be written, bad BIDS labels; the message names the fix.
     """
+    source = RecordingsSource.from_args(args)
     if args.list:
         if args.recording_id is not None:
             raise InputError("give a recording id to export it, or --list, not both")
-        return _list(args.data_dir)
+        return _list(source)
     if args.recording_id is None:
         raise InputError(
-            f"give the id of the recording to export; {_list_command(args.data_dir)} shows the ids"
+            f"give the id of the recording to export; {_list_command(source)} shows the ids"
         )
     output: Path = args.output or Path(f"{args.recording_id}-{args.format}")
-    connection = _connect(args.data_dir)
+    connection = source.connect()
     try:
-        info = find_recording(connection, args.recording_id, args.data_dir)
+        info = find_recording(connection, args.recording_id, source)
         recording_id = info.recording_id
         if args.output is None:  # named after the full id, whichever id was given
             output = Path(f"{recording_id}-{args.format}")
@@ -307,8 +382,8 @@ def run(args: argparse.Namespace) -> int:
             if created:  # no half export left behind (also after Ctrl-C)
                 shutil.rmtree(output, ignore_errors=True)
             raise
-    except sqlite3.Error as exc:
-        raise InputError(_database_message(args.data_dir / DATABASE_NAME, exc)) from exc
+    except DATABASE_ERRORS as exc:
+        raise InputError(source.error_message(exc)) from exc
     except (RecordingError, ValueError) as exc:
         raise InputError(str(exc)) from exc
     except OSError as exc:
@@ -320,25 +395,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _connect(data_dir: Path) -> sqlite3.Connection:
-    try:
-        connection = connect_read_only(data_dir)
-    except RecordingError as exc:
-        raise InputError(str(exc)) from exc
-    except OSError as exc:  # looking for the database in a folder this user may not read
-        raise InputError(f"cannot read {data_dir} ({exc.strerror or exc})") from exc
-    # Not a read: it only sets how long a query waits for a lock held by another program.
-    connection.execute(f"PRAGMA busy_timeout = {round(LOCK_WAIT_S * 1000)}")
-    return connection
-
-
-def _list(data_dir: Path) -> int:
+def _list(source: RecordingsSource) -> int:
     """Print one line per recording, oldest first: id, state, start (UTC), samples, name."""
-    connection = _connect(data_dir)
+    connection = source.connect()
     try:
         infos = list_recording_infos(connection)
-    except sqlite3.Error as exc:
-        raise InputError(_database_message(data_dir / DATABASE_NAME, exc)) from exc
+    except DATABASE_ERRORS as exc:
+        raise InputError(source.error_message(exc)) from exc
     finally:
         connection.close()
     for info in infos:
@@ -359,28 +422,21 @@ def _list_line(info: RecordingInfo) -> str:
     ).rstrip()
 
 
-def _shown_command(command: str, data_dir: Path) -> str:
-    """``command`` for ``data_dir``, quoted for a message."""
-    if data_dir != DEFAULT_DATA_DIR:
-        command += f" --data-dir {shlex.quote(str(data_dir))}"
-    return f"`{command}`"
+def _list_command(source: RecordingsSource) -> str:
+    return source.shown_command("gazertc export --list")
 
 
-def _list_command(data_dir: Path) -> str:
-    return _shown_command("gazertc export --list", data_dir)
+def _recordings_command(source: RecordingsSource) -> str:
+    return source.shown_command("gazertc recordings")
 
 
-def _recordings_command(data_dir: Path) -> str:
-    return _shown_command("gazertc recordings", data_dir)
-
-
-def find_recording(connection: sqlite3.Connection, given: str, data_dir: Path) -> RecordingInfo:
+def find_recording(connection: Connection, given: str, source: RecordingsSource) -> RecordingInfo:
     """The recording ``given`` names: its full id, or a start of it such as the short id the
     monitor shows (:func:`~gazertc.recording.ids.resolve_recording_id`).
 
     Raises:
         InputError: no recording, or several, match; the message says how to see the ids.
-        sqlite3.Error: the database cannot be read.
+        sqlite3.Error | psycopg.Error: the database cannot be read.
     """
     info = read_recording_info(connection, given)
     if info is not None:
@@ -389,19 +445,19 @@ def find_recording(connection: sqlite3.Connection, given: str, data_dir: Path) -
     try:
         recording_id = resolve_recording_id(given, [known.recording_id for known in infos])
     except UnknownRecordingIdError as exc:
-        raise InputError(_unknown_id_message(len(infos), given, data_dir)) from exc
+        raise InputError(_unknown_id_message(len(infos), given, source)) from exc
     except AmbiguousRecordingIdError as exc:
-        raise InputError(f"{exc}; {_recordings_command(data_dir)} lists them") from exc
+        raise InputError(f"{exc}; {_recordings_command(source)} lists them") from exc
     return next(known for known in infos if known.recording_id == recording_id)
 
 
-def _unknown_id_message(count: int, recording_id: str, data_dir: Path) -> str:
+def _unknown_id_message(count: int, recording_id: str, source: RecordingsSource) -> str:
     holds = "holds no recording yet" if count == 0 else f"holds {count}"
     if len(recording_id) < MIN_PREFIX_LENGTH:
         holds += f"; a short id needs at least {MIN_PREFIX_LENGTH} characters"
     return (
-        f"no recording {recording_id!r} in {data_dir / DATABASE_NAME} (it {holds}); "
-        f"{_list_command(data_dir)} shows the ids"
+        f"no recording {recording_id!r} in {source.describe()} (it {holds}); "
+        f"{_list_command(source)} shows the ids"
     )
 
 

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
+from gazertc.recording.backend import Connection
 from gazertc.recording.bids import export_bids
 from gazertc.recording.private import open_private, private_directory
 from gazertc.recording.rows import (
@@ -96,7 +96,7 @@ def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Row]) -> None:
 
 
 def export_csv(
-    connection: sqlite3.Connection,
+    connection: Connection,
     recording_id: str,
     out_dir: Path,
     *,

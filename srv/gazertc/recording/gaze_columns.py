@@ -2,7 +2,7 @@
 
 Only the few fields those need are read: capture time, face found, blinking, gaze angles (their
 own columns of the ``samples`` table) and the screen point (read out of the stored sample text by
-SQLite's ``json_extract``, so no sample is decoded in Python). Samples captured before the
+the database's JSON functions, so no sample is decoded in Python). Samples captured before the
 recording started are left out (as in the exports); rows come in capture-time order.
 
 Times are seconds since the recording's start (``started_unix_ns``); a missing value is NaN.
@@ -13,13 +13,13 @@ heatmaps are computed from what was measured.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
+from gazertc.recording.backend import Connection, Dialect
 from gazertc.records import RecordingInfo
 
 __all__ = ["FloatColumn", "GazeColumns", "load_gaze_columns"]
@@ -30,12 +30,20 @@ BoolColumn = npt.NDArray[np.bool_]
 _NS_PER_S: Final = 1e9
 
 _QUERY: Final = """
-SELECT timestamp_unix_ns, face_found, blinking, gaze_yaw_deg, gaze_pitch_deg,
-       json_extract(sample_json, '$.screen_point.x_px'),
-       json_extract(sample_json, '$.screen_point.y_px')
+SELECT timestamp_unix_ns, face_found, blinking, gaze_yaw_deg, gaze_pitch_deg, {x_px}, {y_px}
 FROM samples WHERE recording_id = ? AND timestamp_unix_ns >= ?
 ORDER BY timestamp_unix_ns, sample_id
 """
+_SCREEN_POINT_FIELDS: Final = {
+    Dialect.SQLITE: (
+        "json_extract(sample_json, '$.screen_point.x_px')",
+        "json_extract(sample_json, '$.screen_point.y_px')",
+    ),
+    Dialect.POSTGRESQL: (
+        "(sample_json::jsonb #>> '{screen_point,x_px}')::double precision",
+        "(sample_json::jsonb #>> '{screen_point,y_px}')::double precision",
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -89,9 +97,11 @@ def _floats(values: list[object]) -> FloatColumn:
     return np.array([np.nan if value is None else value for value in values], dtype=np.float64)
 
 
-def load_gaze_columns(connection: sqlite3.Connection, info: RecordingInfo) -> GazeColumns:
+def load_gaze_columns(connection: Connection, info: RecordingInfo) -> GazeColumns:
     """The recording's samples from its start on (blocks on the disk: call it off the loop)."""
-    rows = connection.execute(_QUERY, (info.recording_id, info.started_unix_ns)).fetchall()
+    x_px_field, y_px_field = _SCREEN_POINT_FIELDS[connection.dialect]
+    query = _QUERY.format(x_px=x_px_field, y_px=y_px_field)
+    rows = connection.execute(query, (info.recording_id, info.started_unix_ns)).fetchall()
     if not rows:
         empty = np.zeros(0, dtype=np.float64)
         flags = np.zeros(0, dtype=np.bool_)

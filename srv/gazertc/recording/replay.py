@@ -17,13 +17,13 @@ start are left out here (the summary lists them). Each list is bounded (:data:`M
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
 
+from gazertc.recording.backend import Connection
 from gazertc.recording.gaze_columns import FloatColumn, GazeColumns, load_gaze_columns
 from gazertc.recording.summary import (
     TIME_DIGITS,
@@ -224,7 +224,7 @@ def blink_intervals(
 
 
 def fixations_with_screen_points(
-    connection: sqlite3.Connection, info: RecordingInfo, columns: GazeColumns
+    connection: Connection, info: RecordingInfo, columns: GazeColumns
 ) -> list[ReplayFixation]:
     """The stored fixations cut to the recording, each with the mean screen point of the
     samples within it (``None`` when none had one)."""
@@ -258,7 +258,7 @@ def fixations_with_screen_points(
 
 
 def build_replay(
-    connection: sqlite3.Connection,
+    connection: Connection,
     info: RecordingInfo,
     *,
     video: bool = False,

@@ -1,7 +1,8 @@
 """The ``gazertc report`` command: a stored recording as one self-contained HTML file
 (:mod:`gazertc.recording.report_html`).
 
-It reads the database of ``--data-dir`` read-only (safe while a server writes it); the recording
+It reads the database of ``--data-dir`` (or ``--database postgresql://...``) read-only (safe
+while a server writes it); the recording
 id may be given whole or as the short id the monitor shows. The file is written 0600 (it holds
 personal data) and an existing one is replaced only with ``--force``. Errors are one-line
 messages (exit status 2), as for ``gazertc export``.
@@ -10,15 +11,19 @@ messages (exit status 2), as for ``gazertc export``.
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 from pathlib import Path
 
 from gazertc.errors import InputError
-from gazertc.recording.cli import DEFAULT_DATA_DIR, find_recording
+from gazertc.recording.backend import DATABASE_ERRORS
+from gazertc.recording.cli import (
+    DEFAULT_DATA_DIR,
+    RecordingsSource,
+    add_database_argument,
+    find_recording,
+)
 from gazertc.recording.private import open_private
 from gazertc.recording.report_html import build_report
-from gazertc.recording.store import DATABASE_NAME, RecordingError, connect_read_only
 
 __all__ = ["add_report_arguments", "run_report"]
 
@@ -42,6 +47,7 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_DATA_DIR,
         help=f"the server's data directory (default ./{DEFAULT_DATA_DIR})",
     )
+    add_database_argument(parser)
     parser.add_argument("--force", action="store_true", help="replace an existing file")
 
 
@@ -55,18 +61,13 @@ def run_report(args: argparse.Namespace) -> int:
         InputError: no or an unreadable database, no such recording, an output path that
             exists (without ``--force``) or cannot be written.
     """
+    source = RecordingsSource.from_args(args)
+    connection = source.connect()
     try:
-        connection = connect_read_only(args.data_dir)
-    except (RecordingError, OSError) as exc:
-        raise InputError(str(exc)) from exc
-    try:
-        info = find_recording(connection, args.recording_id, args.data_dir)
+        info = find_recording(connection, args.recording_id, source)
         page = build_report(connection, info)
-    except sqlite3.Error as exc:
-        raise InputError(
-            f"cannot read {args.data_dir / DATABASE_NAME} (sqlite: {exc}); check that it is a "
-            "gazertc recordings database"
-        ) from exc
+    except DATABASE_ERRORS as exc:
+        raise InputError(source.error_message(exc)) from exc
     finally:
         connection.close()
     output: Path = args.output or Path(f"{info.recording_id}-report.html")

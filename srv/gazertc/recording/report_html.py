@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import datetime
 import html
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import numpy as np
 
 import gazertc
+from gazertc.recording.backend import Connection
 from gazertc.recording.calibration_reports import ReportKind
 from gazertc.recording.gaze_columns import GazeColumns, load_gaze_columns
 from gazertc.recording.heatmap import (
@@ -315,7 +315,7 @@ def render_report(summary: RecordingSummary, replay: RecordingReplay, columns: G
     )
 
 
-def build_report(connection: sqlite3.Connection, info: RecordingInfo) -> str:
+def build_report(connection: Connection, info: RecordingInfo) -> str:
     """The report of a stored recording (reads every sample)."""
     columns = load_gaze_columns(connection, info)
     summary = build_summary(connection, info, columns, max_events=None)

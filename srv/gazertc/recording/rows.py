@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
 import gazertc
+from gazertc.recording.backend import Connection
 from gazertc.recording.calibration_reports import CalibrationReport, calibration_quality
 from gazertc.recording.tables import SamplingReport, sample_messages, seconds_since_start
 from gazertc.recording.visual_angle import VisualAngle
@@ -52,7 +52,7 @@ def visual_angle_for(
 
 
 def export_sample_rows(
-    connection: sqlite3.Connection, info: RecordingInfo, angle: VisualAngle
+    connection: Connection, info: RecordingInfo, angle: VisualAngle
 ) -> Iterator[Row]:
     """The recording's samples in :data:`EXPORT_SAMPLE_COLUMNS` order (``None``: no value)."""
     for message in sample_messages(connection, info):

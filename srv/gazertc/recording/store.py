@@ -1,4 +1,5 @@
-"""Recordings in one SQLite database (``recordings.sqlite3`` in the data directory, WAL mode).
+"""Recordings in one database: SQLite (``recordings.sqlite3`` in the data directory, WAL mode)
+or PostgreSQL shared by the nodes of a cluster (:mod:`gazertc.recording.backend`).
 
 One writer thread owns the connection (:mod:`gazertc.recording.writer`). The event loop hands
 it rows through a queue (a ``put`` costs microseconds) and never waits on the disk; the thread
@@ -10,10 +11,12 @@ the loop. A row that cannot be stored is lost alone, counted in its recording's
 thread serves the other rows and recordings on.
 
 Recordings are personal data: the directory the store creates is private to its owner (0700)
-and the database with its ``-wal`` and ``-shm`` files is 0600, whatever the umask.
+and the database with its ``-wal`` and ``-shm`` files is 0600, whatever the umask. Video
+files stay in the node's data directory whichever database holds the rows.
 
 A recording still marked ``recording`` when the store opens belonged to a server that died:
-it becomes ``incomplete``, with everything committed before the crash.
+it becomes ``incomplete``, with everything committed before the crash. In a database shared by
+several nodes only this node's are (``node_name``): the others' are still being recorded.
 
 Times are ns since the Unix epoch on the server's clock.
 """
@@ -24,7 +27,7 @@ import concurrent.futures
 import json
 import logging
 import queue
-import sqlite3
+import socket
 import threading
 import time
 import uuid
@@ -32,14 +35,21 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+from gazertc.recording.backend import (
+    DATABASE_ERRORS,
+    Connection,
+    Database,
+    DatabaseUnavailableError,
+    Dialect,
+    SqliteDatabase,
+)
 from gazertc.recording.calibration_reports import CalibrationReport
 from gazertc.recording.database import (
     DATABASE_NAME,
     DATABASE_SUFFIXES,
-    SCHEMA_SQL,
     RecordingError,
-    add_missing_columns,
     connect_read_only,
+    create_tables,
     list_recording_infos,
     read_recording_info,
 )
@@ -113,15 +123,28 @@ class RecordingStore:
     """The recordings of one data directory, written by one background thread.
 
     Args:
-        data_dir: created when missing; holds ``recordings.sqlite3``.
+        data_dir: created when missing; holds the videos, and ``recordings.sqlite3`` unless
+            ``database`` says otherwise.
         commit_interval_s: longest time rows wait in memory before they are committed.
+        database: where the rows go (default: SQLite in ``data_dir``); see
+            :func:`gazertc.recording.backend.open_database`.
+        node_name: this server's name, kept with each recording it starts; in a shared
+            database a restart marks only this node's recordings incomplete. Default: the
+            host's name.
     """
 
     def __init__(
-        self, data_dir: Path, *, commit_interval_s: float = DEFAULT_COMMIT_INTERVAL_S
+        self,
+        data_dir: Path,
+        *,
+        commit_interval_s: float = DEFAULT_COMMIT_INTERVAL_S,
+        database: Database | None = None,
+        node_name: str | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.commit_interval_s = commit_interval_s
+        self.database = database or SqliteDatabase(data_dir)
+        self.node_name = node_name or socket.gethostname()
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._writer: Writer | None = None
@@ -178,32 +201,20 @@ class RecordingStore:
             return []
         try:
             private_directory(self.data_dir)
-            _private_database(self.path)
-            connection = sqlite3.connect(self.path, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
-            # NORMAL: a commit survives the process being killed (the OS has the pages);
-            # only a power cut may lose the last commits.
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(SCHEMA_SQL)
-            add_missing_columns(connection)
-            stale = [
-                row[0]
-                for row in connection.execute(
-                    "SELECT recording_id FROM recordings WHERE state = ?",
-                    (RecordingState.RECORDING.value,),
-                )
-            ]
-            connection.execute(
-                "UPDATE recordings SET state = ?, stopped_by = ? WHERE state = ?",
-                (
-                    RecordingState.INCOMPLETE.value,
-                    RecordingActor.SERVER.value,
-                    RecordingState.RECORDING.value,
-                ),
-            )
-            connection.commit()
-        except (OSError, sqlite3.Error) as exc:
+            if self.database.dialect is Dialect.SQLITE:
+                _private_database(self.path)
+            connection = self.database.connect()
+        except DatabaseUnavailableError as exc:
+            raise RecordingError(str(exc)) from exc
+        except OSError as exc:
             raise RecordingError(f"cannot open the recordings in {self.data_dir}: {exc}") from exc
+        try:
+            stale = self._prepare(connection)
+        except (OSError, *DATABASE_ERRORS) as exc:
+            connection.close()
+            raise RecordingError(
+                f"cannot open the recordings in {self.database.description}: {exc}"
+            ) from exc
         if stale:
             logger.warning("recordings left incomplete by a previous server: %s", stale)
         self._writer = Writer(
@@ -211,11 +222,47 @@ class RecordingStore:
             self._queue,
             commit_interval_s=self.commit_interval_s,
             error_type=RecordingError,
+            reconnect=self.database.connect,
         )
         self._thread = threading.Thread(
             target=self._writer.run, name="gazertc-recordings", daemon=True
         )
         self._thread.start()
+        return stale
+
+    def _prepare(self, connection: Connection) -> list[str]:
+        """Set the database up and mark the recordings of this node's dead server incomplete;
+        returns their ids."""
+        if connection.dialect is Dialect.SQLITE:
+            connection.execute("PRAGMA journal_mode=WAL")
+            # NORMAL: a commit survives the process being killed (the OS has the pages);
+            # only a power cut may lose the last commits.
+            connection.execute("PRAGMA synchronous=NORMAL")
+        create_tables(connection)
+        # SQLite's file belongs to one server (whatever its name was); a shared database's
+        # recordings of other nodes are still running.
+        mine_params: tuple[str, ...]
+        if connection.dialect is Dialect.SQLITE:
+            mine, mine_params = "", ()
+        else:
+            mine, mine_params = " AND node_name = ?", (self.node_name,)
+        stale = [
+            row[0]
+            for row in connection.execute(
+                "SELECT recording_id FROM recordings WHERE state = ?" + mine,
+                (RecordingState.RECORDING.value, *mine_params),
+            )
+        ]
+        connection.execute(
+            "UPDATE recordings SET state = ?, stopped_by = ? WHERE state = ?" + mine,
+            (
+                RecordingState.INCOMPLETE.value,
+                RecordingActor.SERVER.value,
+                RecordingState.RECORDING.value,
+                *mine_params,
+            ),
+        )
+        connection.commit()
         return stale
 
     def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
@@ -365,10 +412,10 @@ class RecordingStore:
         self._started_unix_ns[recording_id] = started_unix_ns
         metadata_json = json.dumps(dict(metadata))
 
-        def run(connection: sqlite3.Connection) -> RecordingInfo:
+        def run(connection: Connection) -> RecordingInfo:
             connection.execute(
                 "INSERT INTO recordings (recording_id, session_id, name, state, started_unix_ns, "
-                "metadata_json, started_by, video) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "metadata_json, started_by, video, node_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     recording_id,
                     session_id,
@@ -378,6 +425,7 @@ class RecordingStore:
                     metadata_json,
                     started_by.value,
                     int(video),
+                    self.node_name,
                 ),
             )
             return self._info(connection, recording_id)
@@ -397,7 +445,7 @@ class RecordingStore:
         self._frame_size_known.discard(recording_id)
         self._started_unix_ns.pop(recording_id, None)
 
-        def run(connection: sqlite3.Connection) -> RecordingInfo:
+        def run(connection: Connection) -> RecordingInfo:
             if state is RecordingState.CANCELLED:
                 for table in ("samples", "events", "blinks", "oculomotor", "calibration_reports"):
                     connection.execute(
@@ -424,13 +472,13 @@ class RecordingStore:
 
     # -- the writer thread ---------------------------------------------------------------------
 
-    def _info(self, connection: sqlite3.Connection, recording_id: str) -> RecordingInfo:
+    def _info(self, connection: Connection, recording_id: str) -> RecordingInfo:
         info = read_recording_info(connection, recording_id)
         if info is None:
             raise RecordingError(f"no recording {recording_id!r}")
         return info
 
-    def _submit(self, run: Callable[[sqlite3.Connection], T]) -> concurrent.futures.Future[T]:
+    def _submit(self, run: Callable[[Connection], T]) -> concurrent.futures.Future[T]:
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
         if self._thread is None:
             future.set_exception(RecordingError("the recording store is not open"))

@@ -21,13 +21,13 @@ Times are seconds since the start, to the millisecond.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
 
+from gazertc.recording.backend import Connection
 from gazertc.recording.calibration_reports import CalibrationReport, ReportKind
 from gazertc.recording.gaze_columns import GazeColumns, load_gaze_columns
 from gazertc.recording.tables import calibration_reports, event_rows
@@ -317,7 +317,7 @@ class RecordingSummary:
 
 
 def build_summary(
-    connection: sqlite3.Connection,
+    connection: Connection,
     info: RecordingInfo,
     columns: GazeColumns | None = None,
     *,

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
+from gazertc.recording.backend import Connection
 from gazertc.recording.calibration_reports import METADATA_KEY, CalibrationReport
 from gazertc.recording.store import RecordingError, read_recording_info
 from gazertc.records import (
@@ -56,7 +56,7 @@ _TIME_DIGITS: Final = 9
 """Seconds to the nanosecond: ``time_s`` loses nothing of ``timestamp_unix_ns``."""
 
 
-def load_info(connection: sqlite3.Connection, recording_id: str) -> RecordingInfo:
+def load_info(connection: Connection, recording_id: str) -> RecordingInfo:
     """Raises:
     RecordingError: there is no such recording."""
     info = read_recording_info(connection, recording_id)
@@ -72,7 +72,7 @@ def seconds_since_start(timestamp_unix_ns: int, info: RecordingInfo) -> float | 
     return round((timestamp_unix_ns - info.started_unix_ns) / NS_PER_S, _TIME_DIGITS)
 
 
-def sample_messages(connection: sqlite3.Connection, info: RecordingInfo) -> Iterator[SampleMessage]:
+def sample_messages(connection: Connection, info: RecordingInfo) -> Iterator[SampleMessage]:
     """The recording's samples in the order they were processed.
 
     The query's first column is ``sample_json``: ``gazertc export`` counts those rows for its
@@ -86,7 +86,7 @@ def sample_messages(connection: sqlite3.Connection, info: RecordingInfo) -> Iter
         yield SampleMessage.from_dict(json.loads(sample_json))
 
 
-def event_rows(connection: sqlite3.Connection, info: RecordingInfo) -> list[StoredEvent]:
+def event_rows(connection: Connection, info: RecordingInfo) -> list[StoredEvent]:
     """The recording's events in time order."""
     rows = connection.execute(
         "SELECT name, timestamp_unix_ns, received_unix_ns, source FROM events "
@@ -108,7 +108,7 @@ class BlinkRow:
     duration_ms: float | None
 
 
-def blink_rows(connection: sqlite3.Connection, info: RecordingInfo) -> list[BlinkRow]:
+def blink_rows(connection: Connection, info: RecordingInfo) -> list[BlinkRow]:
     rows = connection.execute(
         "SELECT phase, timestamp_unix_ns, duration_ms FROM blinks "
         "WHERE recording_id = ? ORDER BY blink_id",
@@ -135,7 +135,7 @@ class OculomotorRow:
 
 
 def oculomotor_rows(
-    connection: sqlite3.Connection, info: RecordingInfo, kind: OculomotorKind
+    connection: Connection, info: RecordingInfo, kind: OculomotorKind
 ) -> list[OculomotorRow]:
     rows = connection.execute(
         "SELECT start_unix_ns, end_unix_ns, duration_ms, yaw_deg, pitch_deg, amplitude_deg, "
@@ -155,21 +155,12 @@ def oculomotor_rows(
     return result
 
 
-def _has_table(connection: sqlite3.Connection, table: str) -> bool:
-    row = connection.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-    ).fetchone()
-    return row is not None
-
-
-def calibration_reports(
-    connection: sqlite3.Connection, info: RecordingInfo
-) -> list[CalibrationReport]:
+def calibration_reports(connection: Connection, info: RecordingInfo) -> list[CalibrationReport]:
     """The calibration and validation results of a recording, oldest first: those from before
     it started (its metadata) and those sent while it ran."""
     kept = info.metadata.get(METADATA_KEY)
     reports = [CalibrationReport.from_dict(raw) for raw in kept] if isinstance(kept, list) else []
-    if _has_table(connection, "calibration_reports"):  # a database from before they were kept
+    if connection.has_table("calibration_reports"):  # a database from before they were kept
         rows = connection.execute(
             "SELECT report_json FROM calibration_reports WHERE recording_id = ? "
             "ORDER BY sent_unix_ns, report_id",
@@ -216,7 +207,7 @@ class SamplingReport:
         }
 
 
-def measure_sampling(connection: sqlite3.Connection, info: RecordingInfo) -> SamplingReport:
+def measure_sampling(connection: Connection, info: RecordingInfo) -> SamplingReport:
     rows = connection.execute(
         "SELECT timestamp_unix_ns, frame_id FROM samples WHERE recording_id = ? ORDER BY sample_id",
         (info.recording_id,),

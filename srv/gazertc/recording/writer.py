@@ -1,4 +1,5 @@
-"""The recordings' writer thread: rows and commands in through a queue, SQLite out.
+"""The recordings' writer thread: rows and commands in through a queue, the database out
+(SQLite or PostgreSQL, through :class:`~gazertc.recording.backend.Connection`).
 
 :class:`~gazertc.recording.store.RecordingStore` queues :class:`RowWrite` items (a sample, an
 event, a blink ...) and :class:`Command` items (start, stop, list ...); :class:`Writer` owns the
@@ -19,6 +20,14 @@ disk, a bug in a command); each failure costs only what it touches:
 
 The watcher is called on the writer thread: it must only hand the failure over (e.g. with
 ``loop.call_soon_threadsafe``).
+
+On PostgreSQL rows are sent in batches, one round trip per commit (a round trip per row would
+cost more than the row): a batch the server refuses is rolled back alone and its rows are sent
+again one at a time, so that only the row at fault is lost, as above.
+
+A lost connection (a PostgreSQL server restarted, a network cut) is opened again with
+``reconnect``, at most every :data:`RECONNECT_INTERVAL_S`; rows that arrive meanwhile are lost
+and counted as above, their counts written once the database is back.
 """
 
 from __future__ import annotations
@@ -27,7 +36,6 @@ import concurrent.futures
 import contextlib
 import logging
 import queue
-import sqlite3
 import threading
 import time
 from collections import Counter
@@ -36,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from gazertc.errors import GazertcError
+from gazertc.recording.backend import DATABASE_ERRORS, Connection
 
 __all__ = ["STOP", "Command", "RowWrite", "WriteFailure", "Writer"]
 
@@ -43,6 +52,9 @@ logger = logging.getLogger(__name__)
 
 STOP: Final = object()
 """Queued last: the writer commits what it has and returns."""
+RECONNECT_INTERVAL_S: Final = 1.0
+"""Between attempts to reach a lost database: each may block the writer for the connect
+timeout, and rows arriving meanwhile wait in the queue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +73,7 @@ class Command:
     """Work that needs an answer: ``run`` on the writer thread, committed at once, its result
     (or a ``RecordingError``) in ``future``."""
 
-    run: Callable[[sqlite3.Connection], Any]
+    run: Callable[[Connection], Any]
     future: concurrent.futures.Future[Any]
 
 
@@ -90,21 +102,28 @@ class Writer:
     """Serves a recordings queue on one connection (run :meth:`run` on its own thread).
 
     Args:
-        connection: opened with ``check_same_thread=False``; closed when :meth:`run` returns.
+        connection: usable from the writer's thread; closed when :meth:`run` returns.
         items: the queue the store fills.
         commit_interval_s: longest time rows wait before they are committed.
         error_type: what a failed command's future gets (the store's ``RecordingError``).
+        reconnect: opens a new connection when the one in use is lost (``None``: never).
     """
 
     def __init__(
         self,
-        connection: sqlite3.Connection,
+        connection: Connection,
         items: queue.SimpleQueue[object],
         *,
         commit_interval_s: float,
         error_type: type[GazertcError],
+        reconnect: Callable[[], Connection] | None = None,
     ) -> None:
         self._connection = connection
+        self._reconnect = reconnect
+        self._last_reconnect_s = -RECONNECT_INTERVAL_S
+        self._uncounted: Counter[str] = Counter()
+        """Lost rows per recording whose count could not be written (the connection was
+        lost): written once it is back."""
         self._items = items
         self._commit_interval_s = commit_interval_s
         self._error_type = error_type
@@ -112,6 +131,8 @@ class Writer:
         self._watchers_lock = threading.Lock()
         self._uncommitted: Counter[str] = Counter()
         """Rows written since the last commit, per recording."""
+        self._batch: list[RowWrite] = []
+        """Rows not sent yet (a connection that batches rows): sent before each commit."""
         self._dirty = False
         """Something was written since the last commit (rows, or failure counts)."""
         self.commits = 0
@@ -165,8 +186,56 @@ class Writer:
 
     # -- rows -----------------------------------------------------------------------------------
 
+    def _reconnect_if_lost(self) -> None:
+        if not self._connection.broken or self._reconnect is None:
+            return
+        now_s = time.monotonic()
+        if now_s - self._last_reconnect_s < RECONNECT_INTERVAL_S:
+            return
+        self._last_reconnect_s = now_s
+        try:
+            connection = self._reconnect()
+        except Exception as exc:  # whatever connecting raises, the writer goes on
+            logger.warning("the recordings database is still unreachable: %s", exc)
+            return
+        if self._uncommitted:  # gone with the lost connection's transaction
+            self._lost_uncommitted(ConnectionError("the database connection was lost"))
+        with contextlib.suppress(Exception):
+            self._connection.close()
+        self._connection = connection
+        logger.warning("the recordings database is reachable again")
+        uncounted, self._uncounted = self._uncounted, Counter()
+        for recording_id, count in uncounted.items():
+            self._count_lost(recording_id, count)
+
+    def _count_lost(self, recording_id: str, count: int) -> None:
+        """Add ``count`` to the recording's ``write_errors`` (later, if the database is away)."""
+        try:
+            if not self._connection.broken:
+                self._connection.execute(
+                    "UPDATE recordings SET write_errors = write_errors + ? WHERE recording_id = ?",
+                    (count, recording_id),
+                )
+                self._dirty = True
+                return
+        except DATABASE_ERRORS:
+            if not self._connection.broken:
+                logger.exception("recording %s: the write errors were not counted", recording_id)
+                return
+        self._uncounted[recording_id] += count
+
     def _write(self, item: RowWrite) -> None:
+        self._reconnect_if_lost()
         connection = self._connection
+        if connection.batches_rows:
+            try:
+                connection.check_values(item.row)
+            except (OverflowError, ValueError) as exc:
+                self._lost({item.recording_id: 1}, item.what, exc)
+                return
+            self._batch.append(item)
+            self._dirty = True
+            return
         try:
             connection.execute(item.sql, item.row)
         # Any value may arrive here (an integer beyond 64 bits, a type SQLite cannot bind,
@@ -180,11 +249,42 @@ class Writer:
         self._uncommitted[item.recording_id] += 1
         self._dirty = True
 
+    def _send_batch(self) -> None:
+        """Send the batched rows together; when that fails, one at a time (the failing ones are
+        lost alone)."""
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        statements = [(item.sql, item.row) for item in batch]
+        try:
+            self._connection.execute_together(statements)
+        except DATABASE_ERRORS:
+            # A lost connection took none of the batch: once connected again, send it again.
+            self._reconnect_if_lost()
+            try:
+                self._connection.execute_together(statements)
+            except DATABASE_ERRORS:
+                for item in batch:
+                    self._send_alone(item)
+                return
+        for item in batch:
+            self._uncommitted[item.recording_id] += 1
+
+    def _send_alone(self, item: RowWrite) -> None:
+        try:
+            self._connection.execute_together([(item.sql, item.row)])
+        # As in _write: whatever the row brings costs that row only.
+        except Exception as exc:
+            self._lost({item.recording_id: 1}, item.what, exc)
+            return
+        self._uncommitted[item.recording_id] += 1
+
     def _commit(self) -> None:
         """Commit what was written; when that fails, count and report the rows lost."""
         if not self._dirty:
             return
         started = time.perf_counter()
+        self._send_batch()
         try:
             self._connection.commit()
         except Exception as exc:
@@ -211,14 +311,7 @@ class Writer:
         for recording_id, count in rows.items():
             self.rows_lost += count
             logger.error("recording %s: %s: not stored (%s)", recording_id, what, reason)
-            try:
-                self._connection.execute(
-                    "UPDATE recordings SET write_errors = write_errors + ? WHERE recording_id = ?",
-                    (count, recording_id),
-                )
-                self._dirty = True
-            except sqlite3.Error:
-                logger.exception("recording %s: the write errors were not counted", recording_id)
+            self._count_lost(recording_id, count)
             with self._watchers_lock:
                 watcher = self._watchers.get(recording_id)
             if watcher is None:
@@ -233,6 +326,7 @@ class Writer:
     def _command(self, item: Command) -> None:
         """Run a command in a transaction of its own and commit it at once: its answer promises
         that the data is stored."""
+        self._reconnect_if_lost()
         self._commit()  # rows queued before the command do not share its fate
         try:
             result = item.run(self._connection)

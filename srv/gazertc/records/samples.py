@@ -3,6 +3,8 @@ GazeTracking fields."""
 
 from __future__ import annotations
 
+import itertools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -10,6 +12,7 @@ from typing import Any, Final
 from gazertc.records._precision import SCREEN_DIGITS, round_optional
 from gazertc.vision.types import (
     WIRE_DIGITS,
+    EyeObservation,
     GazeSample,
     PointPx,
     StageTimings,
@@ -105,6 +108,164 @@ class GazeTrackingFields:
         )
 
 
+_FIXED_POINT_LIMIT: Final = 1e10
+"""Below this magnitude ``%.4f`` with its trailing zeros dropped is ``repr(round(value, 4))``
+(at most 15 significant digits); above it repr may drop digits or switch to an exponent."""
+
+_LANDMARKS: Final = "[[" + "],[".join(["%.4f,%.4f"] * 68) + "]]"
+_BOOL: Final = {False: "false", True: "true"}
+
+
+_NUMBER_ENDS: Final = (",", "]", "}")
+"""What follows a number in the templates below."""
+
+
+def _trim_zeros(text: str) -> str:
+    """Drop the trailing zeros of every fixed-point number (of up to 4 decimals) in ``text``,
+    keeping one digit after the point: "3.0000," -> "3.0,", "1.2300]" -> "1.23]". ``text``
+    holds no integers (their zeros would go too), and each number ends at one of
+    :data:`_NUMBER_ENDS`. Plain replacements: a regular expression cost twice the whole rest."""
+    for end in _NUMBER_ENDS:
+        zero_end = "0" + end
+        if zero_end in text:
+            for _ in range(4):
+                text = text.replace(zero_end, end)
+            text = text.replace("." + end, ".0" + end)
+    return text
+
+
+def _trim_number(text: str) -> str:
+    """:func:`_trim_zeros` for one number."""
+    text = text.rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+class _Draft:
+    """A message's JSON text with every float in fixed point, and the largest magnitude in it."""
+
+    __slots__ = ("largest", "parts")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.largest = 0.0
+
+    def add(self, template: str, values: tuple[float, ...]) -> None:
+        """``template % values``: the template has no integers and ends each float with one of
+        :data:`_NUMBER_ENDS`; every value is a float."""
+        self.parts.append(_trim_zeros(template % values))
+        self.largest = max(self.largest, *values, -min(values))
+
+    def number(self, value: float, template: str = "%.4f") -> str:
+        self.largest = max(self.largest, abs(value))
+        return _trim_number(template % value)
+
+    def optional(self, value: float | None) -> str:
+        return "null" if value is None else self.number(value)
+
+    def text(self) -> str | None:
+        """The finished text, or ``None`` when a number needs ``json.dumps``."""
+        text = "".join(self.parts)
+        # %.4f writes "nan" and "inf" (which no key or enum value contains); json.dumps writes
+        # NaN and Infinity. max() and min() may pass over a NaN, the text never does.
+        if self.largest >= _FIXED_POINT_LIMIT or "nan" in text or "inf" in text:
+            return None
+        return text
+
+
+def _add_sample(draft: _Draft, sample: GazeSample) -> None:
+    """The fields of :meth:`GazeSample.to_dict`."""
+    draft.parts.append(
+        f',"timestamp_unix_ns":{sample.timestamp_unix_ns:d},'
+        f'"frame_index":{sample.frame_index:d},"frame_width_px":{sample.frame_width_px:d},'
+        f'"frame_height_px":{sample.frame_height_px:d},'
+        f'"face_found":{_BOOL[sample.face_found]},"tracking":"{sample.tracking.value}"'
+    )
+    box = sample.face_box
+    if box is None:
+        draft.parts.append(',"face_box":null')
+    else:
+        draft.add(
+            ',"face_box":{"left_px":%.4f,"top_px":%.4f,"right_px":%.4f,"bottom_px":%.4f}',
+            (box.left_px, box.top_px, box.right_px, box.bottom_px),
+        )
+    landmarks = sample.landmarks_px
+    if landmarks is None:
+        draft.parts.append(',"landmarks_px":null')
+    else:
+        flat = tuple(itertools.chain.from_iterable(landmarks))
+        template = _LANDMARKS if len(landmarks) == 68 else _points_template(len(landmarks))
+        draft.add(',"landmarks_px":' + template, flat)
+    draft.parts.append(',"right_eye":')
+    _add_eye(draft, sample.right_eye)
+    draft.parts.append(',"left_eye":')
+    _add_eye(draft, sample.left_eye)
+    pose = sample.head_pose
+    if pose is None:
+        draft.parts.append(',"head_pose":null')
+    else:
+        draft.add(
+            ',"head_pose":{"yaw_deg":%.4f,"pitch_deg":%.4f,"roll_deg":%.4f,'
+            '"translation_mm":[%.4f,%.4f,%.4f],"rotation_vector":[%.4f,%.4f,%.4f],'
+            '"reprojection_error_px":%.4f}',
+            (pose.yaw_deg, pose.pitch_deg, pose.roll_deg, *pose.translation_mm,
+             *pose.rotation_vector, pose.reprojection_error_px),
+        )  # fmt: skip
+    gaze = sample.gaze
+    if gaze is None:
+        draft.parts.append(',"gaze":null')
+    else:
+        eyes_used = ",".join(f'"{side.value}"' for side in gaze.eyes_used)
+        draft.add(
+            ',"gaze":{"yaw_deg":%.4f,"pitch_deg":%.4f,"origin_mm":[%.4f,%.4f,%.4f],'
+            '"direction":[%.4f,%.4f,%.4f],"eyes_used":[' + eyes_used + "]}",
+            (gaze.yaw_deg, gaze.pitch_deg, *gaze.origin_mm, *gaze.direction),
+        )
+    events = ",".join(
+        f'{{"phase":"{event.phase.value}","timestamp_unix_ns":{event.timestamp_unix_ns:d},'
+        f'"duration_ms":{draft.optional(event.duration_ms)}}}'
+        for event in sample.blink_events
+    )
+    quality = sample.quality
+    flags = ",".join(f'"{flag.value}"' for flag in quality.flags)
+    draft.parts.append(
+        f',"blinking":{_BOOL[sample.blinking]},"blink_events":[{events}],'
+        f'"quality":{{"face_brightness":{draft.optional(quality.face_brightness)},'
+        f'"face_contrast":{draft.optional(quality.face_contrast)},'
+        f'"face_width_px":{draft.optional(quality.face_width_px)},"flags":[{flags}]}}'
+    )
+
+
+def _add_eye(draft: _Draft, eye: EyeObservation | None) -> None:
+    if eye is None:
+        draft.parts.append("null")
+        return
+    centre = eye.centre_px
+    centre_text = (
+        "null" if centre is None else f"[{draft.optional(centre[0])},{draft.optional(centre[1])}]"
+    )
+    draft.parts.append(
+        f'{{"side":"{eye.side.value}","centre_px":{centre_text},'
+        f'"iris_radius_px":{draft.optional(eye.iris_radius_px)},'
+    )
+    draft.add(
+        '"confidence":%.4f,"openness":%.4f,"is_open":' + _BOOL[eye.is_open]
+        + ',"inner_corner_px":[%.4f,%.4f],"outer_corner_px":[%.4f,%.4f],',
+        (eye.confidence, eye.openness, *eye.inner_corner_px, *eye.outer_corner_px),
+    )  # fmt: skip
+    draft.parts.append(
+        f'"gaze_yaw_deg":{draft.optional(eye.gaze_yaw_deg)},'
+        f'"gaze_pitch_deg":{draft.optional(eye.gaze_pitch_deg)}}}'
+    )
+
+
+def _points_template(count: int) -> str:
+    return "[" + ",".join(["[%.4f,%.4f]"] * count) + "]"
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
 def _point_or_none(point: PointPx | None) -> list[float] | None:
     if point is None:
         return None
@@ -167,6 +328,40 @@ class SampleMessage:
         if self.gaze_tracking is not None:
             message["gaze_tracking"] = self.gaze_tracking.to_dict()
         return message
+
+    def to_json(self) -> str:
+        """``json.dumps(self.to_dict(), separators=(",", ":"))``, the same text, written directly
+        (the worker encodes every sample; see ``bench/sample_path.py`` for the saving).
+
+        Floats are written in fixed point with their wire digits, trailing zeros dropped: what
+        ``repr(round(value, digits))`` gives below 1e10. A message holding a larger or a
+        non-finite number takes the generic path.
+        """
+        timing, stages = self.timing, self.timing.stages
+        draft = _Draft()
+        draft.parts.append(
+            f'{{"v":1,"type":"sample","frame_id":{timing.frame_id:d},'
+            f'"pts_90khz":{timing.pts_90khz:d},"received_unix_ns":{timing.received_unix_ns:d},'
+            f'"processed_unix_ns":{timing.processed_unix_ns:d},'
+            f'"processing_ms":{draft.number(timing.processing_ms, "%.3f")}'
+        )
+        if stages is not None:
+            draft.add(
+                ',"stage_ms":{"detect":%.3f,"landmarks":%.3f,"iris":%.3f,"pose":%.3f,'
+                '"gaze":%.3f,"total":%.3f}',
+                (stages.detect_ms, stages.landmarks_ms, stages.iris_ms, stages.pose_ms,
+                 stages.gaze_ms, stages.total_ms),
+            )  # fmt: skip
+        _add_sample(draft, self.sample)
+        if self.calibrated:
+            point = self.screen_point
+            point_text = "null" if point is None else _compact(point.to_dict())
+            draft.parts.append(f',"screen_point":{point_text}')
+        if self.gaze_tracking is not None:
+            draft.parts.append(f',"gaze_tracking":{_compact(self.gaze_tracking.to_dict())}')
+        draft.parts.append("}")
+        text = draft.text()
+        return _compact(self.to_dict()) if text is None else text
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> SampleMessage:

@@ -3,15 +3,15 @@
 Routes::
 
     POST /offer    {"sdp", "type": "offer", "options"?}
-                   -> {"sdp", "type": "answer", "session_id", "session_secret"}
+                   -> {"sdp", "type": "answer", "session_id", "session_secret", "node"}
     GET  /ws       a session over a WebSocket instead of WebRTC (see websocket.py)
-    GET  /health   sessions, workers, event-loop lag (schema: health)
+    GET  /health   node, sessions, workers, event-loop lag (schema: health; 503 while draining)
     GET  /api/ice-servers  STUN/TURN servers for the client's peer connection (see ice.py)
     GET  /         the built web app (app/dist) when present
     POST /api/sessions/{session_id}/events|recording, GET /api/recordings/...
                    events, recording control and stored recordings (see recordings_api.py)
     GET  /api/monitor/sessions, POST /api/monitor/sessions/{anon_id}/recording|events|label|end,
-    GET  /api/monitor/sessions/{anon_id}/thumbnail
+    GET  /api/monitor/sessions/{anon_id}/thumbnail, POST /api/monitor/nodes/{node}/drain|undrain
                    the monitor (see monitor.py)
     GET  /monitor  the built web app's monitor page (same index.html as /)
 
@@ -44,8 +44,10 @@ from aiortc.contrib.media import MediaRelay
 
 import gazertc
 from gazertc import protocol
+from gazertc.cluster.registry import ClusterRegistry, RegistrySettings
 from gazertc.installation import app_dir
 from gazertc.protocol import ErrorCode, JsonObject, OutputMode, ProtocolError
+from gazertc.recording.backend import open_database
 from gazertc.recording.store import RecordingError, RecordingStore
 from gazertc.server import guards
 from gazertc.server.access import ACCESS_KEY, AccessControl, new_token
@@ -58,6 +60,7 @@ from gazertc.server.lsl import LslPublisher
 from gazertc.server.memory import MemoryTrimmer
 from gazertc.server.monitor import Monitor
 from gazertc.server.monitor import add_routes as add_monitor_routes
+from gazertc.server.node import NODE_KEY, NodeState, default_node_name
 from gazertc.server.pool import WorkerPool
 from gazertc.server.recordings_api import add_routes as add_recordings_routes
 from gazertc.server.registry import SessionRegistry
@@ -70,6 +73,7 @@ from gazertc.server.websocket import add_route as add_websocket_route
 
 __all__ = [
     "ADVERTISEMENT_KEY",
+    "CLUSTER_KEY",
     "CONFIG_KEY",
     "LAG_MONITOR_KEY",
     "LSL_KEY",
@@ -95,6 +99,7 @@ HTTP_STATUS: Final[dict[ErrorCode, int]] = {
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.BODY_TOO_LARGE: 413,
     ErrorCode.TOO_MANY_SESSIONS: 503,
+    ErrorCode.NODE_DRAINING: 503,
     ErrorCode.RECORDING_UNAVAILABLE: 409,
     ErrorCode.RECORDING_IN_PROGRESS: 409,
     ErrorCode.NOT_RECORDING: 409,
@@ -158,6 +163,12 @@ class ServerConfig:
             participant starts them (``--no-host-recording``).
         edge: the allowed origins and host names, the offer rate, the trusted proxies (see
             :mod:`gazertc.server.guards`).
+        node_name: this server's name in a cluster (see :mod:`gazertc.server.node`);
+            ``None``: ``<hostname>:<port>``.
+        database_url: ``postgresql://...``: recordings in that PostgreSQL database (their
+            videos stay in ``data_dir``); ``None``: SQLite in ``data_dir``.
+        cluster: the cluster registry's database and this node's URL (``--database
+            postgresql://...``, see :mod:`gazertc.cluster.registry`); ``None``: stand-alone.
     """
 
     host: str = "127.0.0.1"
@@ -180,6 +191,9 @@ class ServerConfig:
     host_token: str = field(default_factory=new_token, repr=False)
     host_recording: bool = True
     edge: EdgeConfig = field(default_factory=EdgeConfig)
+    node_name: str | None = None
+    cluster: RegistrySettings | None = None
+    database_url: str | None = None
 
 
 class LoopLagMonitor:
@@ -236,11 +250,12 @@ RECORDINGS_KEY: Final = web.AppKey("recordings", RecordingStore)
 LSL_KEY: Final = web.AppKey("lsl", LslPublisher)
 ADVERTISEMENT_KEY: Final = web.AppKey("advertisement", Advertisement)
 TRIMMER_KEY: Final = web.AppKey("trimmer", MemoryTrimmer)
+CLUSTER_KEY: Final = web.AppKey("cluster", ClusterRegistry)
 
 
 def _error_response(code: ErrorCode, message: str, *, ref_type: str | None = None) -> web.Response:
     headers: dict[str, str] | None = None
-    if code is ErrorCode.TOO_MANY_SESSIONS:
+    if code in {ErrorCode.TOO_MANY_SESSIONS, ErrorCode.NODE_DRAINING}:
         headers = {"Retry-After": str(RETRY_AFTER_S)}
     elif code is ErrorCode.UNAUTHORIZED:
         headers = {"WWW-Authenticate": 'Bearer realm="gazertc"'}
@@ -339,14 +354,18 @@ async def _health(request: web.Request) -> web.Response:
                 f"lag_window_s must be a number of seconds in (0, {MAX_LAG_WINDOW_S:g}]",
             )
     sessions = app[SESSIONS_KEY]
+    node = app[NODE_KEY]
     body = protocol.make_health(
         version=gazertc.__version__,
         sessions=len(sessions),
         max_sessions=sessions.max_sessions,
         workers=app[POOL_KEY].worker_count,
         loop_lag_ms=app[LAG_MONITOR_KEY].snapshot(window_s),
+        node=node.name,
+        draining=node.draining,
     )
-    return web.json_response(body)
+    # 503 while draining: the balancer's health check sends no new sessions here.
+    return web.json_response(body, status=503 if node.draining else 200)
 
 
 def _too_many(sessions: SessionRegistry) -> ProtocolError:
@@ -360,6 +379,7 @@ async def _offer(request: web.Request) -> web.Response:
     app = request.app
     config = app[CONFIG_KEY]
     sessions = app[SESSIONS_KEY]
+    app[NODE_KEY].refuse_if_draining()
     if sessions.full:
         raise _too_many(sessions)
     offer = await read_json_body(request, "offer_request")
@@ -399,6 +419,7 @@ async def _offer(request: web.Request) -> web.Response:
         "type": pc.localDescription.type,
         "session_id": session.session_id,
         "session_secret": session.secret,
+        "node": app[NODE_KEY].name,
     }
     return web.json_response(answer, headers={"Cache-Control": "no-store"})
 
@@ -475,9 +496,15 @@ def create_app(config: ServerConfig | None = None) -> web.Application:
     )
     add_ice_routes(app, config.ice_servers)
     access = app[ACCESS_KEY] = AccessControl(config.host_token, app[SESSIONS_KEY])
-    add_monitor_routes(
-        app, Monitor(app[SESSIONS_KEY], host_recording_allowed=config.host_recording), access
-    )
+    node = app[NODE_KEY] = NodeState(config.node_name or default_node_name(config.port))
+    monitor = Monitor(app[SESSIONS_KEY], node=node, host_recording_allowed=config.host_recording)
+    add_monitor_routes(app, monitor, access, config.host_token)
+    if config.cluster is not None:
+        pool = app[POOL_KEY]
+        app[CLUSTER_KEY] = monitor.enable_cluster(
+            config.cluster, lambda: [os.getpid(), *pool.worker_pids()]
+        )
+        app.cleanup_ctx.append(_cluster_registry)
     if config.lsl:
         app[LSL_KEY] = LslPublisher.load()
     if config.advertise:
@@ -486,7 +513,11 @@ def create_app(config: ServerConfig | None = None) -> web.Application:
         app.cleanup_ctx.append(_advertise)
     store: RecordingStore | None = None
     if config.data_dir is not None:
-        store = app[RECORDINGS_KEY] = RecordingStore(config.data_dir)
+        store = app[RECORDINGS_KEY] = RecordingStore(
+            config.data_dir,
+            database=open_database(config.data_dir, config.database_url),
+            node_name=node.name,
+        )
         app.cleanup_ctx.append(_recording_store)
     add_recordings_routes(app, store, access)
     static_dir = config.static_dir
@@ -530,9 +561,16 @@ async def _recording_store(app: web.Application) -> AsyncIterator[None]:
     except RecordingError:
         logger.exception("recordings are unavailable")
         raise
-    logger.info("recordings in %s", store.path)
+    logger.info("recordings in %s", store.database.description)
     yield
     await asyncio.to_thread(store.close)  # bounded: CLOSE_TIMEOUT_S
+
+
+async def _cluster_registry(app: web.Application) -> AsyncIterator[None]:
+    registry = app[CLUSTER_KEY]
+    await registry.start()
+    yield
+    await registry.stop()
 
 
 async def _advertise(app: web.Application) -> AsyncIterator[None]:
@@ -543,12 +581,11 @@ async def _advertise(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _close_sessions(app: web.Application) -> None:
-    sessions = app[SESSIONS_KEY]
-    try:
-        await asyncio.wait_for(sessions.close_all("server shutting down"), SESSIONS_CLOSE_TIMEOUT_S)
-    except TimeoutError:
+    late = await app[SESSIONS_KEY].close_all("server shutting down", SESSIONS_CLOSE_TIMEOUT_S)
+    if late:
         logger.error(
-            "%d session(s) did not close within %.1f s; shutting down regardless",
-            len(sessions),
+            "%d session(s) did not close within %.1f s (%s); shutting down regardless",
+            len(late),
             SESSIONS_CLOSE_TIMEOUT_S,
+            ", ".join(f"{session.session_id[:8]}: {session.close_step}" for session in late),
         )

@@ -14,6 +14,7 @@ from gazertc import extras, installation, models
 from gazertc.errors import InputError, ModelFileError
 
 if TYPE_CHECKING:
+    from gazertc.cluster.registry import RegistrySettings
     from gazertc.server.guards import EdgeConfig
 
 __all__ = ["add_arguments", "run"]
@@ -100,6 +101,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where recordings are kept (SQLite; default ./gazertc-data, created private)",
     )
     parser.add_argument(
+        "--database",
+        default=None,
+        metavar="URL",
+        help="keep recordings, events and calibration reports in this PostgreSQL database "
+        "(postgresql://user:password@host:port/name), shared by the nodes of a cluster; "
+        "videos stay in --data-dir (default: SQLite in --data-dir)",
+    )
+    parser.add_argument(
         "--lsl",
         action="store_true",
         help="publish each session's gaze samples and markers as Lab Streaming Layer outlets "
@@ -118,6 +127,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="TOKEN",
         help="the host's bearer token: opens the monitor, the recordings and their exports "
         "(default: a new random one per start, printed in the monitor's address)",
+    )
+    parser.add_argument(
+        "--node-name",
+        default=None,
+        metavar="NAME",
+        help="this server's name in a cluster, in every /offer answer and /health (default: "
+        "<hostname>:<port>; letters, digits and . _ : -)",
+    )
+    parser.add_argument(
+        "--node-url",
+        default=None,
+        metavar="URL",
+        help="with --database: where the other nodes reach this one, for the monitor's actions "
+        "on its sessions (default: http(s)://<--host>:<--port>, this machine's name when "
+        "--host is 0.0.0.0 or ::)",
     )
     parser.add_argument(
         "--no-host-recording",
@@ -158,6 +182,49 @@ def _private_data_dir(data_dir: Path) -> None:
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the data directory {data_dir}: {exc}") from exc
+
+
+def _check_database(url: str, data_dir: Path | None) -> None:
+    """Fail before listening when ``--database`` is unusable (the message hides any password).
+
+    Raises:
+        InputError: not a PostgreSQL URL, no data directory, or the database cannot be reached.
+    """
+    from gazertc.recording.backend import (  # noqa: PLC0415  (imports psycopg)
+        DatabaseUnavailableError,
+        open_database,
+    )
+
+    if data_dir is None:
+        raise InputError("--database needs --data-dir: the recordings' videos are kept there")
+    try:
+        open_database(data_dir, url).connect().close()
+    except (ValueError, DatabaseUnavailableError) as exc:
+        raise InputError(f"--database: {exc}") from None  # the cause may repeat the URL
+
+
+def _cluster_settings(args: argparse.Namespace, *, tls: bool) -> RegistrySettings | None:
+    """The cluster registry's settings: with ``--database`` only.
+
+    Raises:
+        InputError: ``--node-url`` is not an http(s) URL of a host, or is given alone.
+    """
+    from gazertc.cluster.registry import (  # noqa: PLC0415  (imports psycopg)
+        RegistrySettings,
+        check_node_url,
+        default_node_url,
+    )
+
+    if args.database is None:
+        if args.node_url is not None:
+            raise InputError("--node-url needs --database: the nodes meet in that database")
+        return None
+    if args.node_url is None:
+        return RegistrySettings(args.database, default_node_url(args.host, args.port, tls=tls))
+    try:
+        return RegistrySettings(args.database, check_node_url(args.node_url))
+    except ValueError as exc:
+        raise InputError(f"--node-url: {exc}") from exc
 
 
 def _edge_config(args: argparse.Namespace) -> EdgeConfig:
@@ -219,6 +286,7 @@ def run(args: argparse.Namespace) -> int:
         ServerConfig,
         create_app,
     )
+    from gazertc.server.node import check_node_name  # noqa: PLC0415
 
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
@@ -247,6 +315,11 @@ def run(args: argparse.Namespace) -> int:
             host_token = check_token(args.host_token)
         except ValueError as exc:
             raise InputError(f"--host-token: {exc}") from exc
+    if args.node_name is not None:
+        try:
+            check_node_name(args.node_name)
+        except ValueError as exc:
+            raise InputError(f"--node-name: {exc}") from exc
     ssl_context = _ssl_context(args.cert, args.key)
     static_dir = args.static_dir or installation.app_dir()
     if static_dir is None:
@@ -254,6 +327,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"gazertc: no web app found, serving the API only (fix: {fix})", file=sys.stderr)
     if args.data_dir is not None:
         _private_data_dir(args.data_dir)
+    if args.database is not None:
+        _check_database(args.database, args.data_dir)
     ice_servers = [IceServer((url,)) for url in args.stun] + [
         IceServer((url,), args.turn_username, args.turn_credential, args.turn_secret)
         for url in args.turn
@@ -274,6 +349,9 @@ def run(args: argparse.Namespace) -> int:
         host_token=host_token,
         host_recording=args.host_recording,
         edge=edge,
+        node_name=args.node_name,
+        database_url=args.database,
+        cluster=_cluster_settings(args, tls=ssl_context is not None),
     )
     scheme = "https" if ssl_context else "http"
     base_url = f"{scheme}://{config.host}:{config.port}"

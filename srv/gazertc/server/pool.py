@@ -5,6 +5,11 @@ the GIL, so threads would both serialise on one core and delay the event loop (`
 measures it). Each worker process owns the trackers of the sessions assigned to it (session
 affinity: a session's pipeline state never moves), and loads the models once for all of them.
 
+Workers are forked from a ``forkserver`` that has loaded the landmark model
+(:mod:`gazertc.server.shared_models`), so all of them share one copy of its ~100 MB instead of
+holding one each; the fork server runs with one OpenBLAS thread, so that it forks with no other
+thread alive (the workers fill the cores on their own anyway).
+
 Frames travel through one shared-memory slot per session (:mod:`gazertc.server.frame_slots`):
 the event loop copies the decoded I420 planes in (1.5 bytes per pixel, ~0.1 ms for 640x480), the
 worker converts to BGR, runs the tracker and, when asked, draws the annotations and writes the
@@ -40,8 +45,11 @@ import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.forkserver
+import os
 import time
 from dataclasses import dataclass, field
+from multiprocessing.context import ForkServerContext, SpawnContext
 from typing import Final
 
 import av
@@ -80,8 +88,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 WORKER_START_TIMEOUT_S: Final = 120.0
-"""Spawning imports numpy, OpenCV and dlib and loads the models: 2.5 s measured on a warm disk,
-much longer on a slow one."""
+"""The first worker waits for the fork server to import numpy, OpenCV and dlib and load the
+landmark model (2.5 s measured on a warm disk, 20 s on a machine busy with other work, much
+longer on a slow disk); later ones fork from it and load only the iris network."""
 WORKER_STOP_TIMEOUT_S: Final = 1.0
 """A worker told to stop finishes its current frame (at most ~0.1 s) and exits; one that is
 still there after this is killed, so that a server shutdown stays within its 5 s."""
@@ -92,6 +101,11 @@ RESTART_PAUSE_S: Final = 0.5
 """Pause before retrying a replacement that died while starting; doubles per failure."""
 RESTART_PAUSE_MAX_S: Final = 30.0
 """Longest pause between attempts to start a worker that keeps dying while starting."""
+SHARED_MODELS_MODULE: Final = "gazertc.server.shared_models"
+"""Imported by the fork server only (importing it loads the model), so named, not imported."""
+FORK_SERVER_ENVIRONMENT: Final = {"OPENBLAS_NUM_THREADS": "1"}
+"""numpy's OpenBLAS starts a thread pool at import; with one thread it starts none, and the
+fork server forks with no other thread alive (a fork copies only the calling thread)."""
 
 
 class PoolError(GazertcError):
@@ -160,6 +174,9 @@ class WorkerPool:
         frame_timeout_s: a worker that has a frame to answer and sends nothing for this long
             is hung: it is killed and replaced (its sessions get :class:`WorkerCrashedError`
             once, then carry on).
+        share_models: fork the workers from a fork server holding the landmark model (one
+            copy for all); ``False`` spawns each worker afresh, loading its own copy (the
+            benchmark's "before").
 
     Attributes:
         worker_start_s: how long each worker took to start (spawn to models loaded), in
@@ -174,6 +191,7 @@ class WorkerPool:
         factory: TrackerFactory | None = None,
         max_frame_pixels: int = 1920 * 1080,
         frame_timeout_s: float = DEFAULT_FRAME_TIMEOUT_S,
+        share_models: bool = True,
     ) -> None:
         if worker_count < 1:
             raise ValueError(f"worker_count must be at least 1, got {worker_count}")
@@ -181,7 +199,12 @@ class WorkerPool:
         self._factory: TrackerFactory = factory or PipelineTrackerFactory()
         self._max_frame_pixels = max_frame_pixels
         self._frame_timeout_s = frame_timeout_s
-        self._context = multiprocessing.get_context("spawn")
+        self._share_models = share_models
+        self._context: ForkServerContext | SpawnContext = (
+            multiprocessing.get_context("forkserver")
+            if share_models
+            else multiprocessing.get_context("spawn")
+        )
         self._workers: list[_Worker] = []
         self._session_worker: dict[str, _Worker] = {}
         self._slots = FrameSlots()
@@ -217,8 +240,10 @@ class WorkerPool:
         """
         if self._running:
             return
-        self._workers = [self._spawn(index) for index in range(self._worker_count)]
         self._running = True
+        self._workers = list(
+            await asyncio.gather(*(self._spawn(index) for index in range(self._worker_count)))
+        )
         try:
             await asyncio.gather(*(self._await_ready(worker) for worker in self._workers))
         except PoolError:
@@ -417,7 +442,22 @@ class WorkerPool:
         with contextlib.suppress(ValueError):  # still running after a failed kill
             worker.process.close()
 
-    def _spawn(self, index: int) -> _Worker:
+    async def _spawn(self, index: int) -> _Worker:
+        loop = asyncio.get_running_loop()
+        spawned_s = time.monotonic()
+        # Off the event loop: the first fork waits for the fork server to load the model.
+        process, parent_end = await loop.run_in_executor(None, self._start_process, index)
+        worker = _Worker(
+            index, process, parent_end, loop.create_future(), spawned_s, last_answer_s=spawned_s
+        )
+        loop.add_reader(parent_end.fileno(), self._on_readable, worker)
+        return worker
+
+    def _start_process(
+        self, index: int
+    ) -> tuple[multiprocessing.process.BaseProcess, multiprocessing.connection.Connection]:
+        if self._share_models:
+            _start_fork_server()  # a no-op while it runs; restarts it if it died
         parent_end, child_end = self._context.Pipe(duplex=True)
         process = self._context.Process(
             target=worker_main,
@@ -427,13 +467,7 @@ class WorkerPool:
         )
         process.start()
         child_end.close()
-        loop = asyncio.get_running_loop()
-        now_s = time.monotonic()
-        worker = _Worker(
-            index, process, parent_end, loop.create_future(), now_s, last_answer_s=now_s
-        )
-        loop.add_reader(parent_end.fileno(), self._on_readable, worker)
-        return worker
+        return process, parent_end
 
     async def _await_ready(self, worker: _Worker) -> None:
         try:
@@ -521,7 +555,12 @@ class WorkerPool:
             self._start_failures += 1
             logger.warning("retrying worker %d in %.1f s", lost.index, pause_s)
             await asyncio.sleep(pause_s)
-        replacement = self._spawn(lost.index)
+        replacement = await self._spawn(lost.index)
+        if not self._running:  # the pool closed meanwhile
+            self._detach(replacement)
+            replacement.process.kill()
+            await self._stop(replacement)
+            return
         replacement.sessions, lost.sessions = lost.sessions, set()
         for session_id in replacement.sessions:
             self._session_worker[session_id] = replacement
@@ -533,3 +572,19 @@ class WorkerPool:
         except PoolError:
             logger.exception("replacement for worker %d failed to start", lost.index)
             self._worker_lost(replacement, "did not start")
+
+
+def _start_fork_server() -> None:
+    """Start the fork server (once per process; again if it died) with the shared models
+    preloaded and :data:`FORK_SERVER_ENVIRONMENT`."""
+    multiprocessing.set_forkserver_preload([SHARED_MODELS_MODULE])
+    saved = {name: os.environ.get(name) for name in FORK_SERVER_ENVIRONMENT}
+    os.environ.update(FORK_SERVER_ENVIRONMENT)
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -31,7 +31,6 @@ import asyncio
 import functools
 import io
 import json
-import sqlite3
 import tempfile
 import time
 import zipfile
@@ -41,6 +40,7 @@ from typing import Final
 from aiohttp import web
 
 from gazertc.protocol import ErrorCode, ProtocolError
+from gazertc.recording.backend import DATABASE_ERRORS, Connection, DatabaseUnavailableError
 from gazertc.recording.export import export_bids, export_csv
 from gazertc.recording.gaze_columns import load_gaze_columns
 from gazertc.recording.ids import (
@@ -49,7 +49,7 @@ from gazertc.recording.ids import (
     resolve_recording_id,
 )
 from gazertc.recording.replay import build_replay
-from gazertc.recording.store import RecordingError, RecordingStore, connect_read_only
+from gazertc.recording.store import RecordingError, RecordingStore
 from gazertc.recording.summary import build_summary
 from gazertc.recording.tables import load_info
 from gazertc.recording.video import VIDEO_CONTENT_TYPE, video_path
@@ -67,15 +67,30 @@ MAX_CONCURRENT_VIEWS: Final = 2
 long one); more requests wait their turn instead of starving the sessions' workers."""
 
 
-def _view_json(data_dir: Path, recording_id: str, view: str) -> str:
+def _read_only(store: RecordingStore) -> Connection:
+    """A reader's connection to the store's database (SQLite file or PostgreSQL).
+
+    Raises:
+        ProtocolError: ``internal_error`` when the database cannot be reached.
+    """
+    try:
+        return store.database.connect(read_only=True)
+    except DatabaseUnavailableError as exc:
+        raise ProtocolError(
+            ErrorCode.INTERNAL_ERROR, "the recordings database cannot be reached"
+        ) from exc
+
+
+def _view_json(store: RecordingStore, recording_id: str, view: str) -> str:
     """The recording's ``recording_summary`` or ``recording_replay`` as JSON text (runs in a
     thread: it reads every sample).
 
     Raises:
         ProtocolError: ``not_found`` (deleted meanwhile), ``internal_error`` (unreadable).
     """
+    data_dir = store.data_dir
     try:
-        connection = connect_read_only(data_dir)
+        connection = _read_only(store)
         try:
             info = load_info(connection, recording_id)
             columns = load_gaze_columns(connection, info)
@@ -93,18 +108,18 @@ def _view_json(data_dir: Path, recording_id: str, view: str) -> str:
             connection.close()
     except RecordingError as exc:
         raise ProtocolError(ErrorCode.NOT_FOUND, f"no recording {recording_id}") from exc
-    except sqlite3.Error as exc:
+    except DATABASE_ERRORS as exc:
         raise ProtocolError(
             ErrorCode.INTERNAL_ERROR, f"the recording {recording_id} could not be read"
         ) from exc
     return json.dumps(record, separators=(",", ":"), allow_nan=False)
 
 
-def _export_zip(data_dir: Path, recording_id: str, export_format: str) -> bytes:
+def _export_zip(store: RecordingStore, recording_id: str, export_format: str) -> bytes:
     """The recording exported as ``export_format`` into a zip, in memory (runs in a thread)."""
     with tempfile.TemporaryDirectory(prefix="gazertc-export-") as scratch:
         out_dir = Path(scratch) / f"{recording_id}-{export_format}"
-        connection = connect_read_only(data_dir)
+        connection = _read_only(store)
         try:
             if export_format == "csv":
                 paths = export_csv(connection, recording_id, out_dir)
@@ -190,9 +205,7 @@ def add_routes(app: web.Application, store: RecordingStore | None, access: Acces
         recording_id = (
             await _find_recording(recordings, request.match_info["recording_id"])
         ).recording_id
-        body = await asyncio.to_thread(
-            _export_zip, recordings.path.parent, recording_id, export_format
-        )
+        body = await asyncio.to_thread(_export_zip, recordings, recording_id, export_format)
         return web.Response(
             body=body,
             content_type="application/zip",
@@ -239,7 +252,7 @@ def add_routes(app: web.Application, store: RecordingStore | None, access: Acces
             await _find_recording(recordings, request.match_info["recording_id"])
         ).recording_id
         async with views_running:
-            text = await asyncio.to_thread(_view_json, recordings.path.parent, recording_id, view)
+            text = await asyncio.to_thread(_view_json, recordings, recording_id, view)
         return web.Response(text=text, content_type="application/json")
 
     for view in VIEWS:

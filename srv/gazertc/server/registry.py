@@ -41,5 +41,17 @@ class SessionRegistry:
     def remove(self, session: Session) -> None:
         self._sessions.pop(session.session_id, None)
 
-    async def close_all(self, reason: str) -> None:
-        await asyncio.gather(*(session.close(reason) for session in self))
+    async def close_all(self, reason: str, timeout_s: float) -> list[Session]:
+        """Close every session at once; returns those still closing after ``timeout_s``.
+
+        Those are cancelled: a plain ``wait_for`` around ``gather`` would leave the cancelled
+        gather's exception unretrieved, and asyncio would log it with a traceback.
+        """
+        closing = {asyncio.ensure_future(session.close(reason)): session for session in self}
+        if not closing:
+            return []
+        _, pending = await asyncio.wait(closing, timeout=timeout_s)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*closing, return_exceptions=True)
+        return [closing[task] for task in pending]

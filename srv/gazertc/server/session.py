@@ -137,6 +137,7 @@ class Session:
         self._closed: asyncio.Future[None] | None = None
         self._last_activity_s = time.monotonic()
         self.close_reason: str | None = None
+        self.close_step = "not closing"  # what close() awaits: logged when a shutdown runs late
         self._frames_seen = 0
         self._last_error: tuple[str, float] | None = None
         self._previous_face_found = False
@@ -549,8 +550,10 @@ class Session:
                 self._send(protocol.make_error(error, detail or reason, fatal=True))
             if self.recording_id is not None:
                 # The session ends, the recording with it: saved, not lost.
+                self.close_step = "its recording to be saved"
                 with contextlib.suppress(ProtocolError):
                     await self.recording_command("stop", by=RecordingActor.SERVER)
+            self.close_step = "its data channel to drain"
             await self._drain()
             current = asyncio.current_task()
             tasks = [task for task in self._tasks if task is not current]
@@ -572,6 +575,7 @@ class Session:
                 self._closed.set_result(None)
 
     async def _within_close_step(self, step: Awaitable[Any], what: str) -> None:
+        self.close_step = what
         try:
             await asyncio.wait_for(step, CLOSE_STEP_TIMEOUT_S)
         except TimeoutError:

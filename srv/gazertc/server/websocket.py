@@ -7,8 +7,9 @@ messages are frames (8 bytes of capture time, then a JPEG: :mod:`gazertc.server.
 No video goes back (``video_available`` is false).
 
 Limits: the edge checks (Host, Origin, the per-address rate shared with ``/offer``) run before
-the route; the server's ``max_sessions`` counts both transports. Text messages are bounded as
-on the data channel (``message_too_large``), frames by ``max_frame_bytes`` and
+the route; the server's ``max_sessions`` counts both transports; a draining node (see
+:mod:`gazertc.server.node`) refuses the upgrade with 503 ``node_draining``. Text messages are
+bounded as on the data channel (``message_too_large``), frames by ``max_frame_bytes`` and
 ``max_frame_pixels`` (``frame_too_large``): both answered with an ``error``, the session goes
 on. A message beyond :data:`MAX_MESSAGE_FACTOR` times the frame limit is not even read: the
 WebSocket closes with code 1009 (message too big), and with it the session. aiohttp's heartbeat
@@ -32,6 +33,7 @@ from gazertc import protocol
 from gazertc.protocol import ErrorCode, ProtocolError
 from gazertc.server.guards import CLIENT_ADDRESS_KEY, CONNECTION_LOG_KEY
 from gazertc.server.jpeg_frames import JpegFrames, parse_frame_message
+from gazertc.server.node import NODE_KEY
 from gazertc.server.pool import FrameRejectedError, FrameTooLargeError
 from gazertc.server.registry import SessionRegistry
 from gazertc.server.session import Session
@@ -239,6 +241,7 @@ def add_route(
     ``sessions``)."""
 
     async def websocket(request: web.Request) -> web.StreamResponse:
+        request.app[NODE_KEY].refuse_if_draining()
         _check_room(sessions)
         ws = web.WebSocketResponse(
             timeout=CLOSE_TIMEOUT_S,

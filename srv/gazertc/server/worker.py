@@ -11,7 +11,6 @@ that the event loop neither encodes nor parses it.
 
 from __future__ import annotations
 
-import json
 import multiprocessing.connection
 import os
 import signal
@@ -23,12 +22,12 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
 from gazertc.errors import InputError
 from gazertc.records import SampleMessage, SampleTiming
 
 if TYPE_CHECKING:
+    from gazertc.vision.frame import CameraFrame
     from gazertc.vision.headpose import CameraIntrinsics
     from gazertc.vision.types import TrackedFrame
 
@@ -61,7 +60,7 @@ class TrackerLike(Protocol):
     @property
     def intrinsics(self) -> CameraIntrinsics | None: ...
 
-    def track(self, image_bgr: npt.NDArray[np.uint8], timestamp_unix_ns: int) -> TrackedFrame: ...
+    def track_frame(self, frame: CameraFrame, timestamp_unix_ns: int) -> TrackedFrame: ...
 
 
 class TrackerFactory(Protocol):
@@ -84,9 +83,12 @@ class PipelineTrackerFactory:
         return {"_models": None}
 
     def warm_up(self) -> None:
-        from gazertc.vision.tracker import PipelineModels  # noqa: PLC0415  (loaded in the worker)
+        # Loaded in the worker; shared_models holds the fork server's copy of the landmark
+        # model (or, in a spawned worker, loads its own at this import).
+        from gazertc.server.shared_models import SharedLandmarkPredictor  # noqa: PLC0415
+        from gazertc.vision.tracker import PipelineModels  # noqa: PLC0415
 
-        self._models = PipelineModels()
+        self._models = PipelineModels(predictor=SharedLandmarkPredictor())
         self._models.warm_up()
 
     def create(self) -> TrackerLike:
@@ -214,20 +216,25 @@ def worker_main(connection: multiprocessing.connection.Connection, factory: Trac
 
 
 def _process_job(job: FrameJob, slot: SharedMemory, tracker: TrackerLike) -> FrameResult:
-    from gazertc.vision.annotate import draw_sample  # noqa: PLC0415  (worker-only import)
+    # Worker-only imports.
+    from gazertc.vision.annotate import draw_sample  # noqa: PLC0415
+    from gazertc.vision.frame import CameraFrame  # noqa: PLC0415
 
     started = time.perf_counter()
     width, height = job.width_px, job.height_px
     if job.layout is FrameLayout.I420:
+        # Read in place (the pool writes a session's slot only between its frames): grey comes
+        # from the Y plane, colour only for the eye crops.
         i420 = np.ndarray((height * 3 // 2, width), dtype=np.uint8, buffer=slot.buf)
-        image_bgr: npt.NDArray[np.uint8] = np.asarray(
-            cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420), dtype=np.uint8
-        )
+        frame = CameraFrame.from_i420(i420, width, height)
     else:
-        image_bgr = np.ndarray((height, width, 3), dtype=np.uint8, buffer=slot.buf).copy()
-    tracked = tracker.track(image_bgr, job.meta.timestamp_unix_ns)
+        frame = CameraFrame.from_bgr(
+            np.ndarray((height, width, 3), dtype=np.uint8, buffer=slot.buf).copy()
+        )
+    tracked = tracker.track_frame(frame, job.meta.timestamp_unix_ns)
     annotated = False
     if job.annotate:
+        image_bgr = frame.bgr()  # converted here for I420: a new array, not the slot
         intrinsics = tracker.intrinsics
         if intrinsics is not None:
             draw_sample(image_bgr, tracked.sample, intrinsics)
@@ -251,7 +258,7 @@ def _process_job(job: FrameJob, slot: SharedMemory, tracker: TrackerLike) -> Fra
     return FrameResult(
         session_id=job.session_id,
         message=message,
-        message_json=json.dumps(message.to_dict(), separators=(",", ":")),
+        message_json=message.to_json(),
         worker_ms=(time.perf_counter() - started) * 1000.0,
         annotated=annotated,
         worker_pid=os.getpid(),

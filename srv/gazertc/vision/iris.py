@@ -29,6 +29,7 @@ from gazertc import models
 from gazertc.errors import InputError, ModelFileError
 from gazertc.native_output import filtered_stderr
 from gazertc.vision.blink import eye_aspect_ratio
+from gazertc.vision.frame import CameraFrame
 from gazertc.vision.types import EyeSide, PointPx
 
 __all__ = [
@@ -416,15 +417,20 @@ class IrisLandmarkNetwork:
         return iris[:, :, :2], contour.reshape(len(crops), 71, 3)[:, :, :2]
 
     def landmarks(
-        self, image_bgr: ColourImage, eyes: Mapping[EyeSide, EyePoints]
+        self, image: ColourImage | CameraFrame, eyes: Mapping[EyeSide, EyePoints]
     ) -> dict[EyeSide, EyeLandmarks]:
         """The network's iris and eye-contour points for every eye given, in one invocation.
+
+        ``image`` is a BGR frame or a :class:`CameraFrame` (which converts only the eye crops
+        to colour).
 
         Raises:
             InputError: the image is not ``HxWx3`` uint8, or eye points are malformed.
             ModelFileError: the model file is missing, corrupt or cannot be loaded.
         """
-        _check_image(image_bgr, 3)
+        if not isinstance(image, CameraFrame):
+            _check_image(image, 3)
+            image = CameraFrame.from_bgr(image)
         if not eyes:
             return {}
         jobs: list[tuple[EyeSide, Affine]] = []
@@ -435,12 +441,9 @@ class IrisLandmarkNetwork:
                     points, mirrored=mirrored, crop_scale=self.crop_scale, level=self.level_crop
                 )
                 jobs.append((side, affine))
-        size = (NETWORK_INPUT_PX, NETWORK_INPUT_PX)
-        crops = np.empty((len(jobs), *size, 3), np.float32)
+        crops = np.empty((len(jobs), NETWORK_INPUT_PX, NETWORK_INPUT_PX, 3), np.float32)
         for index, (_, affine) in enumerate(jobs):
-            crop = cv2.warpAffine(
-                image_bgr, affine, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-            )
+            crop = image.colour_crop(affine, NETWORK_INPUT_PX)
             crops[index] = crop[:, :, ::-1] * np.float32(1.0 / 255.0)
         iris, contour = self._invoke(crops)
         collected: dict[EyeSide, list[tuple[npt.NDArray[np.float64], ...]]] = {}
@@ -462,7 +465,7 @@ class IrisLandmarkNetwork:
         }
 
     def locate(
-        self, image_bgr: ColourImage, eyes: Mapping[EyeSide, EyePoints]
+        self, image: ColourImage | CameraFrame, eyes: Mapping[EyeSide, EyePoints]
     ) -> dict[EyeSide, IrisEstimate]:
         """Iris centre, radius and confidence (see :attr:`EyeLandmarks.confidence`) per eye.
 
@@ -476,7 +479,7 @@ class IrisLandmarkNetwork:
         """
         return {
             side: IrisEstimate(found.centre_px, found.radius_px, found.confidence)
-            for side, found in self.landmarks(image_bgr, eyes).items()
+            for side, found in self.landmarks(image, eyes).items()
             if not found.is_closed
         }
 

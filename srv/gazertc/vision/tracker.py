@@ -2,7 +2,7 @@
 
 Per frame::
 
-    grey copy ─┬─ tracking: landmarks fitted in the box of the previous frame's landmarks, held
+    grey image ┬─ tracking: landmarks fitted in the box of the previous frame's landmarks, held
                │    while the face barely moves (every VERIFY_INTERVAL_FRAMES the detector
                │    checks a crop around the face)
                └─ detection, only when there is nothing to track: HOG on a small copy, each
@@ -21,15 +21,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
-from gazertc.errors import InputError
 from gazertc.vision import landmarks as lm
 from gazertc.vision.blink import SHUT_EAR, BlinkDetector, eye_aspect_ratio
 from gazertc.vision.eyeball_memory import EyeballMemory
 from gazertc.vision.faces import FaceDetector
+from gazertc.vision.frame import CameraFrame
 from gazertc.vision.gaze import estimate_gaze, observed_eyeball_centres_head_mm
 from gazertc.vision.headpose import CameraIntrinsics, estimate_head_pose
 from gazertc.vision.iris import CLOSED_NETWORK_OPENNESS, IrisEstimate, IrisLandmarkNetwork
@@ -196,17 +195,21 @@ class GazeTracker:
         Raises:
             InputError: the frame is not an ``(h, w, 3)`` uint8 array.
         """
+        return self.track_frame(CameraFrame.from_bgr(image_bgr), timestamp_unix_ns)
+
+    def track_frame(self, frame: CameraFrame, timestamp_unix_ns: int | None = None) -> TrackedFrame:
+        """:meth:`track` for a :class:`CameraFrame` (an I420 frame from a decoder reads its
+        grey image from the Y plane and converts only the eye crops to colour)."""
         started = time.perf_counter()
-        _check_frame(image_bgr)
         timestamp_ns = time.time_ns() if timestamp_unix_ns is None else int(timestamp_unix_ns)
         dt_s = 0.0
         if self._previous_timestamp_ns is not None:
             dt_s = (timestamp_ns - self._previous_timestamp_ns) / 1e9
         self._previous_timestamp_ns = timestamp_ns
         stage_ms = dict.fromkeys(STAGES, 0.0)
-        height, width = image_bgr.shape[:2]
+        width, height = frame.width_px, frame.height_px
         intrinsics = self._intrinsics_for(width, height)
-        grey = np.asarray(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY), np.uint8)
+        grey = frame.grey
 
         raw, tracking = self._find_face(grey, stage_ms)
         frame_index = self.frame_index
@@ -235,7 +238,7 @@ class GazeTracker:
         not_shut = {
             side: lm.eye_points(smoothed, side) for side in EyeSide if openness[side] >= SHUT_EAR
         }
-        found = self.models.iris.landmarks(image_bgr, not_shut) if not_shut else {}
+        found = self.models.iris.landmarks(frame, not_shut) if not_shut else {}
         openness |= {side: eye.openness for side, eye in found.items()}
         irises = self._smooth_irises(
             {
@@ -455,23 +458,6 @@ def _plausible(landmarks: Landmarks, shape: tuple[int, ...]) -> bool:
         return False
     centre_x, centre_y = landmarks.mean(axis=0)
     return bool(0.0 <= centre_x < shape[1] and 0.0 <= centre_y < shape[0])
-
-
-def _check_frame(image_bgr: BgrImage) -> None:
-    if (
-        not isinstance(image_bgr, np.ndarray)
-        or image_bgr.dtype != np.uint8
-        or image_bgr.ndim != 3
-        or image_bgr.shape[2] != 3
-        or image_bgr.shape[0] < 16
-        or image_bgr.shape[1] < 16
-    ):
-        described = (
-            f"{image_bgr.dtype} array of shape {image_bgr.shape}"
-            if isinstance(image_bgr, np.ndarray)
-            else type(image_bgr).__name__
-        )
-        raise InputError(f"expected an (height, width, 3) uint8 BGR frame, got a {described}")
 
 
 def _ms_since(clock: float) -> float:

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { useMonitorState } from '../../monitor/react';
 import { RecordingsLink } from '../recordings/RecordingsLink';
 import { MonitorStatus } from './MonitorStatus';
+import { NodesPanel } from './NodesPanel';
 import { SessionCard } from './SessionCard';
 import './monitor.css';
 
@@ -35,6 +36,7 @@ export function MonitorPage() {
           <h1>Monitor</h1>
           <MonitorStatus />
         </div>
+        <NodesPanel />
         {sessionIds.length > 0 && (
           <ul className="monitor-sessions" aria-label="Live sessions">
             {sessionIds.map((anonId) => (
@@ -46,7 +48,8 @@ export function MonitorPage() {
         )}
       </main>
       <footer className="app-footer">
-        gazertc {__APP_VERSION__} · the monitor shows every live session of this server
+        gazertc {__APP_VERSION__} · the monitor shows every live session of this server and of the
+        servers it shares a cluster database with
       </footer>
     </div>
   );

@@ -62,6 +62,10 @@ export function SessionCard({ anonId }: { anonId: string }) {
       {session.thumbnail_shared && <SessionThumbnail anonId={anonId} name={sessionName(session)} />}
       <dl className="monitor-facts">
         <div>
+          <dt>Server</dt>
+          <dd data-testid="monitor-node-name">{session.node}</dd>
+        </div>
+        <div>
           <dt>State</dt>
           <dd>{session.state === 'live' ? 'Live' : 'Connecting'}</dd>
         </div>

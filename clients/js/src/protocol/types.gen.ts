@@ -285,7 +285,7 @@ export interface CalibrationEndMessage {
   type: "calibration_end";
 }
 
-/** A saved per-user calibration (about 1 kB): opaque to clients, who store it (e.g. per user in localStorage) and send it back in calibration_load. It names the screen it was made for; the server refuses it for another screen. Its arrays hold at most 64 numbers (today 13 at most), each within +-1e9, scales at least 1e-12: a stored model cannot grow without bound, and no prediction it makes can overflow. */
+/** A saved per-user calibration (about 1-3 kB): opaque to clients, who store it (e.g. per user in localStorage) and send it back in calibration_load. It names the screen it was made for; the server refuses it for another screen. Its arrays hold at most 64 numbers (today 13 at most), each within +-1e9, scales at least 1e-12: a stored model cannot grow without bound, and no prediction it makes can overflow. */
 export interface CalibrationModel {
   format: "gazertc.calibration/1";
   screen: Screen;
@@ -294,7 +294,24 @@ export interface CalibrationModel {
   feature_scale?: number[];
   coefficients?: number[][];
   intercept?: number[];
+  /** Each eye calibrated on its own (the same arrays, for that eye's own gaze ray) and each eye's share of the combined point when both are seen, from the eyes' residuals during calibration (inverse variance, each share within 0.1-0.9, summing to 1). Absent when the model has none (then the combined model alone is used). */
+  eyes?: {
+    weights: {
+      right: number;
+      left: number;
+    };
+    right: CalibrationEyeModel;
+    left: CalibrationEyeModel;
+  };
   [key: string]: unknown;
+}
+
+/** One eye's model inside a calibration_model's eyes: the same arrays and bounds as the model's own. */
+export interface CalibrationEyeModel {
+  feature_mean: number[];
+  feature_scale: number[];
+  coefficients: number[][];
+  intercept: number[];
 }
 
 /** Client to server: use a calibration saved earlier (the model of a calibration_result). Answered with calibration_result (targets empty, totals null), or error calibration_failed when it was made for another screen or is malformed. */
@@ -431,8 +448,8 @@ export interface StatusMessage {
   pipeline_restarts?: number;
 }
 
-/** Machine-readable error codes. Data channel: invalid_json, invalid_message, unsupported_version, unknown_type, unexpected_type, message_too_large, binary_not_supported, video_unavailable, frame_too_large, pipeline_failed, idle_timeout. HTTP: invalid_json, invalid_request, invalid_sdp, body_too_large, too_many_sessions, not_found, method_not_allowed, internal_error. Recordings (both): recording_unavailable (the server keeps no recordings: no data directory), recording_in_progress, not_recording; internal_error when the recording store fails a command or does not answer within 5 s. Recordings (data channel, never fatal): recording_write_failed (rows of the running recording could not be stored; the message says which and why; the recording goes on and counts them in write_errors). Calibration (data channel): calibration_failed (no screen known, too few usable samples, a saved model that does not fit this screen), calibration_out_of_order (a target message without a running procedure, an unknown target id, validation without a calibration). Access (HTTP): unauthorized (401: no credential), forbidden (403: a wrong credential, another session's secret, a participant's secret on a host-only route, an unknown session id with anything but the host token, or a recording the server does not allow: a host start under --no-host-recording). WebSocket frames: invalid_frame (a binary message that is not 8 header bytes and a decodable JPEG; never fatal), frame_too_large (more bytes or pixels than the server accepts; never fatal). Edge (HTTP, before any route): misdirected_request (421: a Host name this server does not answer to, e.g. DNS rebinding), forbidden also for a page of another origin than the server's own and its --allow-origin list, rate_limited (429 with Retry-After: too many offers from one address). Monitor (data channel, fatal): session_ended_by_host (the host ended the session from the monitor; a client does not reconnect on its own). */
-export type ErrorCode = "invalid_json" | "invalid_message" | "unsupported_version" | "unknown_type" | "unexpected_type" | "message_too_large" | "binary_not_supported" | "video_unavailable" | "frame_too_large" | "pipeline_failed" | "idle_timeout" | "invalid_request" | "invalid_sdp" | "body_too_large" | "too_many_sessions" | "not_found" | "method_not_allowed" | "internal_error" | "recording_unavailable" | "recording_in_progress" | "not_recording" | "calibration_failed" | "calibration_out_of_order" | "unauthorized" | "forbidden" | "misdirected_request" | "rate_limited" | "recording_write_failed" | "invalid_frame" | "session_ended_by_host";
+/** Machine-readable error codes. Data channel: invalid_json, invalid_message, unsupported_version, unknown_type, unexpected_type, message_too_large, binary_not_supported, video_unavailable, frame_too_large, pipeline_failed, idle_timeout. HTTP: invalid_json, invalid_request, invalid_sdp, body_too_large, too_many_sessions, not_found, method_not_allowed, internal_error. Recordings (both): recording_unavailable (the server keeps no recordings: no data directory), recording_in_progress, not_recording; internal_error when the recording store fails a command or does not answer within 5 s. Recordings (data channel, never fatal): recording_write_failed (rows of the running recording could not be stored; the message says which and why; the recording goes on and counts them in write_errors). Calibration (data channel): calibration_failed (no screen known, too few usable samples, a saved model that does not fit this screen), calibration_out_of_order (a target message without a running procedure, an unknown target id, validation without a calibration). Access (HTTP): unauthorized (401: no credential), forbidden (403: a wrong credential, another session's secret, a participant's secret on a host-only route, an unknown session id with anything but the host token, or a recording the server does not allow: a host start under --no-host-recording). WebSocket frames: invalid_frame (a binary message that is not 8 header bytes and a decodable JPEG; never fatal), frame_too_large (more bytes or pixels than the server accepts; never fatal). Edge (HTTP, before any route): misdirected_request (421: a Host name this server does not answer to, e.g. DNS rebinding), forbidden also for a page of another origin than the server's own and its --allow-origin list, rate_limited (429 with Retry-After: too many offers from one address). Monitor (data channel, fatal): session_ended_by_host (the host ended the session from the monitor; a client does not reconnect on its own). Cluster (HTTP): node_draining (503 with Retry-After on POST /offer and GET /ws: this node is being drained and takes no new sessions; a load balancer retries on another node). */
+export type ErrorCode = "invalid_json" | "invalid_message" | "unsupported_version" | "unknown_type" | "unexpected_type" | "message_too_large" | "binary_not_supported" | "video_unavailable" | "frame_too_large" | "pipeline_failed" | "idle_timeout" | "invalid_request" | "invalid_sdp" | "body_too_large" | "too_many_sessions" | "not_found" | "method_not_allowed" | "internal_error" | "recording_unavailable" | "recording_in_progress" | "not_recording" | "calibration_failed" | "calibration_out_of_order" | "unauthorized" | "forbidden" | "misdirected_request" | "rate_limited" | "recording_write_failed" | "invalid_frame" | "session_ended_by_host" | "node_draining";
 
 /** Server to client on the data channel, and the body of every HTTP error response. fatal: true when the server is closing the session because of it; otherwise the session stays up. */
 export interface ErrorMessage {
@@ -668,12 +685,13 @@ export interface OfferRequest {
   options?: ConfigOptions;
 }
 
-/** Response to POST /offer: the server's SDP answer, sent after ICE gathering completed, the id of the new session and its secret (the participant's credential for /api/sessions/{session_id}/...; no other answer carries it). */
+/** Response to POST /offer: the server's SDP answer, sent after ICE gathering completed, the id of the new session and its secret (the participant's credential for /api/sessions/{session_id}/...; no other answer carries it), and the node that answered (media flows to that node, behind a load balancer too). */
 export interface OfferAnswer {
   sdp: string;
   type: "answer";
   session_id: SessionId;
   session_secret: SessionSecret;
+  node: NodeName;
 }
 
 /** Response to GET /api/ice-servers: the STUN and TURN servers a client gives its RTCPeerConnection (RTCIceServer dictionaries), fetched before each offer. TURN credentials are short-lived (coturn's TURN REST API: username '<expiry unix s>:gazertc', credential base64(HMAC-SHA1(secret, username))). Empty: host candidates only, enough on one machine and on a LAN. */
@@ -685,7 +703,10 @@ export interface IceServers {
   }>;
 }
 
-/** Response to GET /health. loop_lag_ms: how late the event loop woke up for a periodic timer over the last minute. */
+/** A server's name in a cluster (gazertc serve --node-name; default <hostname>:<port>): letters, digits and . _ : -, at most 64. */
+export type NodeName = string;
+
+/** Response to GET /health. loop_lag_ms: how late the event loop woke up for a periodic timer over the last minute. node: this server's name; draining: whether it refuses new sessions (then the HTTP status is 503, which a load balancer's health check takes as 'send no new sessions here', while the node finishes the sessions it has). */
 export interface Health {
   status: "ok";
   version: string;
@@ -698,6 +719,8 @@ export interface Health {
     p95: number | null;
     max: number | null;
   };
+  node: NodeName;
+  draining: boolean;
 }
 
 /** A session as the monitor names it: the first 16 hex digits of a keyed hash (HMAC-SHA256, key made at server start) of its session_id. Stable for the session's life; reveals nothing of the session_id. */
@@ -715,9 +738,10 @@ export interface MonitorTracePoint {
 /** idle: no recording runs; recording: one runs (recording_id); unavailable: the server keeps no recordings (no data directory). */
 export type MonitorRecordingState = "idle" | "recording" | "unavailable";
 
-/** One live session as the monitor shows it. processed_fps: samples per second over the last 2 s. face_found: in the latest sample. calibrated: samples carry screen_point. screen: the size the client gave (CSS px), null when it gave none. trace: the last gaze points, oldest first (at most trace_max_points). participant_label: see participant_label, null when none is set. calibration_quality: the verdict of the session's latest calibration fit, the one in use or a poor one waiting for calibration_accept, null without one (or for a loaded model, which carries none); calibration_applied: a calibration is in use. thumbnail_shared: the participant lets the host see a camera thumbnail (share_thumbnail). */
+/** One live session as the monitor shows it. processed_fps: samples per second over the last 2 s. face_found: in the latest sample. calibrated: samples carry screen_point. screen: the size the client gave (CSS px), null when it gave none. trace: the last gaze points, oldest first (at most trace_max_points). participant_label: see participant_label, null when none is set. calibration_quality: the verdict of the session's latest calibration fit, the one in use or a poor one waiting for calibration_accept, null without one (or for a loaded model, which carries none); calibration_applied: a calibration is in use. thumbnail_shared: the participant lets the host see a camera thumbnail (share_thumbnail). node: the node holding the session (actions on it are forwarded there). */
 export interface MonitorSession {
   anon_id: MonitorAnonId;
+  node: NodeName;
   state: "connecting" | "live";
   started_unix_ns: UnixNs;
   processed_fps: number;
@@ -736,12 +760,33 @@ export interface MonitorSession {
   thumbnail_shared: boolean;
 }
 
-/** Response to GET /api/monitor/sessions (Authorization: Bearer <host token>): every live session, oldest first. server_time_unix_ns: when the list was made (for the age of trace points). host_recording_allowed: false when the server runs with --no-host-recording (a host's start is refused: only the participant starts recordings). */
+/** Response to GET /api/monitor/sessions (Authorization: Bearer <host token>): every live session, oldest first. server_time_unix_ns: when the list was made (for the age of trace points). host_recording_allowed: false when the server runs with --no-host-recording (a host's start is refused: only the participant starts recordings). In a cluster (--database postgresql://...) the sessions of every live node, those of other nodes as they wrote them at most ~1 s before. node: the node that answered; nodes: every node known (just this one without a cluster), sorted by name. */
 export interface MonitorSessionList {
   server_time_unix_ns: UnixNs;
   trace_max_points: number;
   host_recording_allowed: boolean;
+  node: NodeName;
+  nodes: MonitorNode[];
   sessions: MonitorSession[];
+}
+
+/** A node of the cluster as the monitor shows it. state: up, draining (takes no new sessions, finishes its own) or lost (no heartbeat for more than 5 s: its sessions are left out). heartbeat_age_s: since its last write to the cluster database (0 for the node answering). sessions: its live sessions; processed_fps: their samples per second together; cpu_percent: CPU use of its processes over the last second (100 = one core), null before it was measured. */
+export interface MonitorNode {
+  name: NodeName;
+  state: "up" | "draining" | "lost";
+  started_unix_ns: UnixNs;
+  heartbeat_age_s: number;
+  sessions: number;
+  max_sessions: number;
+  processed_fps: number;
+  cpu_percent: number | null;
+}
+
+/** Response to POST /api/monitor/nodes/{node}/drain and /undrain (host token, empty body). applied: true for the node that answered (done at once); false for another node, which takes the request from the cluster database and drains itself (within ~0.1 s; its monitor_node state shows when). */
+export interface MonitorNodeDrain {
+  node: NodeName;
+  draining: boolean;
+  applied: boolean;
 }
 
 /** Response to POST /api/monitor/sessions/{anon_id}/recording (body: recording_request): the recording's summary, as recording_info without the session id, metadata, frame size and oculomotor counts. */
@@ -820,6 +865,7 @@ export interface Definitions {
   target_done: TargetDoneMessage;
   calibration_end: CalibrationEndMessage;
   calibration_model: CalibrationModel;
+  calibration_eye_model: CalibrationEyeModel;
   calibration_load: CalibrationLoadMessage;
   calibration_accept: CalibrationAcceptMessage;
   dwell_confirmed: DwellConfirmedMessage;
@@ -859,12 +905,15 @@ export interface Definitions {
   offer_request: OfferRequest;
   offer_answer: OfferAnswer;
   ice_servers: IceServers;
+  node_name: NodeName;
   health: Health;
   monitor_anon_id: MonitorAnonId;
   monitor_trace_point: MonitorTracePoint;
   monitor_recording_state: MonitorRecordingState;
   monitor_session: MonitorSession;
   monitor_session_list: MonitorSessionList;
+  monitor_node: MonitorNode;
+  monitor_node_drain: MonitorNodeDrain;
   monitor_recording_info: MonitorRecordingInfo;
   monitor_event: MonitorEvent;
   monitor_label_request: MonitorLabelRequest;
@@ -877,4 +926,4 @@ export type DefinitionName = keyof Definitions;
 export const MESSAGE_TYPES = ["hello","session","config","sample","status","error","ping","pong","event","event_ack","recording","recording_status","fixation","saccade","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_load","calibration_result","validation_result","calibration_accept","dwell_confirmed","drift_reset","drift_status"] as const satisfies readonly Message['type'][];
 
 /** The names of all definitions, in schema order. */
-export const DEFINITION_NAMES = ["message","version","unix_ns","session_id","session_secret","output_mode","screen","status_interval_ms","config_options","gaze_tracking_option","participant_label","share_thumbnail_option","session","gaze_tracking","hello","config","ping","pong","point_px","vector3","eye_side","tracking_state","quality_flag","face_box","eye_observation","head_pose","gaze_direction","blink_event","frame_quality","sample","screen_point","calibration_target","calibration_targets","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_model","calibration_load","calibration_accept","dwell_confirmed","drift_reset","drift_status","calibration_target_residual","calibration_quality","calibration_result","validation_target_result","validation_result","status","error_code","error","event_name","event","event_request","stored_event","event_ack","recording_id","recording_action","recording_video_request","recording_started_by","recording_stopped_by","recording","recording_request","recording_info","recording_status","recording_list","recording_time_s","recording_interval","recording_screen_size","recording_summary","recording_replay","detection_method","fixation","saccade","offer_request","offer_answer","ice_servers","health","monitor_anon_id","monitor_trace_point","monitor_recording_state","monitor_session","monitor_session_list","monitor_recording_info","monitor_event","monitor_label_request","monitor_session_ended"] as const satisfies readonly DefinitionName[];
+export const DEFINITION_NAMES = ["message","version","unix_ns","session_id","session_secret","output_mode","screen","status_interval_ms","config_options","gaze_tracking_option","participant_label","share_thumbnail_option","session","gaze_tracking","hello","config","ping","pong","point_px","vector3","eye_side","tracking_state","quality_flag","face_box","eye_observation","head_pose","gaze_direction","blink_event","frame_quality","sample","screen_point","calibration_target","calibration_targets","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_model","calibration_eye_model","calibration_load","calibration_accept","dwell_confirmed","drift_reset","drift_status","calibration_target_residual","calibration_quality","calibration_result","validation_target_result","validation_result","status","error_code","error","event_name","event","event_request","stored_event","event_ack","recording_id","recording_action","recording_video_request","recording_started_by","recording_stopped_by","recording","recording_request","recording_info","recording_status","recording_list","recording_time_s","recording_interval","recording_screen_size","recording_summary","recording_replay","detection_method","fixation","saccade","offer_request","offer_answer","ice_servers","node_name","health","monitor_anon_id","monitor_trace_point","monitor_recording_state","monitor_session","monitor_session_list","monitor_node","monitor_node_drain","monitor_recording_info","monitor_event","monitor_label_request","monitor_session_ended"] as const satisfies readonly DefinitionName[];

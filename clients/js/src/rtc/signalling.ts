@@ -24,6 +24,8 @@ const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'too_many_sessions',
   'rate_limited',
   'internal_error',
+  // A node of a cluster being drained; through the balancer another node answers instead.
+  'node_draining',
 ]);
 
 /** Whether a server error code may go away by itself (retry later). */

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { SignallingError, postOffer } from '../../src/rtc/signalling';
+import { SignallingError, isRetryableCode, postOffer } from '../../src/rtc/signalling';
 import { fixture } from '../fixtures';
 
 const REQUEST = { sdp: 'v=0\r\n', type: 'offer' as const, options: { output: 'json' as const } };
@@ -71,6 +71,16 @@ describe('postOffer', () => {
     expect(error).toMatchObject({ code: 'rate_limited', retryable: true, retryAfterMs: 3000 });
   });
 
+  it('a draining node of a cluster, asked directly, may be retried after the Retry-After', async () => {
+    const error = await failure(
+      postOffer('http://10.0.0.12:3001', REQUEST, {
+        fetch: respond(503, fixture('error.node_draining.json'), { 'Retry-After': '5' }),
+      }),
+    );
+    expect(error).toMatchObject({ code: 'node_draining', retryable: true, retryAfterMs: 5000 });
+    expect(error.message).toMatch(/being drained/);
+  });
+
   it('a refused offer is not retried', async () => {
     const body = {
       v: 1,
@@ -120,5 +130,16 @@ describe('postOffer', () => {
     await expect(
       postOffer('http://localhost:3000', REQUEST, { fetch: fetchImpl, signal: controller.signal }),
     ).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('isRetryableCode', () => {
+  it('retries what goes away by itself (also when it arrives over a WebSocket), not refusals', () => {
+    for (const code of ['too_many_sessions', 'rate_limited', 'internal_error', 'node_draining']) {
+      expect(isRetryableCode(code), code).toBe(true);
+    }
+    for (const code of ['invalid_sdp', 'unauthorized', 'forbidden', 'session_ended_by_host']) {
+      expect(isRetryableCode(code), code).toBe(false);
+    }
   });
 });

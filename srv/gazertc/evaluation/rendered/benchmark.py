@@ -7,9 +7,10 @@ the face were turned to the screen's middle), towards targets on the camera's pl
 around the webcam), so the two eyes converge on each target. Every frame is rendered, degraded
 by the condition's camera (fresh noise each frame) and sent through VP8 when the condition says
 so, then tracked by :class:`~gazertc.vision.tracker.GazeTracker` with its smoothing off
-(precision is measured again with the default smoothing). Per face an affine map from the
-pipeline's angles to the true ones is fitted on the calibration gazes and scored on the test
-gazes (:mod:`~gazertc.evaluation.rendered.summary` turns that into numbers).
+(precision is measured again with the default smoothing). Per face gazertc's own calibration
+(:mod:`~gazertc.evaluation.rendered.screen_calibration`) and an affine map from the pipeline's
+angles to the true ones are fitted on the calibration gazes and scored on the test gazes
+(:mod:`~gazertc.evaluation.rendered.summary` turns that into numbers).
 """
 
 from __future__ import annotations

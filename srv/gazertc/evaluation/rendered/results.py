@@ -32,10 +32,16 @@ class ConditionSummary:
     ``frames`` counts the tracked frames of a known gaze (calibration, test and precision; not
     the warm-up frames nor the smoothed re-run), ``frames_with_gaze`` those with a combined gaze.
     Errors are over the test gazes of every such face after that face's own 9-point affine
-    calibration (``uncalibrated_error_deg_mean``: the pipeline's angles as they are). Precision
+    calibration (``uncalibrated_error_deg_mean``: the pipeline's angles as they are).
+    ``calibrated_*`` are the same test gazes under gazertc's own calibration fitted on the same
+    frames (:mod:`~gazertc.evaluation.rendered.screen_calibration`): with the eyes weighted by
+    their calibration residuals, as a session uses it, and (``calibrated_ray_error_deg_mean``)
+    with the combined ray alone; ``right_eye_weight_mean`` is the right eye's mean share. Precision
     is the RMS sample-to-sample change over repeated frames of one fixed gaze with fresh noise,
-    the median over faces; ``smoothed`` runs the tracker with its default filters at 30 fps;
-    the iris centre and the four eye-corner landmarks (which place the eyeball) are in pixels.
+    the median over faces, after the affine map (``precision_rms_deg``) and after gazertc's
+    calibration with the eyes weighted (``calibrated_precision_rms_deg``); ``smoothed`` runs
+    the tracker with its default filters at 30 fps; the iris centre and the four eye-corner
+    landmarks (which place the eyeball) are in pixels.
     Sensitivity: iris pixels moved per degree of the eye's own gaze, found by the pipeline
     against the truth (the iris as the camera sees it through the cornea), mean over eyes;
     the ratio is the mean of per-eye ratios.
@@ -55,7 +61,13 @@ class ConditionSummary:
     combined_error_deg_p90: float
     right_eye_error_deg_mean: float
     left_eye_error_deg_mean: float
+    calibrated_error_deg_mean: float
+    calibrated_error_deg_median: float
+    calibrated_error_deg_p90: float
+    calibrated_ray_error_deg_mean: float
+    right_eye_weight_mean: float
     precision_rms_deg: float
+    calibrated_precision_rms_deg: float
     precision_rms_deg_smoothed: float
     iris_precision_rms_px: float
     corner_precision_rms_px: float

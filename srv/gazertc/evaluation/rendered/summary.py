@@ -25,6 +25,7 @@ from gazertc.evaluation.rendered.measures import (
     slopes_per_deg,
 )
 from gazertc.evaluation.rendered.results import BenchmarkResult, ConditionSummary
+from gazertc.evaluation.rendered.screen_calibration import screen_calibration_errors
 from gazertc.vision.tracker import PipelineModels
 from gazertc.vision.types import EyeSide, GazeSample, PointPx
 
@@ -165,6 +166,10 @@ def summarise(
     combined_errors: list[float] = []
     eye_errors: dict[EyeSide, list[float]] = {side: [] for side in EyeSide}
     uncalibrated: list[float] = []
+    weighted_errors: list[float] = []
+    ray_errors: list[float] = []
+    right_weights: list[float] = []
+    weighted_precision: list[float] = []
     precision, smoothed, iris_px, corner_px = [], [], [], []
     sensitivities: list[Sensitivity] = []
     calibrated_faces = 0
@@ -174,6 +179,13 @@ def summarise(
             continue
         calibrated_faces += 1
         combined_errors += errors
+        screen = screen_calibration_errors(run.calibration, run.test, run.precision)
+        if screen is not None:
+            weighted_errors += screen.weighted
+            ray_errors += screen.combined
+            weighted_precision.append(screen.weighted_precision_rms_deg)
+            if screen.right_eye_weight is not None:
+                right_weights.append(screen.right_eye_weight)
         for side in EyeSide:
             eye_errors[side] += _calibrated_errors(run, _eye_angles(side), _eye_truth(side))[1]
         uncalibrated += [
@@ -205,7 +217,13 @@ def summarise(
         combined_error_deg_p90=_p90(combined_errors),
         right_eye_error_deg_mean=_mean(eye_errors[EyeSide.RIGHT]),
         left_eye_error_deg_mean=_mean(eye_errors[EyeSide.LEFT]),
+        calibrated_error_deg_mean=_mean(weighted_errors),
+        calibrated_error_deg_median=_median(weighted_errors),
+        calibrated_error_deg_p90=_p90(weighted_errors),
+        calibrated_ray_error_deg_mean=_mean(ray_errors),
+        right_eye_weight_mean=_mean(right_weights),
         precision_rms_deg=_median(precision),
+        calibrated_precision_rms_deg=_median(weighted_precision),
         precision_rms_deg_smoothed=_median(smoothed),
         iris_precision_rms_px=_median(iris_px),
         corner_precision_rms_px=_median(corner_px),

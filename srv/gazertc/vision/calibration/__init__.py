@@ -7,6 +7,7 @@ Public API (stable; the evaluation harness builds on it)::
                                  time_since_target_ms), ...]
     model = CalibrationModel.fit(samples, screen, settings=DEFAULT_FEATURES)   # CalibrationError
     model.fit_report                       # CalibrationFit: per-target residuals in px and deg
+    model.eye_weights                      # EyeWeights: each eye's share, from its residuals
     point = model.predict(gaze_sample)     # ScreenPoint | None (None: no usable eye this frame)
     point = model.predict_features(features)
     report = validate_calibration(model, samples)  # ValidationResult: accuracy, precision
@@ -20,6 +21,7 @@ Public API (stable; the evaluation harness builds on it)::
 Modules: :mod:`~gazertc.vision.calibration.features` (what a frame gives),
 :mod:`~gazertc.vision.calibration.selection` (which frames are usable),
 :mod:`~gazertc.vision.calibration.model` (the regression, saving and loading),
+:mod:`~gazertc.vision.calibration.eye_weights` (the eyes weighted by their precision),
 :mod:`~gazertc.vision.calibration.report` (residuals and validation),
 :mod:`~gazertc.vision.calibration.quality` (the verdict: good, fair or poor),
 :mod:`~gazertc.vision.calibration.drift` (an offset learned from confirmed targets) and
@@ -33,8 +35,10 @@ from gazertc.vision.calibration.drift import (
     DwellResidual,
     measure_dwell,
 )
+from gazertc.vision.calibration.eye_weights import EyeWeights
 from gazertc.vision.calibration.features import (
     DEFAULT_FEATURES,
+    EyeSignals,
     FeatureKind,
     FeatureSettings,
     FrameFeatures,
@@ -91,6 +95,8 @@ __all__ = [
     "DriftEvent",
     "DriftStatus",
     "DwellResidual",
+    "EyeSignals",
+    "EyeWeights",
     "FeatureHistory",
     "FeatureKind",
     "FeatureSettings",

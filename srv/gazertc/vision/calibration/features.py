@@ -6,6 +6,8 @@ widths, as appearance-based trackers use), ``gaze_angles`` (the pipeline's per-e
 degrees) or ``gaze_ray`` (where the pipeline's combined gaze ray meets the camera's z = 0 plane,
 millimetres: the screen plane when the camera sits in the screen's bezel). With ``head_pose``
 the model's basis adds the head's yaw, pitch, roll and translation (:class:`HeadFeatures`).
+Each eye's own signals are kept beside them (:class:`EyeSignals`; :meth:`FrameFeatures.for_eye`),
+so that a model can calibrate each eye on its own and weight the two by their precision.
 
 The viewing distance (for degrees of visual angle) is estimated from the face: the distance
 between the two iris centres, else the iris size, else the head pose's depth.
@@ -21,15 +23,24 @@ from enum import StrEnum
 from typing import Final
 
 from gazertc.errors import InputError
+from gazertc.vision.gaze import eyeball_centre_head_mm
 from gazertc.vision.headpose import CameraIntrinsics
 from gazertc.vision.screen import (
     viewing_distance_from_interpupillary_mm,
     viewing_distance_from_iris_mm,
 )
-from gazertc.vision.types import EyeObservation, EyeSide, GazeDirection, GazeSample, HeadPose
+from gazertc.vision.types import (
+    EyeObservation,
+    EyeSide,
+    GazeDirection,
+    GazeSample,
+    HeadPose,
+    Vector3,
+)
 
 __all__ = [
     "DEFAULT_FEATURES",
+    "EyeSignals",
     "FeatureKind",
     "FeatureSettings",
     "FrameFeatures",
@@ -124,6 +135,24 @@ class HeadFeatures:
 
 
 @dataclass(frozen=True, slots=True)
+class EyeSignals:
+    """One eye's own eye signal in each form (see :class:`FrameFeatures`): its iris offset, its
+    gaze angles, and where its own gaze ray, from its own eyeball centre, meets the camera plane.
+    """
+
+    iris_offset: tuple[float, float] | None = None
+    gaze_angles_deg: tuple[float, float] | None = None
+    gaze_ray_mm: tuple[float, float] | None = None
+
+    def signal(self, kind: FeatureKind) -> tuple[float, float] | None:
+        if kind is FeatureKind.IRIS_OFFSETS:
+            return self.iris_offset
+        if kind is FeatureKind.GAZE_ANGLES:
+            return self.gaze_angles_deg
+        return self.gaze_ray_mm
+
+
+@dataclass(frozen=True, slots=True)
 class FrameFeatures:
     """What calibration uses from one frame; each signal is ``None`` when the frame lacks it.
 
@@ -138,6 +167,7 @@ class FrameFeatures:
         combined_gaze_deg: the combined gaze ``(yaw_deg, pitch_deg)`` (for the saccade check).
         head: the head pose.
         viewing_distance_mm: eye-to-camera distance estimated from the face.
+        right_eye, left_eye: each open eye's own signals (``None``: the eye has none).
     """
 
     timestamp_unix_ns: int
@@ -148,6 +178,8 @@ class FrameFeatures:
     combined_gaze_deg: tuple[float, float] | None = None
     head: HeadFeatures | None = None
     viewing_distance_mm: float | None = None
+    right_eye: EyeSignals | None = None
+    left_eye: EyeSignals | None = None
 
     def eye_signal(self, kind: FeatureKind) -> tuple[float, float] | None:
         if kind is FeatureKind.IRIS_OFFSETS:
@@ -155,6 +187,21 @@ class FrameFeatures:
         if kind is FeatureKind.GAZE_ANGLES:
             return self.gaze_angles_deg
         return self.gaze_ray_mm
+
+    def for_eye(self, side: EyeSide) -> FrameFeatures:
+        """These features with one eye's own signals in place of the two eyes' (no eye signal
+        when that eye has none)."""
+        eye = (self.right_eye if side is EyeSide.RIGHT else self.left_eye) or EyeSignals()
+        return FrameFeatures(
+            timestamp_unix_ns=self.timestamp_unix_ns,
+            blinking=self.blinking,
+            iris_offsets=eye.iris_offset,
+            gaze_angles_deg=eye.gaze_angles_deg,
+            gaze_ray_mm=eye.gaze_ray_mm,
+            combined_gaze_deg=self.combined_gaze_deg,
+            head=self.head,
+            viewing_distance_mm=self.viewing_distance_mm,
+        )
 
     @classmethod
     def from_sample(
@@ -177,7 +224,8 @@ class FrameFeatures:
             for eye in (sample.right_eye, sample.left_eye)
             if eye is not None and eye.is_open and eye.centre_px is not None
         ]
-        offsets = [offset for eye in open_eyes if (offset := _iris_offset(eye)) is not None]
+        offset_of = {eye.side: _iris_offset(eye) for eye in open_eyes}
+        offsets = [offset for offset in offset_of.values() if offset is not None]
         angles = [
             (eye.gaze_yaw_deg, eye.gaze_pitch_deg)
             for eye in open_eyes
@@ -185,6 +233,7 @@ class FrameFeatures:
         ]
         gaze = sample.gaze
         head = None if sample.head_pose is None else HeadFeatures.from_pose(sample.head_pose)
+        eyes = _eye_signals(sample, open_eyes, offset_of)
         return cls(
             timestamp_unix_ns=sample.timestamp_unix_ns,
             blinking=sample.blinking,
@@ -194,7 +243,75 @@ class FrameFeatures:
             combined_gaze_deg=None if gaze is None else _checked((gaze.yaw_deg, gaze.pitch_deg)),
             head=head,
             viewing_distance_mm=_viewing_distance_mm(open_eyes, head, intrinsics),
+            right_eye=eyes.get(EyeSide.RIGHT),
+            left_eye=eyes.get(EyeSide.LEFT),
         )
+
+
+_EYE_X_MM: Final = {side: float(eyeball_centre_head_mm(side)[0]) for side in EyeSide}
+"""Each eyeball centre's x in the head frame: the model's half separation, signed."""
+
+
+def _eye_signals(
+    sample: GazeSample,
+    open_eyes: list[EyeObservation],
+    offset_of: dict[EyeSide, tuple[float, float] | None],
+) -> dict[EyeSide, EyeSignals]:
+    """Each open eye's own signals. Its ray starts at its own eyeball centre: the gaze's origin
+    is the midpoint of the centres of the eyes it used (or the one eye's centre), and the centres
+    sit the model's half separation either side of the midpoint along the head's x axis.
+    Only eyes the combined gaze used get a ray (the others' rays missed their eyeball). Plain
+    floats, no arrays: this runs on every frame of a calibrated session."""
+    gaze, pose = sample.gaze, sample.head_pose
+    midpoint: Vector3 | None = None
+    axis: Vector3 = (1.0, 0.0, 0.0)
+    if gaze is not None and pose is not None and gaze.eyes_used:
+        axis = _head_x_axis(pose)
+        midpoint = gaze.origin_mm
+        if len(gaze.eyes_used) == 1:
+            midpoint = _along(midpoint, axis, -_EYE_X_MM[gaze.eyes_used[0]])
+    signals: dict[EyeSide, EyeSignals] = {}
+    for eye in open_eyes:
+        angles = None
+        if eye.gaze_yaw_deg is not None and eye.gaze_pitch_deg is not None:
+            angles = _checked((eye.gaze_yaw_deg, eye.gaze_pitch_deg))
+        ray = None
+        if (
+            angles is not None
+            and midpoint is not None
+            and gaze is not None
+            and eye.side in gaze.eyes_used
+        ):
+            origin = _along(midpoint, axis, _EYE_X_MM[eye.side])
+            ray = _checked(_plane_point_mm(origin, _direction(*angles)))
+        signals[eye.side] = EyeSignals(_checked(offset_of[eye.side]), angles, ray)
+    return signals
+
+
+def _head_x_axis(pose: HeadPose) -> Vector3:
+    """The head's x axis in the camera frame: the first column of the pose's rotation
+    (Rodrigues' formula applied to (1, 0, 0))."""
+    kx, ky, kz = pose.rotation_vector
+    angle = math.sqrt(kx * kx + ky * ky + kz * kz)
+    if angle < 1e-12:
+        return (1.0, 0.0, 0.0)
+    kx, ky, kz = kx / angle, ky / angle, kz / angle
+    cosine, sine = math.cos(angle), math.sin(angle)
+    return (
+        cosine + kx * kx * (1.0 - cosine),
+        kz * sine + ky * kx * (1.0 - cosine),
+        -ky * sine + kz * kx * (1.0 - cosine),
+    )
+
+
+def _along(point: Vector3, step: Vector3, times: float) -> Vector3:
+    return (point[0] + times * step[0], point[1] + times * step[1], point[2] + times * step[2])
+
+
+def _direction(yaw_deg: float, pitch_deg: float) -> Vector3:
+    """As :func:`gazertc.vision.gaze.direction_from_angles`, in plain floats."""
+    yaw, pitch = math.radians(yaw_deg), math.radians(pitch_deg)
+    return (math.cos(pitch) * math.sin(yaw), -math.sin(pitch), -math.cos(pitch) * math.cos(yaw))
 
 
 def _iris_offset(eye: EyeObservation) -> tuple[float, float] | None:
@@ -223,12 +340,16 @@ def _iris_offset(eye: EyeObservation) -> tuple[float, float] | None:
 def _camera_plane_point_mm(gaze: GazeDirection) -> tuple[float, float] | None:
     """Where the combined gaze ray meets the camera plane z = 0 (``None``: it runs almost
     parallel to it or away from it)."""
-    origin_x, origin_y, origin_z = gaze.origin_mm
-    direction_x, direction_y, direction_z = gaze.direction
-    if direction_z >= -_MIN_RAY_DEPTH:
+    return _plane_point_mm(gaze.origin_mm, gaze.direction)
+
+
+def _plane_point_mm(origin_mm: Vector3, direction: Vector3) -> tuple[float, float] | None:
+    """Where a ray meets the camera plane z = 0 (``None``: it runs almost parallel to it or
+    away from it)."""
+    if direction[2] >= -_MIN_RAY_DEPTH:
         return None
-    along = -origin_z / direction_z
-    return (origin_x + along * direction_x, origin_y + along * direction_y)
+    along = -origin_mm[2] / direction[2]
+    return (origin_mm[0] + along * direction[0], origin_mm[1] + along * direction[1])
 
 
 def _mean_pair(pairs: list[tuple[float, float]]) -> tuple[float, float] | None:

@@ -7,8 +7,8 @@ each recent frame (the numbers of a :class:`~gazertc.vision.calibration.FrameFea
 and no landmarks) in a fixed-size ring of float64 columns, bounded by age and by count, in
 memory only.
 
-Memory: 17 numbers (136 bytes) per frame, so :data:`HISTORY_MAX_FRAMES` frames take about
-1 MB, allocated on the first frame.
+Memory: 29 numbers (232 bytes) per frame, so :data:`HISTORY_MAX_FRAMES` frames take about
+1.7 MB, allocated on the first frame.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gazertc.errors import InputError
-from gazertc.vision.calibration.features import FrameFeatures, HeadFeatures
+from gazertc.vision.calibration.features import EyeSignals, FrameFeatures, HeadFeatures
 
 __all__ = ["HISTORY_MAX_FRAMES", "HISTORY_S", "FeatureHistory"]
 
@@ -39,11 +39,14 @@ _COMBINED_COLUMN: Final = 6
 _HEAD_COLUMN: Final = 8
 _DISTANCE_COLUMN: Final = 14
 _BLINK_COLUMN: Final = 15
-_COLUMNS: Final = 16
-"""Column layout of a frame's row: four (x, y) pairs, the six head values, the viewing distance
-and the blink flag (1.0 or 0.0). NaN stands for a signal the frame lacks: the pairs and the head
-are finite when present (:class:`~gazertc.vision.calibration.FrameFeatures` checks them), and a
-NaN viewing distance comes back as none."""
+_EYE_COLUMNS: Final = (16, 22)
+"""Where each eye's own three pairs begin (right eye, then left)."""
+_COLUMNS: Final = 28
+"""Column layout of a frame's row: four (x, y) pairs, the six head values, the viewing distance,
+the blink flag (1.0 or 0.0), then per eye its own iris offset, angles and ray. NaN stands for a
+signal the frame lacks: the pairs and the head are finite when present
+(:class:`~gazertc.vision.calibration.FrameFeatures` checks them), and a NaN viewing distance
+comes back as none."""
 
 
 class FeatureHistory:
@@ -140,7 +143,18 @@ def _row(features: FrameFeatures) -> list[float]:
     if features.viewing_distance_mm is not None:
         row[_DISTANCE_COLUMN] = features.viewing_distance_mm
     row[_BLINK_COLUMN] = 1.0 if features.blinking else 0.0
+    for start, eye in zip(_EYE_COLUMNS, (features.right_eye, features.left_eye), strict=True):
+        if eye is None:
+            continue
+        for offset, pair in enumerate((eye.iris_offset, eye.gaze_angles_deg, eye.gaze_ray_mm)):
+            if pair is not None:
+                row[start + 2 * offset : start + 2 * offset + 2] = pair
     return row
+
+
+def _eye(values: list[float], start: int) -> EyeSignals | None:
+    pairs = [_pair(values, start + 2 * offset) for offset in range(3)]
+    return None if all(pair is None for pair in pairs) else EyeSignals(*pairs)
 
 
 def _pair(row: list[float], column: int) -> tuple[float, float] | None:
@@ -160,4 +174,6 @@ def _features(timestamp_unix_ns: int, values: list[float]) -> FrameFeatures:
         combined_gaze_deg=_pair(values, _COMBINED_COLUMN),
         head=None if math.isnan(head_values[0]) else HeadFeatures(*head_values),
         viewing_distance_mm=None if math.isnan(distance_mm) else distance_mm,
+        right_eye=_eye(values, _EYE_COLUMNS[0]),
+        left_eye=_eye(values, _EYE_COLUMNS[1]),
     )

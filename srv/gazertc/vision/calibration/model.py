@@ -5,8 +5,11 @@ per screen axis, the intercept not penalised. The default was chosen by measurem
 data with known ground truth (``bench/calibration.py`` prints the comparison): see
 :data:`~gazertc.vision.calibration.DEFAULT_FEATURES`. Fitting selects the usable samples
 (:func:`~gazertc.vision.calibration.select_samples`), fits, drops the samples whose residual is
-a robust outlier and refits once. A model saves to a small JSON document and refuses to load for
-another screen.
+a robust outlier and refits once. Each eye is then fitted on its own, on the same samples, and
+the two eyes' points are combined with weights from their residuals
+(:mod:`~gazertc.vision.calibration.eye_weights`); a frame with no eye of its own falls back to
+the combined model. A model saves to a small JSON document and refuses to load for another
+screen.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from numpy.typing import NDArray
 
 from gazertc import protocol
 from gazertc.errors import GazertcError, InputError
+from gazertc.vision.calibration.eye_weights import EyeWeights, weighted_point
 from gazertc.vision.calibration.features import (
     DEFAULT_FEATURES,
     FeatureKind,
@@ -37,7 +41,7 @@ from gazertc.vision.calibration.selection import (
 )
 from gazertc.vision.headpose import CameraIntrinsics
 from gazertc.vision.screen import ScreenGeometry
-from gazertc.vision.types import GazeSample
+from gazertc.vision.types import EyeSide, GazeSample
 
 __all__ = [
     "MAX_MODEL_BYTES",
@@ -80,13 +84,19 @@ _TYPICAL_DEPTH_M: Final = 0.6
 """Products with the depth are taken about a typical viewing distance, so that they vary."""
 
 
-def _basis_row(features: FrameFeatures, settings: FeatureSettings) -> list[float] | None:
-    signal = features.eye_signal(settings.kind)
+def _eye_row(signal: tuple[float, float] | None, settings: FeatureSettings) -> list[float] | None:
     if signal is None:
         return None
     u, v = signal
-    row = [u, v, u * u, u * v, v * v] if settings.polynomial_degree == 2 else [u, v]
+    return [u, v, u * u, u * v, v * v] if settings.polynomial_degree == 2 else [u, v]
+
+
+def _basis_row(features: FrameFeatures, settings: FeatureSettings) -> list[float] | None:
+    row = _eye_row(features.eye_signal(settings.kind), settings)
+    if row is None:
+        return None
     if settings.head_pose:
+        u, v = row[0], row[1]
         head = features.head
         if head is None:
             return None
@@ -122,6 +132,8 @@ class CalibrationModel:
     Build with :meth:`fit` or :meth:`from_json`; immutable afterwards.
     """
 
+    settings: FeatureSettings
+
     def __init__(
         self,
         *,
@@ -133,6 +145,8 @@ class CalibrationModel:
         intercept: NDArray[np.float64],
         fit_report: CalibrationFit | None = None,
         created_unix_ns: int | None = None,
+        eye_models: Mapping[EyeSide, CalibrationModel] | None = None,
+        eye_weights: EyeWeights | None = None,
     ) -> None:
         width = _basis_width(settings)
         if (
@@ -149,6 +163,21 @@ class CalibrationModel:
         arrays = (feature_mean, feature_scale, coefficients, intercept)
         if not all(np.isfinite(array).all() for array in arrays) or (feature_scale <= 0).any():
             raise CalibrationError("model arrays must be finite with positive scales")
+        if (eye_models is None) != (eye_weights is None) or (
+            eye_models is not None
+            and (
+                settings.head_pose
+                or set(eye_models) != set(EyeSide)
+                or any(
+                    eye.eye_models is not None or eye.settings != settings
+                    for eye in eye_models.values()
+                )
+            )
+        ):
+            raise CalibrationError(
+                "per-eye models need both eyes, their weights, the same features without head "
+                "pose, and no eyes of their own"
+            )
         self.settings = settings
         self.screen = screen
         self.fit_report = fit_report
@@ -158,8 +187,19 @@ class CalibrationModel:
         # Fold the standardisation into the weights: one dot product per frame.
         self._weights = coefficients / feature_scale[:, None]
         self._offset = intercept - feature_mean @ self._weights
+        # Plain floats for the per-frame prediction: indexing arrays element by element is slow.
+        self._weight_rows: list[tuple[float, float]] = [
+            (float(a), float(b)) for a, b in self._weights
+        ]
+        self._offset_xy = (float(self._offset[0]), float(self._offset[1]))
         self._coefficients = coefficients
         self._intercept = intercept
+        self.eye_models: dict[EyeSide, CalibrationModel] | None = (
+            None if eye_models is None else dict(eye_models)
+        )
+        """Each eye's own model, fitted on its own signals (``None``: combined model only)."""
+        self.eye_weights = eye_weights
+        """Each eye's share when both are seen, from the eyes' calibration residuals."""
 
     # -- fitting -----------------------------------------------------------------------------
 
@@ -216,17 +256,37 @@ class CalibrationModel:
             kept = [sample for sample, keep in zip(kept, inliers, strict=True) if keep]
             _check_enough(kept, len(samples), min_samples)
             model = cls.fit_rows(rows[inliers], targets[inliers], settings, screen)
-        report = summarise_fit(model, samples, kept)
-        fitted = cls(
-            settings=settings,
-            screen=screen,
-            feature_mean=model._mean,
-            feature_scale=model._scale,
-            coefficients=model._coefficients,
-            intercept=model._intercept,
-            fit_report=report,
+        eye_models, eye_weights = _fit_eyes(kept, settings, screen, min_samples)
+        weighted = model.with_eyes(eye_models, eye_weights)
+        report = summarise_fit(weighted, samples, kept)
+        return weighted._copy(report, eye_models, eye_weights), kept
+
+    def with_eyes(
+        self,
+        eye_models: Mapping[EyeSide, CalibrationModel] | None,
+        eye_weights: EyeWeights | None,
+    ) -> CalibrationModel:
+        """This model with these per-eye models and weights (``None``: none)."""
+        return self._copy(self.fit_report, eye_models, eye_weights)
+
+    def _copy(
+        self,
+        fit_report: CalibrationFit | None,
+        eye_models: Mapping[EyeSide, CalibrationModel] | None,
+        eye_weights: EyeWeights | None,
+    ) -> CalibrationModel:
+        return CalibrationModel(
+            settings=self.settings,
+            screen=self.screen,
+            feature_mean=self._mean,
+            feature_scale=self._scale,
+            coefficients=self._coefficients,
+            intercept=self._intercept,
+            fit_report=fit_report,
+            created_unix_ns=self.created_unix_ns,
+            eye_models=eye_models,
+            eye_weights=eye_weights,
         )
-        return fitted, kept
 
     @classmethod
     def fit_rows(
@@ -270,17 +330,36 @@ class CalibrationModel:
     def predict_features(self, features: FrameFeatures) -> ScreenPoint | None:
         """The screen point for one frame's features; ``None`` when they lack a needed signal
         (no face, eyes closed, no head pose). Blinks are not filtered here: the caller decides.
+
+        With per-eye models, the eyes' own points weighted by :attr:`eye_weights` (the one eye's
+        point when only one has its own signal), else the combined model's point.
         """
+        if self.eye_models is not None and self.eye_weights is not None:
+            # Per-eye models exist only without head-pose terms: an eye's row is its signal's.
+            points: dict[EyeSide, tuple[float, float]] = {}
+            for side, eye_model in self.eye_models.items():
+                signals = features.right_eye if side is EyeSide.RIGHT else features.left_eye
+                eye_row = (
+                    None
+                    if signals is None
+                    else _eye_row(signals.signal(self.settings.kind), self.settings)
+                )
+                if eye_row is not None:
+                    points[side] = eye_model._predict_row(eye_row)
+            weighted = weighted_point(points, self.eye_weights)
+            if weighted is not None:
+                return ScreenPoint(*weighted)
         row = _basis_row(features, self.settings)
         if row is None:
             return None
-        weights = self._weights
-        x_px = float(self._offset[0])
-        y_px = float(self._offset[1])
-        for index, value in enumerate(row):
-            x_px += value * float(weights[index, 0])
-            y_px += value * float(weights[index, 1])
-        return ScreenPoint(x_px, y_px)
+        return ScreenPoint(*self._predict_row(row))
+
+    def _predict_row(self, row: list[float]) -> tuple[float, float]:
+        x_px, y_px = self._offset_xy
+        for value, (weight_x, weight_y) in zip(row, self._weight_rows, strict=True):
+            x_px += value * weight_x
+            y_px += value * weight_y
+        return (x_px, y_px)
 
     def predict(
         self, sample: GazeSample, intrinsics: CameraIntrinsics | None = None
@@ -304,8 +383,9 @@ class CalibrationModel:
     # -- saving ------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """A small JSON-ready document (about 1 kB): settings, screen and coefficients."""
-        return {
+        """A small JSON-ready document (about 1-3 kB): settings, screen and coefficients, and
+        with per-eye models their weights and arrays under ``eyes``."""
+        document: dict[str, Any] = {
             "format": MODEL_FORMAT,
             "created_unix_ns": self.created_unix_ns,
             "screen": self.screen.to_dict(),
@@ -315,6 +395,17 @@ class CalibrationModel:
                 "polynomial_degree": self.settings.polynomial_degree,
                 "ridge_lambda": self.settings.ridge_lambda,
             },
+            **self._arrays_dict(),
+        }
+        if self.eye_models is not None and self.eye_weights is not None:
+            document["eyes"] = {
+                "weights": self.eye_weights.to_dict(),
+                **{side.value: model._arrays_dict() for side, model in self.eye_models.items()},
+            }
+        return document
+
+    def _arrays_dict(self) -> dict[str, Any]:
+        return {
             "feature_mean": [float(value) for value in self._mean],
             "feature_scale": [float(value) for value in self._scale],
             "coefficients": [[float(a), float(b)] for a, b in self._coefficients],
@@ -347,20 +438,51 @@ class CalibrationModel:
                 polynomial_degree=int(features["polynomial_degree"]),
                 ridge_lambda=float(features["ridge_lambda"]),
             )
-            model = cls(
-                settings=settings,
-                screen=ScreenGeometry.from_dict(document["screen"]),
-                feature_mean=np.array(document["feature_mean"], dtype=np.float64),
-                feature_scale=np.array(document["feature_scale"], dtype=np.float64),
-                coefficients=np.array(document["coefficients"], dtype=np.float64),
-                intercept=np.array(document["intercept"], dtype=np.float64),
+            model_screen = ScreenGeometry.from_dict(document["screen"])
+            eyes = document.get("eyes")
+            eye_models = eye_weights = None
+            if eyes is not None:
+                eye_weights = EyeWeights.from_dict(eyes["weights"])
+                eye_models = {
+                    side: cls._saved(eyes[side.value], settings, model_screen) for side in EyeSide
+                }
+            model = cls._saved(
+                document,
+                settings,
+                model_screen,
                 created_unix_ns=int(document["created_unix_ns"]),
+                eye_models=eye_models,
+                eye_weights=eye_weights,
             )
         except (KeyError, TypeError, ValueError, InputError) as exc:
             raise CalibrationError(f"malformed saved calibration: {exc!r}") from exc
         if screen is not None:
             model.check_screen(screen)
         return model
+
+    @classmethod
+    def _saved(
+        cls,
+        arrays: Mapping[str, Any],
+        settings: FeatureSettings,
+        screen: ScreenGeometry,
+        *,
+        created_unix_ns: int | None = None,
+        eye_models: Mapping[EyeSide, CalibrationModel] | None = None,
+        eye_weights: EyeWeights | None = None,
+    ) -> CalibrationModel:
+        """A model from a saved document's arrays (the constructor checks their shapes)."""
+        return cls(
+            settings=settings,
+            screen=screen,
+            feature_mean=_array(arrays, "feature_mean"),
+            feature_scale=_array(arrays, "feature_scale"),
+            coefficients=_array(arrays, "coefficients"),
+            intercept=_array(arrays, "intercept"),
+            created_unix_ns=created_unix_ns,
+            eye_models=eye_models,
+            eye_weights=eye_weights,
+        )
 
     @classmethod
     def from_json(cls, text: str, screen: ScreenGeometry | None = None) -> CalibrationModel:
@@ -386,6 +508,45 @@ def basis_rows(features: Sequence[FrameFeatures], settings: FeatureSettings) -> 
     if any(row is None for row in rows):
         raise CalibrationError("a frame lacks the eye signal or head pose the model needs")
     return np.array(rows, dtype=np.float64).reshape(len(rows), _basis_width(settings))
+
+
+def _array(document: Mapping[str, Any], name: str) -> NDArray[np.float64]:
+    """One of a saved model's arrays (the constructor checks its shape)."""
+    return np.array(document[name], dtype=np.float64)
+
+
+def _fit_eyes(
+    kept: Sequence[CalibrationSample],
+    settings: FeatureSettings,
+    screen: ScreenGeometry,
+    min_samples: int,
+) -> tuple[dict[EyeSide, CalibrationModel] | None, EyeWeights | None]:
+    """Each eye's own model on the kept samples that have its signal, and the eyes' weights from
+    their RMS residuals; ``(None, None)`` when either eye has too few samples or targets, and
+    with head-pose terms: each eye's noisier signal then pins the head coefficients less well,
+    and on generated data with the head moved up to 60 mm after calibration (``bench/
+    calibration.py``) per-eye models were 8-10 % worse there (no change with the head still)."""
+    if settings.head_pose:
+        return None, None
+    models: dict[EyeSide, CalibrationModel] = {}
+    residuals: dict[EyeSide, float] = {}
+    for side in EyeSide:
+        usable = [
+            (features, sample)
+            for sample in kept
+            if _basis_row(features := sample.features.for_eye(side), settings) is not None
+        ]
+        targets_seen = {sample.target_id for _, sample in usable}
+        if len(targets_seen) < MIN_TARGETS or len(usable) < max(min_samples, MIN_TARGETS):
+            return None, None
+        rows = basis_rows([features for features, _ in usable], settings)
+        targets = np.array([(s.target.x_css_px, s.target.y_css_px) for _, s in usable])
+        model = CalibrationModel.fit_rows(rows, targets, settings, screen)
+        models[side] = model
+        errors = np.hypot(*(model.predict_rows(rows) - targets).T)
+        residuals[side] = float(np.sqrt(np.mean(errors**2)))
+    weights = EyeWeights.from_residuals(residuals[EyeSide.RIGHT], residuals[EyeSide.LEFT])
+    return models, weights
 
 
 def _check_enough(kept: Sequence[CalibrationSample], total: int, min_samples: int) -> None:
