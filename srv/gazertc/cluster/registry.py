@@ -220,6 +220,9 @@ class ClusterRegistry:
         self._cpu = CpuMeter()
         self._executor: ThreadPoolExecutor | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        """Ends :meth:`_run` even when Python 3.11's ``wait_for`` swallows the task's
+        cancellation (a notification's wake-up landing at the same moment)."""
         self._listener: threading.Thread | None = None
         self._stop_listening = threading.Event()
         self._wake = asyncio.Event()
@@ -278,6 +281,7 @@ class ClusterRegistry:
         if self._task is not None:
             return
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="cluster-registry")
+        self._stopping = False
         if self.settings.listen:
             loop = asyncio.get_running_loop()
             self._stop_listening.clear()
@@ -293,6 +297,8 @@ class ClusterRegistry:
         statement timeout and the listener's wait)."""
         if self._task is None:
             return
+        self._stopping = True
+        self._wake.set()
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
@@ -358,7 +364,7 @@ class ClusterRegistry:
         executor = self._require_executor()
         written_key: tuple[frozenset[str], bool] | None = None
         next_write_s = next_read_s = 0.0
-        while True:
+        while not self._stopping:
             key = (self._local_ids(), self.node.draining)
             now_s = time.monotonic()
             notified = self._wake.is_set()
