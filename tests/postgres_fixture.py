@@ -8,7 +8,7 @@ Re-export them from a test directory's ``conftest.py`` (then tests just name the
 
 ``postgres_dsn`` (session scope): one server for the whole run, its database ``gazertc``.
 ``postgres_database_dsn`` (function scope): a new, empty database on that server for one test,
-dropped afterwards, so tests never see each other's tables. Both skip the test, saying why,
+dropped afterwards, so tests never see each other's tables. Both fail the test, saying why,
 when this machine has no PostgreSQL binaries (``make postgresql`` installs them).
 """
 
@@ -20,7 +20,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from gazertc.cluster.postgres_local import LocalPostgres, find_postgres_bindir
+from gazertc.cluster.postgres_local import LocalPostgres
+from tests.system_programs import require_postgres
 
 __all__ = ["postgres_database_dsn", "postgres_dsn"]
 
@@ -30,11 +31,7 @@ _database_numbers = itertools.count(1)
 @pytest.fixture(scope="session")
 def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The DSN of a throwaway PostgreSQL server's ``gazertc`` database, for the whole run."""
-    if find_postgres_bindir() is None:
-        pytest.skip(
-            "no PostgreSQL server binaries (initdb, pg_ctl, postgres); `make postgresql` "
-            "installs Debian's postgresql package"
-        )
+    require_postgres()
     with LocalPostgres(tmp_path_factory.mktemp("postgres")) as server:
         yield server.dsn
 

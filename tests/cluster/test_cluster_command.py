@@ -14,7 +14,7 @@ import pytest
 
 from gazertc.cluster.local import free_port
 from gazertc.cluster.postgres_local import find_postgres_bindir
-from tests.cluster.local_cluster import skip_without_balancer_and_turn
+from tests.system_programs import require_programs
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -57,7 +57,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_sigterm_stops_every_process_of_the_cluster(tmp_path: Path) -> None:
-    skip_without_balancer_and_turn()
+    require_programs("haproxy", "turnserver")
     port = free_port()
     command = [sys.executable, "-m", "gazertc", "cluster", "--port", str(port), "--workers", "1"]
     if find_postgres_bindir() is None:

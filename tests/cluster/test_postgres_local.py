@@ -18,11 +18,12 @@ from gazertc.cluster.postgres_local import (
     PostgresStartError,
     find_postgres_bindir,
 )
+from tests.system_programs import require_postgres
 
-needs_postgres = pytest.mark.skipif(
-    find_postgres_bindir() is None,
-    reason="no PostgreSQL server binaries; `make postgresql` installs Debian's postgresql",
-)
+
+@pytest.fixture(autouse=True)
+def _postgres_installed() -> None:
+    require_postgres()
 
 
 def _query_one(dsn: str, sql: str) -> object:
@@ -32,7 +33,6 @@ def _query_one(dsn: str, sql: str) -> object:
     return row[0]
 
 
-@needs_postgres
 def test_serves_the_gazertc_database_then_stops(tmp_path: Path) -> None:
     server = LocalPostgres(tmp_path / "pg")
     with server:
@@ -46,7 +46,6 @@ def test_serves_the_gazertc_database_then_stops(tmp_path: Path) -> None:
         _ = server.dsn
 
 
-@needs_postgres
 def test_a_restart_on_the_same_directory_keeps_the_data(tmp_path: Path) -> None:
     with LocalPostgres(tmp_path) as first:
         with psycopg.connect(first.dsn) as connection:
@@ -58,13 +57,11 @@ def test_a_restart_on_the_same_directory_keeps_the_data(tmp_path: Path) -> None:
         assert _query_one(second.dsn, "SELECT value FROM kept") == 42
 
 
-@needs_postgres
 def test_listens_on_loopback_only(tmp_path: Path) -> None:
     with LocalPostgres(tmp_path) as server:
         assert _query_one(server.dsn, "SHOW listen_addresses") == "127.0.0.1"
 
 
-@needs_postgres
 def test_a_taken_port_is_a_start_error_with_the_log(tmp_path: Path) -> None:
     with (
         LocalPostgres(tmp_path / "first") as first,
@@ -88,7 +85,6 @@ def world_reachable_dir() -> Iterator[Path]:
         yield Path(directory)
 
 
-@needs_postgres
 @pytest.mark.skipif(os.geteuid() != 0, reason="the setpriv fallback is for root only")
 def test_as_root_without_user_namespaces_runs_as_nobody(
     world_reachable_dir: Path, monkeypatch: pytest.MonkeyPatch

@@ -3,7 +3,6 @@ or template is named."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from gazertc.cluster.local import render_template
 from gazertc.errors import InputError
+from tests.system_programs import require_programs
 
 HAPROXY_VALUES = {
     "bind_address": "127.0.0.1",
@@ -21,8 +21,7 @@ HAPROXY_VALUES = {
 
 
 def test_haproxy_accepts_the_rendered_configuration(tmp_path: Path) -> None:
-    if shutil.which("haproxy") is None:
-        pytest.skip("haproxy not installed: `make haproxy` installs Debian's haproxy")
+    require_programs("haproxy")
     path = tmp_path / "haproxy.cfg"
     path.write_text(render_template("haproxy.cfg", HAPROXY_VALUES), encoding="utf-8")
     checked = subprocess.run(

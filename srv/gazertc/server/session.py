@@ -321,11 +321,8 @@ class Session:
             "software_version": gazertc.__version__,
             "protocol_version": protocol.PROTOCOL_VERSION,
             "fixation_detector": self._fixations.settings.to_dict(),
+            **self.config.recording_metadata(),
         }
-        if self.config.screen is not None:
-            metadata["screen"] = self.config.screen.to_dict()
-        if self.config.participant_label is not None:
-            metadata["participant_label"] = self.config.participant_label
         info = await self.recorder.command(action, name, metadata, by=by, video=video)
         self._send(protocol.make_recording_status(info))
         return info

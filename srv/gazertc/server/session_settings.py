@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from gazertc.errors import InputError
-from gazertc.protocol import OutputMode
+from gazertc.protocol import JsonObject, OutputMode
 from gazertc.vision.screen import ScreenGeometry
 
 __all__ = [
@@ -114,3 +114,12 @@ class SessionConfig:
         if "share_thumbnail" in options:
             changes["share_thumbnail"] = bool(options["share_thumbnail"])
         return replace(self, **changes)
+
+    def recording_metadata(self) -> JsonObject:
+        """What a recording started now keeps of these settings (screen, participant label)."""
+        metadata: JsonObject = {}
+        if self.screen is not None:
+            metadata["screen"] = self.screen.to_dict()
+        if self.participant_label is not None:
+            metadata["participant_label"] = self.participant_label
+        return metadata
