@@ -38,7 +38,7 @@ DIST_WHEEL := dist/gazertc-$(VERSION)-py3-none-any.whl
 DIST_SOURCES := $(shell find srv/gazertc -type f -not -path '*/__pycache__/*' 2>/dev/null) \
 	pyproject.toml hatch_build.py README.md LICENSE models/manifest.json
 
-.PHONY: all install run test lint typecheck pytest bench clean dist peers
+.PHONY: all install run test lint typecheck pytest bench clean dist peers iris-int8
 .PHONY: app app-install app-check e2e chromium postgresql screenshot protocol-types
 .PHONY: lib lib-check lib-pack
 
@@ -153,6 +153,8 @@ typecheck: $(PY_STAMP)
 
 # tests/packaging installs the wheel, so the web app must be built first.
 pytest: install dist postgresql haproxy coturn
+	@# The int8 iris network is built from the real videos: without them its tests skip, saying so.
+	@$(MAKE) --no-print-directory iris-int8 || test ! -d $(DATA)
 	GAZERTC_DATA=$(DATA) $(PY) -m pytest
 
 test: lint typecheck pytest app-check lib-check e2e
@@ -171,9 +173,32 @@ $(PEERS_STAMP): bench/peers/requirements.lock
 		&& $(PEERS_VENV)/bin/python -c "import mediapipe"; then touch $@; \
 	else echo "MediaPipe could not be installed in $(PEERS_VENV): make bench runs without it"; fi
 
+# The int8 iris network (docs/iris-int8.md), built from the float file with Google's AI Edge
+# Quantizer in an environment of its own, calibrated on the videos of $(DATA), into the model
+# cache. Optional: when it cannot be built (no data, no quantizer) the float network stays in use.
+QUANT_VENV := .venv-quant
+QUANT_STAMP := $(QUANT_VENV)/.installed
+QUANT_PIP := $(QUANT_VENV)/bin/python -m pip --quiet --disable-pip-version-check
+IRIS_INT8_STAMP := $(VENV)/.iris-int8
+
+iris-int8: $(IRIS_INT8_STAMP)
+
+$(QUANT_STAMP): models/quantizer/requirements.lock
+	test -x $(QUANT_VENV)/bin/python || $(PYTHON) -m venv $(QUANT_VENV)
+	$(QUANT_PIP) install pip==25.3
+	$(QUANT_PIP) install -r models/quantizer/requirements.lock
+	touch $@
+
+$(IRIS_INT8_STAMP): $(QUANT_STAMP) $(MODELS_STAMP) models/manifest.json \
+		srv/gazertc/vision/iris_quantize.py srv/gazertc/vision/iris_quantizer_tool.py
+	$(PY) -m gazertc.vision.iris_quantize --data $(DATA) --quantizer-python $(QUANT_VENV)/bin/python
+	touch $@
+
+# The int8 iris rows need `make iris-int8`; without it they say so, and the bench still runs.
 bench: install peers
+	@$(MAKE) --no-print-directory iris-int8 || echo "int8 iris network not built: make bench runs without it"
 	GAZERTC_DATA=$(DATA) $(PY) -m bench
 
 clean:
-	rm -rf $(VENV) $(PEERS_VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(PEERS_VENV) $(QUANT_VENV) .mypy_cache .ruff_cache .pytest_cache
 	rm -rf $(APP)/node_modules $(APP)/dist $(LIB)/node_modules $(LIB)/dist test-output dist

@@ -28,6 +28,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bench.report import Cell, median, percentile, print_table
+from gazertc import models
+from gazertc.errors import ModelFileError
 from gazertc.evaluation.annotated_faces import (
     OUTER_EYE_CORNER_INDICES,
     AnnotatedFace,
@@ -100,12 +102,33 @@ def _network(network: iris.IrisLandmarkNetwork) -> Locator:
     return locate
 
 
+def _int8_missing() -> str | None:
+    """Why the int8 iris network cannot be compared (``None`` when it can)."""
+    try:
+        models.locate_derived(models.IRIS_LANDMARK_INT8)
+    except ModelFileError as exc:
+        return str(exc)
+    return None
+
+
 def _locators() -> dict[str, Locator]:
     network = iris.IrisLandmarkNetwork
+    int8: dict[str, Locator] = (
+        {}
+        if _int8_missing()
+        else {
+            "iris network int8 (make iris-int8), chosen settings": _network(
+                network(model=iris.IrisModel.INT8)
+            )
+        }
+    )
     return {
         "eye-contour centroid (baseline)": _centroid,
         "means of gradients": _gradients,
-        "iris network (chosen: left eye mirrored, 2.3x crop)": _network(network()),
+        "iris network (chosen: left eye mirrored, 2.3x crop)": _network(
+            network(model=iris.IrisModel.FLOAT)
+        ),
+        **int8,
         "iris network, no eye mirrored": _network(network(mirrored_sides=())),
         "iris network, right eye mirrored": _network(network(mirrored_sides={EyeSide.RIGHT})),
         "iris network, both eyes mirrored": _network(network(mirrored_sides=set(EyeSide))),
@@ -328,39 +351,58 @@ def _orientation_table(fitted: Sequence[FittedFace]) -> None:
     )
 
 
+def _calls(
+    kind: iris.IrisModel, image: Image, eyes: Mapping[EyeSide, Landmarks]
+) -> dict[str, Callable[[], object]]:
+    """The timed ways of running one network file on a face."""
+    single = iris.IrisLandmarkNetwork(model=kind)
+    paired = iris.IrisLandmarkNetwork(model=kind)
+    averaged = iris.IrisLandmarkNetwork(model=kind, flip_average=True)
+    right = {EyeSide.RIGHT: eyes[EyeSide.RIGHT]}
+    left = {EyeSide.LEFT: eyes[EyeSide.LEFT]}
+    return {
+        f"{kind.value}: one eye, one call (batch 1)": lambda: single.locate(image, right),
+        f"{kind.value}: two eyes, two calls (batch 1 each)": lambda: (
+            single.locate(image, right),
+            single.locate(image, left),
+        ),
+        f"{kind.value}: two eyes, one call (batch 2)": lambda: paired.locate(image, eyes),
+        f"{kind.value}: two eyes in both orientations, one call (batch 4)": lambda: averaged.locate(
+            image, eyes
+        ),
+    }
+
+
 def _call_cost_table(fitted: Sequence[FittedFace]) -> None:
     face = next(f for f in fitted if f.landmarks_px is not None)
     assert face.landmarks_px is not None
     image = face.annotation.load_image()
     eyes = _both_eyes(face.landmarks_px)
-    single = iris.IrisLandmarkNetwork()
-    paired = iris.IrisLandmarkNetwork()
-    averaged = iris.IrisLandmarkNetwork(flip_average=True)
-    right = {EyeSide.RIGHT: eyes[EyeSide.RIGHT]}
-    left = {EyeSide.LEFT: eyes[EyeSide.LEFT]}
-    calls: dict[str, Callable[[], object]] = {
-        "one eye, one call (batch 1)": lambda: single.locate(image, right),
-        "two eyes, two calls (batch 1 each)": lambda: (
-            single.locate(image, right),
-            single.locate(image, left),
-        ),
-        "two eyes, one call (batch 2)": lambda: paired.locate(image, eyes),
-        "two eyes in both orientations, one call (batch 4)": lambda: averaged.locate(image, eyes),
-    }
-    rows: list[list[Cell]] = []
-    for name, call in calls.items():
+    int8_missing = _int8_missing()
+    kinds = [iris.IrisModel.FLOAT] + ([] if int8_missing else [iris.IrisModel.INT8])
+    calls: dict[str, Callable[[], object]] = {}
+    for kind in kinds:
+        calls |= _calls(kind, image, eyes)
+    for call in calls.values():
         call()
-        times = []
-        for _ in range(TIMING_REPEATS * 10):
+    # Interleaved rounds: float and int8 see the same machine load (other processes vary it).
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(TIMING_REPEATS * 10):
+        for name, call in calls.items():
             start = time.perf_counter()
             call()
-            times.append((time.perf_counter() - start) * 1e3)
-        rows.append([name, median(times), percentile(times, 0.9)])
+            times[name].append((time.perf_counter() - start) * 1e3)
+    rows: list[list[Cell]] = [
+        [name, median(values), percentile(values, 0.9)] for name, values in times.items()
+    ]
     print_table(
-        "Iris network cost per frame (crop, network, mapping back; one thread)",
+        "Iris network cost per frame, float and int8 files (crop, network, mapping back; one "
+        "thread; calls interleaved)",
         ["calls", "median ms", "p90 ms"],
         rows,
     )
+    if int8_missing:
+        print(f"no int8 rows: {int8_missing}")
 
 
 def _origin_table(data_dir: Path, detector: FaceDetector, predictor: LandmarkPredictor) -> None:

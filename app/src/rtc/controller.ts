@@ -99,6 +99,8 @@ export class AppController {
     shareThumbnail: false,
   };
   private hostView: SharedWithHost | null = null;
+  /** Views drawing the landmarks now: the server sends them only while one does. */
+  private landmarkViews = 0;
 
   constructor(private readonly options: ControllerOptions) {
     this.store = options.store;
@@ -242,6 +244,8 @@ export class AppController {
           // The view may have changed while the connection was opening.
           const output = outputForView(this.store.getState().view.mode);
           if (output !== offeredConfig.output) peer.setConfig({ output });
+          const landmarks = this.landmarksWanted;
+          if (landmarks !== offeredConfig.landmarks) peer.setConfig({ landmarks });
           for (const listener of [...this.sessionListeners]) listener.onOpen?.();
         },
         onLost: (problem, retryAtMs) =>
@@ -297,6 +301,7 @@ export class AppController {
       ...(screen === undefined ? {} : { screen }),
       ...(participantLabel === null ? {} : { participant_label: participantLabel }),
       ...(shareThumbnail ? { share_thumbnail: true } : {}),
+      landmarks: this.landmarksWanted,
     };
   }
 
@@ -324,6 +329,27 @@ export class AppController {
   setViewMode(mode: ViewMode): void {
     this.store.update((state) => viewModeChosen(state, mode));
     this.session?.current?.setConfig({ output: outputForView(mode) });
+  }
+
+  /** Whether samples are to carry the landmarks: a view draws them. */
+  get landmarksWanted(): boolean {
+    return this.landmarkViews > 0;
+  }
+
+  /**
+   * A view starts drawing the 68 landmarks: samples carry them (about 1.3 KB of each) until the
+   * returned function is called. Without such a view they are left out.
+   */
+  drawLandmarks(): () => void {
+    this.landmarkViews += 1;
+    if (this.landmarkViews === 1) this.session?.current?.setConfig({ landmarks: true });
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.landmarkViews -= 1;
+      if (this.landmarkViews === 0) this.session?.current?.setConfig({ landmarks: false });
+    };
   }
 
   setMirrored(mirrored: boolean): void {

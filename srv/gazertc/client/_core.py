@@ -35,7 +35,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 import gazertc
 from gazertc import protocol
-from gazertc.client._inbound import Answer, ServerMessageReader, ServerRecord
+from gazertc.client._inbound import Answer, ServerMessageReader, ServerRecord, made_by_participant
 from gazertc.client._matching import FrameSampleMatcher
 from gazertc.client._waiting import (
     DEFAULT_SAMPLE_BACKLOG,
@@ -48,9 +48,7 @@ from gazertc.client.records import ClientError, ServerError, TimeOffsetEstimate,
 from gazertc.protocol import JsonObject, OutputMode, ProtocolError
 from gazertc.records import (
     FixationEvent,
-    RecordingActor,
     RecordingInfo,
-    RecordingState,
     SaccadeEvent,
     SampleMessage,
     StatusReport,
@@ -75,14 +73,6 @@ status, typed."""
 DEFAULT_TIMEOUT_S: Final = 10.0
 CLOSED_MESSAGE: Final = "the client is closed"
 """The message of the :class:`ClientError` raised by requests on (or during) :meth:`close`."""
-
-
-def _made_by_participant(info: RecordingInfo) -> bool:
-    """Whether a recording status reports a change the participant asked for (so that it may
-    answer this client's request), rather than one the host or the server made."""
-    if info.state is RecordingState.RECORDING:
-        return info.started_by is RecordingActor.PARTICIPANT
-    return info.stopped_by is RecordingActor.PARTICIPANT
 
 
 class Client:
@@ -114,6 +104,7 @@ class Client:
         output: what the server sends back; ``video``/``both`` also receive annotated video.
         video_format, video_options: passed to aiortc's ``MediaPlayer`` (device input).
         loop_video: replay a video file forever (otherwise the session ends with the file).
+        landmarks: ``False`` asks for samples without the 68 landmarks (1.3 KB less each).
     """
 
     def __init__(
@@ -125,9 +116,11 @@ class Client:
         video_format: str | None = None,
         video_options: dict[str, str] | None = None,
         loop_video: bool = False,
+        landmarks: bool = True,
     ) -> None:
         self.url = url.rstrip("/")
         self.output = output
+        self.landmarks = landmarks
         self.session_id: str | None = None
         self.session_secret: str | None = None
         self._video = video
@@ -216,11 +209,10 @@ class Client:
         pc.addTransceiver(self._video_track(), direction=direction)
         self._channel = channel
         await pc.setLocalDescription(await pc.createOffer())
-        offer = {
-            "sdp": pc.localDescription.sdp,
-            "type": "offer",
-            "options": {"output": self.output.value},
-        }
+        options: JsonObject = {"output": self.output.value}
+        if not self.landmarks:
+            options["landmarks"] = False  # only when off: servers before it refuse the field
+        offer = {"sdp": pc.localDescription.sdp, "type": "offer", "options": options}
 
         async def give_up() -> None:
             # No one will wait for the config now: cancel it rather than fail it unread.
@@ -354,7 +346,7 @@ class Client:
             resolve_first(self._pending_events, record)
         elif isinstance(record, RecordingInfo):
             self._recording_statuses.put(record)
-            if _made_by_participant(record):
+            if made_by_participant(record):
                 resolve_first(self._pending_recording, record)
         elif message_type == "config":
             if self._config_received is not None and not self._config_received.done():
@@ -568,6 +560,11 @@ class Client:
         """Change what the server sends back (video needs a client created with video output)."""
         self._send({"v": protocol.PROTOCOL_VERSION, "type": "config", "output": output.value})
         self.output = output
+
+    async def set_landmarks(self, wanted: bool) -> None:
+        """Whether the samples from now on carry the 68 landmarks."""
+        self._send({"v": protocol.PROTOCOL_VERSION, "type": "config", "landmarks": wanted})
+        self.landmarks = wanted
 
     async def estimate_time_offset(
         self, pings: int = 10, *, timeout_seconds: float = DEFAULT_TIMEOUT_S

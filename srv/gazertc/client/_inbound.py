@@ -17,7 +17,9 @@ from gazertc import protocol
 from gazertc.protocol import ErrorCode, JsonObject, ProtocolError
 from gazertc.records import (
     FixationEvent,
+    RecordingActor,
     RecordingInfo,
+    RecordingState,
     SaccadeEvent,
     SampleMessage,
     StatusReport,
@@ -25,7 +27,7 @@ from gazertc.records import (
     oculomotor_from_dict,
 )
 
-__all__ = ["Answer", "ServerMessageReader", "ServerRecord"]
+__all__ = ["Answer", "ServerMessageReader", "ServerRecord", "made_by_participant"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,14 @@ Answer = StoredEvent | RecordingInfo
 """The records that answer a request: an event's acknowledgement, a recording's status."""
 SampleShape = tuple[bool, str]
 """Whether a sample has ``stage_ms``, and whether its ``screen_point`` is absent, null or set."""
+
+
+def made_by_participant(info: RecordingInfo) -> bool:
+    """Whether a recording status reports a change the participant asked for (so that it may
+    answer this client's request), rather than one the host or the server made."""
+    if info.state is RecordingState.RECORDING:
+        return info.started_by is RecordingActor.PARTICIPANT
+    return info.stopped_by is RecordingActor.PARTICIPANT
 
 
 def _sample_shape(message: JsonObject) -> SampleShape:

@@ -149,6 +149,7 @@ class Client:
         loop_video: bool = False,
         connect_timeout_seconds: float = DEFAULT_TIMEOUT_S,
         sample_backlog: int = DEFAULT_SAMPLE_BACKLOG,
+        landmarks: bool = True,
     ) -> None:
         # Before the loop thread starts: a refused argument leaves nothing running.
         self._sample_backlog: _Backlog[SampleMessage] = _Backlog(sample_backlog)
@@ -175,6 +176,7 @@ class Client:
                 video_format=video_format,
                 video_options=video_options,
                 loop_video=loop_video,
+                landmarks=landmarks,
             )
             client.add_record_listener(self._on_record)
             client.add_frame_listener(self._on_frame)
@@ -394,6 +396,10 @@ class Client:
 
     def set_output(self, output: OutputMode) -> None:
         self._call(self._client.set_output(output), DEFAULT_TIMEOUT_S)
+
+    def set_landmarks(self, wanted: bool) -> None:
+        """Whether the samples from now on carry the 68 landmarks."""
+        self._call(self._client.set_landmarks(wanted), DEFAULT_TIMEOUT_S)
 
     def estimate_time_offset(
         self, pings: int = 10, *, timeout_seconds: float = DEFAULT_TIMEOUT_S

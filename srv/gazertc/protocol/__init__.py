@@ -331,10 +331,11 @@ def make_config(
     gaze_tracking: bool = False,
     participant_label: str | None = None,
     share_thumbnail: bool = False,
+    landmarks: bool = True,
 ) -> JsonObject:
     """The ``config`` message: a session's complete effective settings (``gaze_tracking``,
-    ``participant_label`` and ``share_thumbnail`` appear only when set, so that clients that
-    never ask for them see no new field)."""
+    ``participant_label``, ``share_thumbnail`` and ``landmarks: false`` appear only when set,
+    so that clients that never ask for them see no new field)."""
     message: JsonObject = {
         "v": PROTOCOL_VERSION,
         "type": "config",
@@ -351,6 +352,8 @@ def make_config(
         message["participant_label"] = participant_label
     if share_thumbnail:
         message["share_thumbnail"] = True
+    if not landmarks:
+        message["landmarks"] = False
     return message
 
 

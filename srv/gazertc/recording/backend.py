@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import itertools
 import re
 import sqlite3
 import urllib.parse
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
@@ -38,6 +39,7 @@ from gazertc.errors import GazertcError
 __all__ = [
     "DATABASE_ERRORS",
     "DATABASE_NAME",
+    "STREAM_BATCH_ROWS",
     "Connection",
     "Database",
     "DatabaseUnavailableError",
@@ -136,6 +138,23 @@ class Connection:
             raise
         return Rows(cursor, self.row_listener)
 
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Generator[Any, None, None]:
+        """The rows of one query, read a batch at a time: a long recording's samples never sit
+        in memory all at once (PostgreSQL sends a whole result at once unless the query runs
+        in a server-side cursor; SQLite already steps through its rows).
+
+        Raises: as :meth:`execute`.
+        """
+        if isinstance(self.raw, sqlite3.Connection):
+            yield from self.execute(sql, params)
+            return
+        _check_postgres_values(params)
+        # A server-side cursor lives only inside a transaction; readers are in autocommit.
+        with self.raw.transaction(), self.raw.cursor(name=_next_cursor_name()) as cursor:
+            cursor.itersize = STREAM_BATCH_ROWS
+            cursor.execute(_postgres_query(sql, params), tuple(params) or None)
+            yield from Rows(cursor, self.row_listener)
+
     @property
     def batches_rows(self) -> bool:
         """Whether a writer should send its rows in batches (:meth:`execute_together`): a
@@ -215,6 +234,17 @@ class Connection:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+STREAM_BATCH_ROWS: Final = 2000
+"""Rows per round trip of :meth:`Connection.stream`: a sample row is ~3 KB, so a batch is
+~6 MB at most, and 2000 rows make the round trips' cost negligible against decoding them."""
+
+_cursor_numbers = itertools.count()
+
+
+def _next_cursor_name() -> str:
+    return f"gazertc_stream_{next(_cursor_numbers)}"
 
 
 def _postgres_query(sql: str, params: Sequence[Any]) -> str:

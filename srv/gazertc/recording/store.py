@@ -280,8 +280,8 @@ class RecordingStore:
     # -- from the event loop: never blocks -----------------------------------------------------
 
     def add_sample(self, recording_id: str, message: SampleMessage, text: str) -> None:
-        """Queue one sample (the typed message and the text sent for it) and its blink
-        events."""
+        """Queue one sample (the typed message and its full text, landmarks included even when
+        the client asked for none) and its blink events."""
         sample = message.sample
         self._queue.put(_sample_row(recording_id, message, text))
         if recording_id not in self._frame_size_known:

@@ -78,11 +78,11 @@ def sample_messages(connection: Connection, info: RecordingInfo) -> Iterator[Sam
     The query's first column is ``sample_json``: ``gazertc export`` counts those rows for its
     progress bar (:func:`gazertc.recording.cli.count_sample_rows`).
     """
-    cursor = connection.execute(
+    rows = connection.stream(
         "SELECT sample_json FROM samples WHERE recording_id = ? ORDER BY sample_id",
         (info.recording_id,),
     )
-    for (sample_json,) in cursor:
+    for (sample_json,) in rows:
         yield SampleMessage.from_dict(json.loads(sample_json))
 
 

@@ -384,3 +384,25 @@ class SampleMessage:
             if gaze_tracking is None
             else GazeTrackingFields.from_dict(gaze_tracking),
         )
+
+
+_LANDMARKS_FIELD: Final = ',"landmarks_px":'
+_FIELD_AFTER_LANDMARKS: Final = ',"right_eye":'
+"""Both encodings of a sample (``to_json`` and ``json.dumps`` of ``to_dict``) write
+``landmarks_px`` right before ``right_eye``, and only numbers between them."""
+
+
+def sample_text_without_landmarks(message_json: str) -> str:
+    """A ``sample`` message's text (as encoded by :meth:`SampleMessage.to_json`, with or without
+    the fields :mod:`gazertc.protocol` appends) with ``landmarks_px`` null: the encoding of the
+    same message whose sample has no landmarks. A splice, not a new encoding: the event loop
+    does it per sample for a client that asked for no landmarks (config ``landmarks``).
+
+    Raises:
+        ValueError: ``message_json`` is not an encoded ``sample`` message.
+    """
+    start = message_json.find(_LANDMARKS_FIELD)
+    end = message_json.find(_FIELD_AFTER_LANDMARKS, start)
+    if start < 0 or end < 0:
+        raise ValueError("message_json is not an encoded sample message")
+    return f"{message_json[:start]}{_LANDMARKS_FIELD}null{message_json[end:]}"

@@ -150,6 +150,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="refuse recordings started by the host (monitor or host token): record only when "
         "the participant starts it",
     )
+    parser.add_argument(
+        "--iris-model",
+        choices=["float", "int8"],
+        default=None,
+        help="iris network file: float (default) or int8, cheaper and slightly less accurate, "
+        "built by `make iris-int8` (docs/iris-int8.md)",
+    )
 
 
 def _ssl_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
@@ -174,6 +181,18 @@ def _check_models() -> None:
     if problems:
         more = f" (and {len(problems) - 1} more: gazertc models check)" if len(problems) > 1 else ""
         raise ModelFileError(problems[0] + more)
+
+
+def _choose_iris_model(choice: str | None) -> None:
+    """Hand ``--iris-model`` to every worker process (they inherit the environment); fail before
+    listening when the int8 file is asked for and not built."""
+    if choice is None:
+        return
+    from gazertc.vision.iris import IRIS_MODEL_ENV  # noqa: PLC0415  (imports OpenCV)
+
+    if choice == "int8":
+        models.locate_derived(models.IRIS_LANDMARK_INT8)
+    os.environ[IRIS_MODEL_ENV] = choice
 
 
 def _private_data_dir(data_dir: Path) -> None:
@@ -300,6 +319,7 @@ def run(args: argparse.Namespace) -> int:
     if args.lsl:
         extras.require("lsl")
     _check_models()
+    _choose_iris_model(args.iris_model)
     if args.advertise:
         try:
             import zeroconf  # noqa: F401, PLC0415  (checked before serving; used by discovery)

@@ -10,6 +10,18 @@ stays within 0.2 MB over 80 cycles (``tracemalloc``), while glibc's arenas held 
 ``MALLOC_ARENA_MAX=2`` on top made no difference worth having (177.0 against 179.2 MB after
 100 cycles), so it is not set.
 
+What stays after the trim is fragmentation, not a leak (seven bursts of 2-6 sessions, json and
+annotated video, clients in another process): the C heap in use (``mallinfo2``) stays at
+18.7-18.9 MB and Python's allocated blocks and objects stay flat, while the arenas' span grows
+(84 to 157 MB, mostly free and trimmed) as frame-sized buffers (~180 KB at 400x300) land between
+live ones; the pages those live chunks pin add 2-12 MB of anonymous memory over the seven
+bursts, against +60 MB untrimmed. A fixed ``M_MMAP_THRESHOLD`` of 128 KB (frame buffers mapped
+and unmapped) kept that to +2.1 MB but cost 0.4-0.5 ms more CPU per frame decoded and copied,
+so it is not set either. ``MALLOC_ARENA_MAX=2`` kept it to +2.4 and +3.0 MB (default: +5.6 to
++12.4 MB over four runs) at no CPU cost measurable on a busy machine (decode and copy in six
+threads: 0.97-1.04 against 0.90-1.01 ms a frame); it is left to the deployment's environment
+until measured at eight sessions on a quiet one. A trim takes 1.5-20 ms on its thread.
+
 :class:`MemoryTrimmer` calls ``malloc_trim(0)`` on a thread shortly after sessions close (once
 for a burst of closes). On a C library without ``malloc_trim`` (musl, macOS) it does nothing.
 """

@@ -406,7 +406,7 @@ class Session:
             message = replace(message, gaze_tracking=fields)
             text = protocol.sample_text_with_gaze_tracking(text, fields)
         if self.config.output.sends_samples:
-            self._send_text(text, droppable=True)
+            self._send_text(self.config.client_sample_text(text), droppable=True)
         for sink in self._sample_sinks:
             sink.on_sample(message, text)
         if self.config.output.sends_video and processed.annotated is not None:
@@ -479,19 +479,7 @@ class Session:
         self._send(self.take_status_window())
 
     def _send_config(self) -> None:
-        config = self.config
-        self._send(
-            protocol.make_config(
-                session_id=self.session_id,
-                output=config.output,
-                status_interval_ms=config.status_interval_ms,
-                video_available=self.video_available,
-                screen=None if config.screen is None else config.screen.to_dict(),
-                gaze_tracking=config.gaze_tracking,
-                participant_label=config.participant_label,
-                share_thumbnail=config.share_thumbnail,
-            )
-        )
+        self._send(self.config.config_message(self.session_id, self.video_available))
 
     def label_by_host(self, label: str | None) -> None:
         """The host names the participant (``None`` clears it); the page hears of it."""

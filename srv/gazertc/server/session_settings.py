@@ -10,8 +10,10 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Final
 
+from gazertc import protocol
 from gazertc.errors import InputError
 from gazertc.protocol import JsonObject, OutputMode
+from gazertc.records.samples import sample_text_without_landmarks
 from gazertc.vision.screen import ScreenGeometry
 
 __all__ = [
@@ -92,6 +94,9 @@ class SessionConfig:
     """The name or code the host sees instead of the anonymous id (trimmed)."""
     share_thumbnail: bool = False
     """The participant lets the host see a small camera thumbnail (off unless asked)."""
+    landmarks: bool = True
+    """Samples sent to the client carry the 68 landmarks (1.3 KB of a 2.8 KB sample); the
+    recording and the session's other consumers get them either way."""
 
     def updated(self, options: Mapping[str, Any]) -> SessionConfig:
         """A copy with the fields present in validated ``options`` replaced.
@@ -113,7 +118,28 @@ class SessionConfig:
             changes["participant_label"] = clean_participant_label(options["participant_label"])
         if "share_thumbnail" in options:
             changes["share_thumbnail"] = bool(options["share_thumbnail"])
+        if "landmarks" in options:
+            changes["landmarks"] = bool(options["landmarks"])
         return replace(self, **changes)
+
+    def client_sample_text(self, message_json: str) -> str:
+        """What the client gets of a ``sample`` message encoded in full (``message_json``, the
+        text the recording keeps): without landmarks when it asked for none."""
+        return message_json if self.landmarks else sample_text_without_landmarks(message_json)
+
+    def config_message(self, session_id: str, video_available: bool) -> JsonObject:
+        """The ``config`` message telling the client these settings."""
+        return protocol.make_config(
+            session_id=session_id,
+            output=self.output,
+            status_interval_ms=self.status_interval_ms,
+            video_available=video_available,
+            screen=None if self.screen is None else self.screen.to_dict(),
+            gaze_tracking=self.gaze_tracking,
+            participant_label=self.participant_label,
+            share_thumbnail=self.share_thumbnail,
+            landmarks=self.landmarks,
+        )
 
     def recording_metadata(self) -> JsonObject:
         """What a recording started now keeps of these settings (screen, participant label)."""

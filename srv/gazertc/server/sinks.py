@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 
 class SampleSink(Protocol):
     def on_sample(self, message: SampleMessage, text: str) -> None:
-        """Take one sample: the typed message and the exact text sent for it."""
+        """Take one sample: the typed message and its full text (what the client gets, except
+        that a client that asked for no landmarks gets them left out)."""
 
 
 class OculomotorSink(Protocol):

@@ -15,7 +15,9 @@ inner corner, two lower lid points) and return full-frame pixel coordinates.
 
 from __future__ import annotations
 
+import enum
 import math
+import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,11 +37,14 @@ from gazertc.vision.types import EyeSide, PointPx
 __all__ = [
     "CLOSED_NETWORK_OPENNESS",
     "CROP_SIDE_PER_EYE_WIDTH",
+    "IRIS_MODEL_ENV",
     "MIRRORED_SIDES",
     "EyeLandmarks",
     "IrisEstimate",
     "IrisLandmarkNetwork",
+    "IrisModel",
     "contour_centroid",
+    "default_iris_model",
     "eye_crop_affine",
     "locate_centre_gradients",
 ]
@@ -346,6 +351,40 @@ def eye_crop_affine(
     return np.hstack([linear, (middle - linear @ centre)[:, None]])
 
 
+class IrisModel(enum.Enum):
+    """Which file of the iris network runs (docs/iris-int8.md compares them)."""
+
+    FLOAT = "float"
+    """MediaPipe's float32 file, as shipped."""
+    INT8 = "int8"
+    """Its int8 quantization, built here (``make iris-int8``): cheaper, slightly less accurate."""
+
+
+IRIS_MODEL_ENV = "GAZERTC_IRIS_MODEL"
+"""Environment variable naming the default :class:`IrisModel` (``float`` or ``int8``); ``gazertc
+serve --iris-model`` sets it, so that worker processes inherit the choice."""
+
+DEFAULT_IRIS_MODEL = IrisModel.FLOAT
+"""Float stays the default: the int8 file's iris centres jitter 1.5 times as much on the webcam
+clip, for a 13-17 % cheaper network call (docs/iris-int8.md)."""
+
+
+def default_iris_model() -> IrisModel:
+    """``$GAZERTC_IRIS_MODEL`` when set, else :data:`DEFAULT_IRIS_MODEL`.
+
+    Raises:
+        ValueError: the variable names no :class:`IrisModel`.
+    """
+    value = os.environ.get(IRIS_MODEL_ENV, "").strip().lower()
+    if not value:
+        return DEFAULT_IRIS_MODEL
+    try:
+        return IrisModel(value)
+    except ValueError:
+        choices = ", ".join(model.value for model in IrisModel)
+        raise ValueError(f"{IRIS_MODEL_ENV}={value!r}: choose one of {choices}") from None
+
+
 class IrisLandmarkNetwork:
     """MediaPipe's iris landmark network on eye crops cut from the dlib landmarks.
 
@@ -353,7 +392,9 @@ class IrisLandmarkNetwork:
     in the same thread, never several threads at once.
 
     Args:
-        model_path: the ``.tflite`` file; :func:`gazertc.models.locate` finds it when not given.
+        model_path: the ``.tflite`` file; when not given, ``model`` picks it from the model cache.
+        model: float or int8 file (:func:`default_iris_model` when not given). The int8 file
+            takes int8 input (quantized here from the float crops); both give float points.
         crop_scale: crop side over eye-corner distance.
         level_crop: rotate crops so the eye-corner line is level. Measured: no gain on the
             annotated pupils (median 0.031 against 0.030, same worst face).
@@ -366,6 +407,7 @@ class IrisLandmarkNetwork:
         self,
         model_path: Path | None = None,
         *,
+        model: IrisModel | None = None,
         crop_scale: float = CROP_SIDE_PER_EYE_WIDTH,
         level_crop: bool = False,
         flip_average: bool = False,
@@ -374,19 +416,27 @@ class IrisLandmarkNetwork:
         if not 1.0 <= crop_scale <= 5.0:
             raise ValueError(f"crop_scale must be in [1, 5], got {crop_scale}")
         self._model_path = model_path
+        self.model = default_iris_model() if model is None else model
         self.crop_scale = crop_scale
         self.level_crop = level_crop
         self.flip_average = flip_average
         self.mirrored_sides = frozenset(mirrored_sides)
         self._interpreter: Any = None
         self._input_index = 0
+        self._input_quantization: tuple[float, int] | None = None
         self._output_indices: dict[str, int] = {}
+        self._output_quantization: dict[str, tuple[float, int]] = {}
         self._batch = 0
 
     def _load(self) -> Any:
         from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415  (loaded with the model)
 
-        path = self._model_path or models.locate(models.IRIS_LANDMARK)
+        if self._model_path is not None:
+            path = self._model_path
+        elif self.model is IrisModel.INT8:
+            path = models.locate_derived(models.IRIS_LANDMARK_INT8)
+        else:
+            path = models.locate(models.IRIS_LANDMARK)
         try:
             # The first allocation prints LiteRT's XNNPACK "INFO" line on descriptor 2: hide it.
             with filtered_stderr():
@@ -394,8 +444,18 @@ class IrisLandmarkNetwork:
                 interpreter.allocate_tensors()
         except (RuntimeError, ValueError) as exc:
             raise ModelFileError(f"cannot load the iris network {path}: {exc}") from exc
-        self._output_indices = {d["name"]: d["index"] for d in interpreter.get_output_details()}
-        self._input_index = interpreter.get_input_details()[0]["index"]
+        outputs = interpreter.get_output_details()
+        if {d["name"] for d in outputs} != {"output_iris", "output_eyes_contours_and_brows"}:
+            raise ModelFileError(f"{path} is not the iris network (its outputs differ)")
+        self._output_indices = {d["name"]: d["index"] for d in outputs}
+        self._output_quantization = {}
+        for detail in outputs:
+            quantization = _quantization(detail)
+            if quantization is not None:
+                self._output_quantization[detail["name"]] = quantization
+        source = interpreter.get_input_details()[0]
+        self._input_index = source["index"]
+        self._input_quantization = _quantization(source)
         return interpreter
 
     def _invoke(
@@ -410,11 +470,23 @@ class IrisLandmarkNetwork:
             interpreter.resize_tensor_input(self._input_index, list(crops.shape))
             interpreter.allocate_tensors()
             self._batch = len(crops)
-        interpreter.set_tensor(self._input_index, crops)
+        if self._input_quantization is None:
+            interpreter.set_tensor(self._input_index, crops)
+        else:
+            scale, zero_point = self._input_quantization
+            levels = np.rint(crops / np.float32(scale)) + zero_point
+            interpreter.set_tensor(self._input_index, np.clip(levels, -128, 127).astype(np.int8))
         interpreter.invoke()
-        iris = interpreter.get_tensor(self._output_indices["output_iris"]).reshape(len(crops), 5, 3)
-        contour = interpreter.get_tensor(self._output_indices["output_eyes_contours_and_brows"])
-        return iris[:, :, :2], contour.reshape(len(crops), 71, 3)[:, :, :2]
+        iris = self._output("output_iris").reshape(len(crops), 5, 3)
+        contour = self._output("output_eyes_contours_and_brows").reshape(len(crops), 71, 3)
+        return iris[:, :, :2], contour[:, :, :2]
+
+    def _output(self, name: str) -> npt.NDArray[np.float32]:
+        values = self._interpreter.get_tensor(self._output_indices[name])
+        if name not in self._output_quantization:
+            return np.asarray(values, np.float32)
+        scale, zero_point = self._output_quantization[name]
+        return np.asarray((values.astype(np.float32) - zero_point) * np.float32(scale), np.float32)
 
     def landmarks(
         self, image: ColourImage | CameraFrame, eyes: Mapping[EyeSide, EyePoints]
@@ -482,6 +554,16 @@ class IrisLandmarkNetwork:
             for side, found in self.landmarks(image, eyes).items()
             if not found.is_closed
         }
+
+
+def _quantization(detail: Mapping[str, Any]) -> tuple[float, int] | None:
+    """``(scale, zero_point)`` of an int8 tensor, ``None`` for a float one."""
+    if detail["dtype"] == np.float32:
+        return None
+    if detail["dtype"] != np.int8:
+        raise ModelFileError(f"iris network tensor {detail['name']} is {detail['dtype']}")
+    scale, zero_point = detail["quantization"]
+    return float(scale), int(zero_point)
 
 
 def _eye_landmarks(

@@ -1,4 +1,4 @@
-"""Alpha-beta filtering of point sets (landmarks, iris centres).
+"""Alpha-beta filtering of point sets (landmarks, iris centres), plain or gated.
 
 Each coordinate carries a position and a velocity. Per frame the filter predicts
 ``x + v * dt``, then corrects by the residual ``r = z - prediction``:
@@ -6,6 +6,9 @@ Each coordinate carries a position and a velocity. Per frame the filter predicts
 moving at constant speed is followed with no steady-state lag, unlike an exponential moving
 average, while frame-to-frame jitter is damped. The measured jitter reduction and lag are in
 ``make bench``.
+
+:class:`GatedFilter` varies alpha with the size of the residual: it smooths hard within the
+measurement's noise and takes a larger move (a saccade) in the frame it happens.
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["IRIS_FILTER", "LANDMARK_FILTER", "AlphaBetaFilter", "AlphaBetaParameters"]
+__all__ = [
+    "IRIS_FILTER",
+    "LANDMARK_FILTER",
+    "AlphaBetaFilter",
+    "AlphaBetaParameters",
+    "GatedFilter",
+    "GatedFilterParameters",
+]
 
 Points = npt.NDArray[np.float64]
 
@@ -81,6 +91,49 @@ class AlphaBetaFilter:
             return self._position.copy()
         predicted = self._position + self._velocity * dt_s
         residual = measured - predicted
-        self._position = predicted + self.parameters.alpha * residual
+        self._position = predicted + self._alpha(residual) * residual
         self._velocity = self._velocity + (self.parameters.beta / dt_s) * residual
         return self._position.copy()
+
+    def _alpha(self, residual: Points) -> float:
+        del residual  # a plain alpha-beta filter applies the same share to every residual
+        return self.parameters.alpha
+
+
+@dataclass(frozen=True, slots=True)
+class GatedFilterParameters:
+    """A filter that smooths hard while the measurement stays within its noise and follows it
+    at once when it moves further.
+
+    Per frame the residual ``r`` (the largest norm over the rows' first two coordinates: image
+    pixels or degrees) sets the share of it applied: ``still`` alpha-beta parameters while
+    ``r <= noise``, rising linearly to alpha 1 (the measurement as it is) at ``r >= follow``.
+    A move larger than ``follow`` is therefore taken in the same frame, with no lag; a move below
+    it is followed by the velocity term, with no lag once its speed is steady.
+    """
+
+    still: AlphaBetaParameters
+    noise: float
+    follow: float
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.noise < self.follow:
+            raise ValueError(f"need 0 <= noise < follow, got {self.noise}, {self.follow}")
+
+    def alpha(self, residual: float) -> float:
+        """The share of a residual of this size that the filter applies."""
+        opening = min(max((residual - self.noise) / (self.follow - self.noise), 0.0), 1.0)
+        return self.still.alpha + (1.0 - self.still.alpha) * opening
+
+
+class GatedFilter(AlphaBetaFilter):
+    """Filters a fixed-shape ``(rows, columns >= 2)`` array frame by frame (see
+    :class:`GatedFilterParameters`); every row takes the same gain, so a set of points that
+    moves together stays together."""
+
+    def __init__(self, parameters: GatedFilterParameters) -> None:
+        super().__init__(parameters.still)
+        self.gate = parameters
+
+    def _alpha(self, residual: Points) -> float:
+        return self.gate.alpha(float(np.max(np.linalg.norm(residual[:, :2], axis=1))))

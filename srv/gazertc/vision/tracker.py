@@ -10,7 +10,7 @@ Per frame::
     landmarks ── alpha-beta smoothing ── iris network on both eyes in one call (it also judges
               the lids; eyes it finds closed get no centre) ── head pose (PnP) ── eyeball
               centres (averaged in the head frame, placed by this frame's pose) ── gaze rays
-              ── blink state ── quality flags
+              ── fixation-aware gaze smoothing ── blink state ── quality flags
 
 :class:`GazeTracker` holds the state between frames; :func:`estimate` serves single images.
 Neither does any network or thread work, so both run anywhere, including in worker processes.
@@ -30,6 +30,7 @@ from gazertc.vision.eyeball_memory import EyeballMemory
 from gazertc.vision.faces import FaceDetector
 from gazertc.vision.frame import CameraFrame
 from gazertc.vision.gaze import estimate_gaze, observed_eyeball_centres_head_mm
+from gazertc.vision.gaze_filter import GAZE_FILTER, GazeOutputFilter
 from gazertc.vision.headpose import CameraIntrinsics, estimate_head_pose
 from gazertc.vision.iris import CLOSED_NETWORK_OPENNESS, IrisEstimate, IrisLandmarkNetwork
 from gazertc.vision.quality import assess_quality
@@ -38,6 +39,7 @@ from gazertc.vision.smoothing import (
     LANDMARK_FILTER,
     AlphaBetaFilter,
     AlphaBetaParameters,
+    GatedFilterParameters,
 )
 from gazertc.vision.types import (
     STAGES,
@@ -109,6 +111,9 @@ class TrackerSettings:
     box_hold_fraction: float = BOX_HOLD_FRACTION
     """The landmark fit keeps its previous box while the box from the latest landmarks differs
     from it by less than this share of its side (0: always refit from the latest landmarks)."""
+    gaze_filter: GatedFilterParameters | None = GAZE_FILTER
+    """Fixation-aware smoothing of the gaze angles (:mod:`gazertc.vision.gaze_filter`; None:
+    off)."""
 
 
 @dataclass
@@ -157,6 +162,8 @@ class GazeTracker:
             if self.settings.eyeball_memory_frames > 0
             else None
         )
+        gaze_filter = self.settings.gaze_filter
+        self._gaze_filter = None if gaze_filter is None else GazeOutputFilter(gaze_filter)
         self._raw_landmarks: Landmarks | None = None
         self._fit_box: FaceBox | None = None
         self._previous_timestamp_ns: int | None = None
@@ -179,6 +186,8 @@ class GazeTracker:
         self._blinks.reset()
         if self._eyeballs is not None:
             self._eyeballs.reset()
+        if self._gaze_filter is not None:
+            self._gaze_filter.reset()
 
     def process(self, image_bgr: BgrImage, timestamp_unix_ns: int | None = None) -> GazeSample:
         """Run the pipeline on the next frame (:meth:`track` without the timings)."""
@@ -267,10 +276,13 @@ class GazeTracker:
             {side: (iris.centre_px, iris.confidence) for side, iris in irises.items()},
             eyeball_centres_head_mm=eyeballs,
         )
+        combined, per_eye = gaze.combined, gaze.per_eye
+        if self._gaze_filter is not None:
+            combined, per_eye = self._gaze_filter.update(gaze, dt_s)
         stage_ms["gaze"] = _ms_since(clock)
 
         eyes = {
-            side: _eye_observation(side, smoothed, openness[side], irises.get(side), gaze.per_eye)
+            side: _eye_observation(side, smoothed, openness[side], irises.get(side), per_eye)
             for side in EyeSide
         }
         blink_events = self._blinks.update(
@@ -289,7 +301,7 @@ class GazeTracker:
             right_eye=eyes[EyeSide.RIGHT],
             left_eye=eyes[EyeSide.LEFT],
             head_pose=pose,
-            gaze=gaze.combined,
+            gaze=combined,
             blinking=self._blinks.blinking,
             blink_events=blink_events,
             quality=assess_quality(grey, face_box),

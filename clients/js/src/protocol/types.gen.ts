@@ -42,6 +42,7 @@ export interface ConfigOptions {
   gaze_tracking?: GazeTrackingOption;
   participant_label?: ParticipantLabel | null;
   share_thumbnail?: ShareThumbnailOption;
+  landmarks?: LandmarksOption;
 }
 
 /** true: every sample carries the gaze_tracking object (GazeTracking-compatible fields). Off by default. */
@@ -52,6 +53,9 @@ export type ParticipantLabel = string;
 
 /** true: the host's monitor may show a small live thumbnail of the participant's camera (GET /api/monitor/sessions/{anon_id}/thumbnail, at most 160 px wide, refreshed at most once per second). Off by default; false withdraws it at once. */
 export type ShareThumbnailOption = boolean;
+
+/** false: samples sent to this client carry landmarks_px null (about 1.3 KB less per sample) for a client that does not draw or read the 68 landmarks; everything else in the sample is unchanged, and recordings keep the landmarks. true (the default) sends them. */
+export type LandmarksOption = boolean;
 
 /** Server to client, the first message on a WebSocket (GET /ws), before config: the new session's id and secret (what the offer_answer carries for a WebRTC session) and its transport. docs/websocket.md describes the endpoint. */
 export interface SessionMessage {
@@ -108,6 +112,8 @@ export interface ConfigMessage {
   participant_label?: ParticipantLabel | null;
   /** Client to server: the option (see share_thumbnail_option). Server to client: present (true) only while the host may see the thumbnail. */
   share_thumbnail?: ShareThumbnailOption;
+  /** Client to server: the option (see landmarks_option). Server to client: present (false) only while samples leave the landmarks out. */
+  landmarks?: LandmarksOption;
 }
 
 /** Either direction. The receiver answers at once with a pong echoing id and sent_unix_ns. */
@@ -217,7 +223,7 @@ export interface SampleMessage {
   face_found: boolean;
   tracking: TrackingState;
   face_box: FaceBox | null;
-  /** The 68 smoothed dlib/iBUG landmarks (jaw 0-16, brows 17-26, nose 27-35, right eye 36-41, left eye 42-47, mouth 48-67), null without a face. */
+  /** The 68 smoothed dlib/iBUG landmarks (jaw 0-16, brows 17-26, nose 27-35, right eye 36-41, left eye 42-47, mouth 48-67), null without a face, and null in every sample while the client's config option landmarks is false (face_found, face_box and the eyes still tell whether and where a face was found). */
   landmarks_px: PointPx[] | null;
   right_eye: EyeObservation | null;
   left_eye: EyeObservation | null;
@@ -838,6 +844,7 @@ export interface Definitions {
   gaze_tracking_option: GazeTrackingOption;
   participant_label: ParticipantLabel;
   share_thumbnail_option: ShareThumbnailOption;
+  landmarks_option: LandmarksOption;
   session: SessionMessage;
   gaze_tracking: GazeTracking;
   hello: HelloMessage;
@@ -926,4 +933,4 @@ export type DefinitionName = keyof Definitions;
 export const MESSAGE_TYPES = ["hello","session","config","sample","status","error","ping","pong","event","event_ack","recording","recording_status","fixation","saccade","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_load","calibration_result","validation_result","calibration_accept","dwell_confirmed","drift_reset","drift_status"] as const satisfies readonly Message['type'][];
 
 /** The names of all definitions, in schema order. */
-export const DEFINITION_NAMES = ["message","version","unix_ns","session_id","session_secret","output_mode","screen","status_interval_ms","config_options","gaze_tracking_option","participant_label","share_thumbnail_option","session","gaze_tracking","hello","config","ping","pong","point_px","vector3","eye_side","tracking_state","quality_flag","face_box","eye_observation","head_pose","gaze_direction","blink_event","frame_quality","sample","screen_point","calibration_target","calibration_targets","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_model","calibration_eye_model","calibration_load","calibration_accept","dwell_confirmed","drift_reset","drift_status","calibration_target_residual","calibration_quality","calibration_result","validation_target_result","validation_result","status","error_code","error","event_name","event","event_request","stored_event","event_ack","recording_id","recording_action","recording_video_request","recording_started_by","recording_stopped_by","recording","recording_request","recording_info","recording_status","recording_list","recording_time_s","recording_interval","recording_screen_size","recording_summary","recording_replay","detection_method","fixation","saccade","offer_request","offer_answer","ice_servers","node_name","health","monitor_anon_id","monitor_trace_point","monitor_recording_state","monitor_session","monitor_session_list","monitor_node","monitor_node_drain","monitor_recording_info","monitor_event","monitor_label_request","monitor_session_ended"] as const satisfies readonly DefinitionName[];
+export const DEFINITION_NAMES = ["message","version","unix_ns","session_id","session_secret","output_mode","screen","status_interval_ms","config_options","gaze_tracking_option","participant_label","share_thumbnail_option","landmarks_option","session","gaze_tracking","hello","config","ping","pong","point_px","vector3","eye_side","tracking_state","quality_flag","face_box","eye_observation","head_pose","gaze_direction","blink_event","frame_quality","sample","screen_point","calibration_target","calibration_targets","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_model","calibration_eye_model","calibration_load","calibration_accept","dwell_confirmed","drift_reset","drift_status","calibration_target_residual","calibration_quality","calibration_result","validation_target_result","validation_result","status","error_code","error","event_name","event","event_request","stored_event","event_ack","recording_id","recording_action","recording_video_request","recording_started_by","recording_stopped_by","recording","recording_request","recording_info","recording_status","recording_list","recording_time_s","recording_interval","recording_screen_size","recording_summary","recording_replay","detection_method","fixation","saccade","offer_request","offer_answer","ice_servers","node_name","health","monitor_anon_id","monitor_trace_point","monitor_recording_state","monitor_session","monitor_session_list","monitor_node","monitor_node_drain","monitor_recording_info","monitor_event","monitor_label_request","monitor_session_ended"] as const satisfies readonly DefinitionName[];

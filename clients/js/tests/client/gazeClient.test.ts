@@ -199,3 +199,35 @@ describe('GazeClient calibration verdict and drift', () => {
     await expect(gaze.acceptCalibration()).rejects.toMatchObject({ code: 'not_connected' });
   });
 });
+
+describe('GazeClient landmarks', () => {
+  it('asks in hello, delivers samples without them, and keeps setLandmarks for reconnects', async () => {
+    const { gaze } = client({
+      transport: 'webrtc',
+      config: { landmarks: false },
+      reconnect: { baseMs: 1, maxMs: 1, jitter: 0 },
+    });
+    const starting = gaze.start();
+    const first = await openChannel();
+    expect(first.sentMessages()[0]).toMatchObject({ type: 'hello', config: { landmarks: false } });
+    first.receive(CONFIG);
+    await starting;
+
+    const samples: GazeSample[] = [];
+    gaze.on('sample', (sample) => samples.push(sample));
+    first.receive(fixture('sample.face_without_landmarks.json'));
+    expect(samples).toHaveLength(1);
+    expect(samples[0]?.faceFound).toBe(true);
+    expect(samples[0]?.message.landmarks_px).toBeNull();
+
+    gaze.setLandmarks(true);
+    expect(first.sentMessages().at(-1)).toEqual({ v: 1, type: 'config', landmarks: true });
+    first.closeByRemote();
+    await vi.waitFor(() => {
+      if (FakePeerConnection.created.length < 2) throw new Error('not reconnected yet');
+    });
+    const second = await openChannel();
+    expect(second.sentMessages()[0]).toMatchObject({ type: 'hello', config: { landmarks: true } });
+    gaze.stop();
+  });
+});

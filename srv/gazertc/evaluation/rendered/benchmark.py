@@ -62,7 +62,9 @@ Angles = tuple[float, float]
 
 NO_SMOOTHING: Final = AlphaBetaParameters(alpha=1.0, beta=0.0)
 RAW_SETTINGS: Final = TrackerSettings(landmark_filter=NO_SMOOTHING, iris_filter=NO_SMOOTHING)
-"""Accuracy is measured per frame: smoothing would mix a gaze with the one before it."""
+"""Accuracy is measured per frame: alpha-beta smoothing would mix a gaze with the one before it.
+The gated gaze filter stays on: it takes each change of gaze here in the frame it happens
+(docs/rendered-eyes.md)."""
 
 FRAME_NS: Final = 1_000_000_000 // FRAME_RATE_HZ
 
@@ -136,6 +138,9 @@ class BenchmarkPlan:
     precision_frames: int = 12
     warm_up_frames: int = 3
     supersample: int = 3
+    settings: TrackerSettings = RAW_SETTINGS
+    """The tracker's settings for the accuracy frames (the smoothed precision re-run uses the
+    defaults)."""
 
 
 DEFAULT_PLAN: Final = BenchmarkPlan(
@@ -225,7 +230,7 @@ class _Stream:
         self._link = (
             None if bitrate is None else Vp8Link(condition.width_px, condition.height_px, bitrate)
         )
-        self._tracker = GazeTracker(models=models, settings=RAW_SETTINGS)
+        self._tracker = GazeTracker(models=models, settings=plan.settings)
         self.frames = 0
 
     def render(self, truth: TrueGaze) -> RenderedEyes:
