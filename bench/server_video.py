@@ -13,7 +13,6 @@ restarts on a keyframe and a decoder that lost a packet recovers within a second
 
 from __future__ import annotations
 
-import asyncio
 import fractions
 import time
 from dataclasses import dataclass
@@ -25,6 +24,9 @@ import numpy as np
 import numpy.typing as npt
 from aiortc.codecs.vpx import DEFAULT_BITRATE
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from tests.server.peer import FramePacer
+
+from gazertc.server.tracks import VIDEO_CLOCK_HZ
 
 __all__ = [
     "KEYFRAME_INTERVAL_FRAMES",
@@ -38,8 +40,6 @@ KEYFRAME_INTERVAL_FRAMES: Final = 30
 """One keyframe a second at 30 fps: a late picture-loss request stalls the server <= 1 s."""
 BITRATE_BPS: Final = DEFAULT_BITRATE
 """aiortc's own starting bitrate for a live VP8 sender."""
-VIDEO_CLOCK_HZ: Final = 90_000
-"""RTP's video clock: packet timestamps in this time base become RTP timestamps unchanged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,23 +144,14 @@ class PacedPacketTrack(MediaStreamTrack):
             raise ValueError(f"need a multiple of {KEYFRAME_INTERVAL_FRAMES} packets")
         self.capture_unix_ns: dict[int, int] = {}
         self._packets = packets
-        self._fps = fps
-        self._count = 0
-        self._start_s: float | None = None
+        self._pacer = FramePacer(fps)
 
     async def recv(self) -> av.Packet[av.stream.Stream]:
         if self.readyState != "live":
             raise MediaStreamError
-        now_s = time.monotonic()
-        if self._start_s is None:
-            self._start_s = now_s
-        delay_s = self._start_s + self._count / self._fps - now_s
-        if delay_s > 0:
-            await asyncio.sleep(delay_s)
-        packet = av.Packet(self._packets[self._count % len(self._packets)])
-        pts = self._count * (VIDEO_CLOCK_HZ // self._fps)
+        index, pts = await self._pacer.next_frame()
+        packet = av.Packet(self._packets[index % len(self._packets)])
         packet.pts = pts
         packet.time_base = fractions.Fraction(1, VIDEO_CLOCK_HZ)
         self.capture_unix_ns[pts] = time.time_ns()
-        self._count += 1
         return packet

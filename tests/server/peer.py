@@ -22,6 +22,7 @@ from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from gazertc.server.app import SESSIONS_KEY, ServerConfig, create_app
+from gazertc.server.tracks import VIDEO_CLOCK_HZ
 
 
 @dataclass
@@ -194,6 +195,27 @@ class GazeClient:
             await asyncio.gather(self._reader, return_exceptions=True)
 
 
+class FramePacer:
+    """Releases frames at a fixed rate from the first one asked for (late frames go at once,
+    so the rate catches up); gives each frame's index and its RTP ``pts``."""
+
+    def __init__(self, fps: int) -> None:
+        self.fps = fps
+        self._count = 0
+        self._start_s: float | None = None
+
+    async def next_frame(self) -> tuple[int, int]:
+        now_s = time.monotonic()
+        if self._start_s is None:
+            self._start_s = now_s
+        delay_s = self._start_s + self._count / self.fps - now_s
+        if delay_s > 0:
+            await asyncio.sleep(delay_s)
+        index = self._count
+        self._count += 1
+        return index, index * (VIDEO_CLOCK_HZ // self.fps)
+
+
 class PacedTrack(MediaStreamTrack):
     """Frames from memory at a fixed rate; each frame's capture time is logged by its ``pts``
     (the RTP timestamp the server reports back as ``pts_90khz``)."""
@@ -204,25 +226,17 @@ class PacedTrack(MediaStreamTrack):
         super().__init__()
         self.capture_unix_ns: dict[int, int] = {}
         self._frames = frames_i420
-        self._fps = fps
-        self._count = 0
-        self._start_s: float | None = None
+        self._pacer = FramePacer(fps)
 
     async def recv(self) -> av.VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        now_s = time.monotonic()
-        if self._start_s is None:
-            self._start_s = now_s
-        delay_s = self._start_s + self._count / self._fps - now_s
-        if delay_s > 0:
-            await asyncio.sleep(delay_s)
-        image = self._frames[self._count % len(self._frames)]
+        index, pts = await self._pacer.next_frame()
+        image = self._frames[index % len(self._frames)]
         frame = av.VideoFrame.from_ndarray(image, format="yuv420p")
-        frame.pts = self._count * (90_000 // self._fps)
-        frame.time_base = fractions.Fraction(1, 90_000)
-        self.capture_unix_ns[frame.pts] = time.time_ns()
-        self._count += 1
+        frame.pts = pts
+        frame.time_base = fractions.Fraction(1, VIDEO_CLOCK_HZ)
+        self.capture_unix_ns[pts] = time.time_ns()
         return frame
 
 

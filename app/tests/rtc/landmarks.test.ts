@@ -49,7 +49,7 @@ function landmarkConfigs(): unknown[] {
   const channel = FakePeerConnection.created.at(-1)?.channels[0];
   return (channel?.sentMessages() ?? [])
     .filter((message) => message.type === 'config' && 'landmarks' in message)
-    .map((message) => (message as { landmarks: unknown }).landmarks);
+    .map((message) => message['landmarks']);
 }
 
 describe('landmarks', () => {
