@@ -19,8 +19,9 @@ bursts, against +60 MB untrimmed. A fixed ``M_MMAP_THRESHOLD`` of 128 KB (frame 
 and unmapped) kept that to +2.1 MB but cost 0.4-0.5 ms more CPU per frame decoded and copied,
 so it is not set either. ``MALLOC_ARENA_MAX=2`` kept it to +2.4 and +3.0 MB (default: +5.6 to
 +12.4 MB over four runs) at no CPU cost measurable on a busy machine (decode and copy in six
-threads: 0.97-1.04 against 0.90-1.01 ms a frame); it is left to the deployment's environment
-until measured at eight sessions on a quiet one. A trim takes 1.5-20 ms on its thread.
+threads: 0.97-1.04 against 0.90-1.01 ms a frame), but in ``bench server`` on a quiet machine
+(peak 6 sessions) it left +16.8 MB against +14.3 MB without, so it is not set. A trim takes
+1.5-20 ms on its thread.
 
 :class:`MemoryTrimmer` calls ``malloc_trim(0)`` on a thread shortly after sessions close (once
 for a burst of closes). On a C library without ``malloc_trim`` (musl, macOS) it does nothing.
