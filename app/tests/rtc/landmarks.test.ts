@@ -1,27 +1,12 @@
 // The app asks for the 68 landmarks only while a view draws them.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AppController } from '../../src/rtc/controller';
 import { INITIAL_STATE } from '../../src/store/appState';
 import { createStore } from '../../src/store/store';
+import { useControllerTestSetup, OFFER_ANSWER as ANSWER } from '../controllerTestSetup';
 import { FakeMediaDevices, FakePeerConnection } from '../fakes';
 
-const ANSWER = {
-  sdp: 'v=0\r\n',
-  type: 'answer',
-  session_id: '3f2a9c0e5b7d41e8a6c4d2b0f9e8a7c6',
-  session_secret: 'kS2vQ9x_Tn4bW7yLr0pZe3HcA8uFj5mDg1oXi6qBt-E',
-  node: 'node1',
-};
-
-beforeEach(() => {
-  vi.useFakeTimers();
-  FakePeerConnection.created = [];
-  vi.spyOn(console, 'warn').mockImplementation(() => undefined); // no ICE servers
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+useControllerTestSetup();
 
 interface Offer {
   options: Record<string, unknown>;

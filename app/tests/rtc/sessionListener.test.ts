@@ -1,27 +1,14 @@
 // AppController's session listener and send(): what the calibration feature builds on.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ServerMessage } from 'gazertc-client/protocol';
 import { AppController } from '../../src/rtc/controller';
 import { INITIAL_STATE } from '../../src/store/appState';
 import { createStore } from '../../src/store/store';
+import { useControllerTestSetup, OFFER_ANSWER as ANSWER } from '../controllerTestSetup';
 import { FakeMediaDevices, FakePeerConnection } from '../fakes';
 import { fixture } from '../fixtures';
 
-const ANSWER = {
-  sdp: 'v=0\r\n',
-  type: 'answer',
-  session_id: '3f2a9c0e5b7d41e8a6c4d2b0f9e8a7c6',
-  session_secret: 'kS2vQ9x_Tn4bW7yLr0pZe3HcA8uFj5mDg1oXi6qBt-E',
-  node: 'node1',
-};
-
-beforeEach(() => {
-  vi.useFakeTimers();
-  FakePeerConnection.created = [];
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useControllerTestSetup();
 
 describe('session listeners', () => {
   it('hear the opening, the messages and the clock; send() reaches the open channel', async () => {
