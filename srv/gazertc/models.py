@@ -29,6 +29,7 @@ from pathlib import Path
 from gazertc.errors import ModelFileError
 
 __all__ = [
+    "DERIVED_DIGEST_SUFFIX",
     "FETCH_COMMAND",
     "IRIS_INT8_BUILD_COMMAND",
     "DerivedModelFile",
@@ -138,8 +139,18 @@ def load_derived() -> dict[str, DerivedModelFile]:
         raise ModelFileError(f"cannot read the model manifest {path}: {exc}") from exc
 
 
+DERIVED_DIGEST_SUFFIX = ".sha256"
+"""Beside a derived file, the sha256 of the bytes built here: the manifest's is the reference
+build's, which another CPU may not reproduce bit for bit (see :func:`locate_derived`)."""
+
+
 def locate_derived(name: str) -> Path:
     """Path of a verified derived file in :func:`model_dir`.
+
+    The file must match the digest written beside it when it was built here, or, without one,
+    the manifest's. A build on another machine can differ from the manifest's reference bytes in
+    the last bits of its calibration (floating point on another instruction set), so it is
+    checked against its own record; any later change to the file is still caught.
 
     Raises:
         ModelFileError: the manifest does not list it, or the file is missing or corrupt; the
@@ -151,10 +162,19 @@ def locate_derived(name: str) -> Path:
     path = model_dir() / name
     if not path.is_file():
         raise ModelFileError(f"model file {path} not found; {IRIS_INT8_BUILD_COMMAND} builds it")
-    if path.stat().st_size != derived.size_bytes or _sha256_of(path) != derived.sha256:
+    record = path.with_name(name + DERIVED_DIGEST_SUFFIX)
+    try:
+        expected = record.read_text(encoding="ascii").strip() if record.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        expected = ""
+    if expected is None:
+        intact = path.stat().st_size == derived.size_bytes and _sha256_of(path) == derived.sha256
+    else:
+        intact = _sha256_of(path) == expected
+    if not intact:
         raise ModelFileError(
-            f"model file {path} is corrupt (sha256 or size differs from the manifest); "
-            f"delete it and run {IRIS_INT8_BUILD_COMMAND}"
+            f"model file {path} is corrupt (its sha256 differs from the one recorded when it "
+            f"was built); delete it and run {IRIS_INT8_BUILD_COMMAND}"
         )
     return path
 

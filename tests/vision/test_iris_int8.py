@@ -111,20 +111,45 @@ def test_quantizer_step_is_deterministic() -> None:
 
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
-def test_full_build_reproduces_the_manifest_sha256(tmp_path: Path) -> None:
-    """A fresh build from the float file and the real videos gives the recorded bytes."""
+def test_a_fresh_build_reproduces_the_installed_bytes(tmp_path: Path) -> None:
+    """A fresh build from the float file and the real videos gives the bytes of the build
+    installed on this machine (``make iris-int8``), or the manifest's reference bytes."""
     if not QUANTIZER_PYTHON.is_file():
         pytest.skip(f"quantizer environment absent: {QUANTIZER_PYTHON} (make iris-int8)")
     if not data_dir().is_dir():
         pytest.skip(f"real data not available: {data_dir()} is absent (set GAZERTC_DATA)")
+    try:
+        expected = hashlib.sha256(
+            models.locate_derived(models.IRIS_LANDMARK_INT8).read_bytes()
+        ).hexdigest()
+    except ModelFileError:
+        expected = models.load_derived()[models.IRIS_LANDMARK_INT8].sha256
     built = iris_quantize.build(data_dir(), QUANTIZER_PYTHON, target_dir=tmp_path)
-    expected = models.load_derived()[models.IRIS_LANDMARK_INT8]
-    assert hashlib.sha256(built.read_bytes()).hexdigest() == expected.sha256
+    digest = hashlib.sha256(built.read_bytes()).hexdigest()
+    assert digest == expected
+    record = built.with_name(built.name + models.DERIVED_DIGEST_SUFFIX)
+    assert record.read_text(encoding="ascii") == digest
 
 
 def test_build_without_data_says_so(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match="cannot be built, and the float network stays"):
         iris_quantize.build(tmp_path / "absent", QUANTIZER_PYTHON, target_dir=tmp_path)
+
+
+def test_a_build_is_checked_against_its_own_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another machine's build may differ from the manifest's reference bytes: it is accepted
+    while it matches the digest recorded beside it, and refused once changed."""
+    monkeypatch.setenv("GAZERTC_MODEL_DIR", str(tmp_path))
+    path = tmp_path / models.IRIS_LANDMARK_INT8
+    record = tmp_path / (models.IRIS_LANDMARK_INT8 + models.DERIVED_DIGEST_SUFFIX)
+    path.write_bytes(b"TFL3 built on another machine")
+    record.write_text(hashlib.sha256(path.read_bytes()).hexdigest(), encoding="ascii")
+    assert models.locate_derived(models.IRIS_LANDMARK_INT8) == path
+    path.write_bytes(b"TFL3 built on another machine, then changed")
+    with pytest.raises(ModelFileError, match="corrupt"):
+        models.locate_derived(models.IRIS_LANDMARK_INT8)
 
 
 def test_corrupt_int8_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
