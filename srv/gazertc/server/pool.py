@@ -283,7 +283,7 @@ class WorkerPool:
             annotate: also return the frame with the sample drawn on it.
 
         Raises:
-            PoolClosedError: the pool is not running.
+            PoolClosedError: the pool is not running, or closed while the frame was processed.
             KeyError: the session is not open.
             RuntimeError: the session already has a frame in flight.
             FrameTooLargeError: the frame has more than ``max_frame_pixels`` pixels.
@@ -319,6 +319,14 @@ class WorkerPool:
                 raise BrokenPipeError(f"worker {worker.index} is gone")
             worker.connection.send(job)
             result = await self._answer(worker, session_id, result_future)
+        except asyncio.CancelledError:
+            # The frame itself was withdrawn (the caller's own cancellation leaves the shielded
+            # future alone): by close(), which its caller must hear as the pool closing.
+            if result_future.cancelled() and not self._running:
+                raise PoolClosedError(
+                    "the worker pool closed while the frame was processed"
+                ) from None
+            raise
         except OSError as exc:  # a broken or closed pipe
             self._lose_in_flight(worker, session_id, result_future, "died")
             raise WorkerCrashedError(
