@@ -14,7 +14,9 @@ export interface Band {
 
 export interface EventMark {
   x: number;
-  /** The event's name, or null where the previous name leaves it no room. */
+  /** The event's name, always shown on hover. */
+  name: string;
+  /** The name written on the timeline, or null where the previous one leaves it no room. */
   label: string | null;
 }
 
@@ -55,8 +57,8 @@ export function eventMarks(
   let lastLabelX = -Infinity;
   return events.map((event) => {
     const x = timelineX(event.t_s, durationS, left, width);
-    if (x - lastLabelX < EVENT_LABEL_ROOM) return { x, label: null };
+    if (x - lastLabelX < EVENT_LABEL_ROOM) return { x, name: event.name, label: null };
     lastLabelX = x;
-    return { x, label: event.name };
+    return { x, name: event.name, label: event.name };
   });
 }

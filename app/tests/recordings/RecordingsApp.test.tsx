@@ -53,10 +53,11 @@ describe('the recordings pages', () => {
     const stage = await screen.findByTestId('replay-stage');
     expect(stage.dataset['plane']).toBe('screen');
     expect(readout()).toBe('0:00.0 / 0:02.0');
-    expect(screen.getAllByTestId('timeline-event').map((event) => event.textContent)).toEqual([
-      'stimulus_onset',
-      'response',
-    ]);
+    expect(
+      screen
+        .getAllByTestId('timeline-event')
+        .map((event) => event.querySelector('text')?.textContent),
+    ).toEqual(['stimulus_onset', 'response']);
     const gazeX = (): number => Number(screen.getByTestId('replay-gaze').getAttribute('cx'));
     // Before 1 s the gaze is on the left half of the screen, after it on the right.
     const leftX = gazeX();

@@ -52,6 +52,7 @@ describe('the timeline', () => {
     );
     expect(marks.map((mark) => mark.x)).toEqual([100, 120, 500]);
     expect(marks.map((mark) => mark.label)).toEqual(['a', null, 'c']);
+    expect(marks.map((mark) => mark.name)).toEqual(['a', 'b', 'c']);
     expect(500 - 100).toBeGreaterThan(EVENT_LABEL_ROOM);
   });
 });

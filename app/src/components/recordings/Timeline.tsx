@@ -37,6 +37,7 @@ const Tracks = memo(function Tracks(props: { replay: RecordingReplay; durationS:
       </text>
       {eventMarks(replay.events, durationS, LABEL_WIDTH, SPAN).map((mark, index) => (
         <g key={`e${index}`} className="timeline-event" data-testid="timeline-event">
+          <title>{mark.name}</title>
           <line x1={mark.x} x2={mark.x} y1={14} y2={HEIGHT} />
           {mark.label !== null && (
             <text x={mark.x + 3} y={11}>
