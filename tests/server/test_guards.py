@@ -146,6 +146,11 @@ async def test_a_cross_origin_text_plain_offer_is_refused_before_the_route(
     for path in ("/api/recordings", "/api/monitor/sessions", "/health"):
         status, body, _ = await _request(server, "GET", path, {"Origin": "https://evil.example"})
         assert status == 403, path
+    for action in ("drain", "undrain"):  # refused as foreign, before the token is even looked at
+        path = f"/api/monitor/nodes/any-node/{action}"
+        status, body, _ = await _request(server, "POST", path, headers, "")
+        assert status == 403, path
+        _assert_error(body, "forbidden")
     for origin in ("null", "http://[::1", "http://127.0.0.1:1:2", "\u00e9"):
         status, body, _ = await _request(server, "POST", "/offer", {"Origin": origin}, offer)
         assert status == 403, origin
