@@ -249,7 +249,9 @@ async def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) ->
 
 
 @contextlib.asynccontextmanager
-async def _server() -> AsyncIterator[tuple[str, int]]:
+async def server_process() -> AsyncIterator[tuple[str, int]]:
+    """A fresh ``python -m gazertc serve`` in its own process: its base URL and PID, once
+    healthy; terminated on exit."""
     port = _free_port()
     process = subprocess.Popen(
         [
@@ -426,7 +428,7 @@ async def _bench(data_dir: Path) -> None:
         frames = i420_frames(source, FRAMES)
         encoded = encode_vp8(frames, SEND_FPS, Path(scratch) / "clients.ivf")
         videos = (ClientVideo(source, encoded.path), ClientVideo(source, None))
-        async with _server() as (base_url, server_pid):
+        async with server_process() as (base_url, server_pid):
             workers = len(worker_pids(server_pid))
             idle = _server_memory(server_pid)
             # Warm-up: every worker sees a face (caches filled, first-use allocations made).

@@ -37,7 +37,7 @@ import numpy.typing as npt
 from gazertc import models
 from gazertc.errors import ModelFileError
 from gazertc.vision.iris import IrisLandmarkNetwork, IrisModel
-from gazertc.vision.tracker import GazeTracker, PipelineModels
+from gazertc.vision.tracker import GazeTracker, PipelineModels, TrackerSettings
 
 __all__ = ["CALIBRATION_VIDEOS", "build", "calibration_crops", "main", "quantized_bytes"]
 
@@ -103,7 +103,11 @@ def calibration_crops(data_dir: Path) -> Crops:
         if not path.is_file():
             raise ModelFileError(f"calibration video {path} is missing")
         network = _RecordingNetwork()
-        tracker = GazeTracker(models=PipelineModels(iris=network))
+        # Both eyes in every frame: the calibration set (and so the build's bytes) must not
+        # depend on the tracker's iris schedule.
+        tracker = GazeTracker(
+            models=PipelineModels(iris=network), settings=TrackerSettings(iris_alternation=None)
+        )
         for index, frame in enumerate(_frames(path, limit)):
             tracker.process(frame, index * FRAME_NS)
         if not network.batches:
