@@ -66,6 +66,8 @@ CLIENT_SESSIONS_PER_PROCESS: Final = 4
 CLIENT_CONNECT_TIMEOUT_S: Final = 60.0
 CLIENT_RESULTS_TIMEOUT_S: Final = 30.0
 """A client process prints its results at once when told to stop; more means it is stuck."""
+SESSIONS_CLOSE_TIMEOUT_S: Final = 15.0
+"""Peers whose clients have ended close at once; one still open after this is stuck."""
 MISSES_TO_STOP: Final = 2
 """Steps in a row not sustained before a sweep stops: one can fail to other work's noise."""
 CLOSE_SETTLE_S: Final = 3.0
@@ -292,6 +294,19 @@ async def _health(base_url: str, window_s: float) -> dict[str, Any]:
         return body
 
 
+async def wait_for_no_sessions(base_url: str, timeout_s: float) -> None:
+    """Wait until the server's ``/health`` counts no session.
+
+    Raises:
+        TimeoutError: sessions are still open after ``timeout_s``.
+    """
+    deadline_s = time.monotonic() + timeout_s
+    while (sessions := (await _health(base_url, 1.0))["sessions"]) > 0:
+        if time.monotonic() > deadline_s:
+            raise TimeoutError(f"{sessions} session(s) still open after {timeout_s:g} s")
+        await asyncio.sleep(0.1)
+
+
 def _parent_pid(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
@@ -375,8 +390,7 @@ async def _run(
             if client.stdin is not None:
                 client.stdin.close()  # a client that has not stopped yet stops at end of input
         await asyncio.gather(*(client.wait() for client in clients))
-    while (await _health(base_url, 1.0))["sessions"] > 0:
-        await asyncio.sleep(0.1)
+    await wait_for_no_sessions(base_url, SESSIONS_CLOSE_TIMEOUT_S)
     return _RunResult(
         sessions=sessions,
         output=output,

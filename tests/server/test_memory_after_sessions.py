@@ -17,9 +17,8 @@ import time
 from pathlib import Path
 from typing import Final
 
-import aiohttp
 import pytest
-from bench.server import rollup_mb, server_process
+from bench.server import rollup_mb, server_process, wait_for_no_sessions
 from bench.server_clients import SEND_FPS
 from bench.server_video import KEYFRAME_INTERVAL_FRAMES, encode_vp8
 
@@ -107,18 +106,6 @@ async def test_a_trim_after_a_close_gives_back_a_fragmented_heap() -> None:
     assert released_mb > 0.5 * freed_mb, f"trim released {released_mb:.1f} of {freed_mb:.1f} MB"
 
 
-async def _sessions_closed(base_url: str) -> None:
-    deadline_s = time.monotonic() + SESSIONS_CLOSE_TIMEOUT_S
-    async with aiohttp.ClientSession() as http:
-        while True:
-            async with http.get(f"{base_url}/health") as response:
-                sessions: int = (await response.json())["sessions"]
-            if sessions == 0:
-                return
-            assert time.monotonic() < deadline_s, f"{sessions} session(s) still open"
-            await asyncio.sleep(0.1)
-
-
 async def _burst(base_url: str, server_pid: int, video: Path, packets: Path) -> float:
     """``BURST_SESSIONS`` sessions with annotated video for a while, then closed; returns the
     server's anonymous memory (MB) while they were open. The client peers run in a process of
@@ -140,7 +127,7 @@ async def _burst(base_url: str, server_pid: int, video: Path, packets: Path) -> 
     finally:
         clients.stdin.close()  # the clients close their peers at end of input
         await clients.wait()
-    await _sessions_closed(base_url)
+    await wait_for_no_sessions(base_url, SESSIONS_CLOSE_TIMEOUT_S)
     return open_mb
 
 

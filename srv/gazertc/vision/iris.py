@@ -431,12 +431,13 @@ class IrisLandmarkNetwork:
     def _load(self) -> Any:
         from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415  (loaded with the model)
 
-        if self._model_path is not None:
-            path = self._model_path
-        elif self.model is IrisModel.INT8:
-            path = models.locate_derived(models.IRIS_LANDMARK_INT8)
-        else:
-            path = models.locate(models.IRIS_LANDMARK)
+        if self._model_path is None:  # located (and its digest checked) once, not per batch size
+            self._model_path = (
+                models.locate_derived(models.IRIS_LANDMARK_INT8)
+                if self.model is IrisModel.INT8
+                else models.locate(models.IRIS_LANDMARK)
+            )
+        path = self._model_path
         try:
             # The first allocation prints LiteRT's XNNPACK "INFO" line on descriptor 2: hide it.
             with filtered_stderr():

@@ -343,12 +343,12 @@ class GazeTracker:
     ) -> tuple[Landmarks | None, TrackingState]:
         if self._raw_landmarks is not None:
             clock = time.perf_counter()
-            verify_due = self._frames_since_verify + 1 >= self.settings.verify_interval_frames
+            self._frames_since_verify += 1
+            verify_due = self._frames_since_verify >= self.settings.verify_interval_frames
             fitted = self._fit_or_reuse(grey, self._raw_landmarks, verify_due)
             stage_ms["landmarks"] += _ms_since(clock)
             still_there = _plausible(fitted, grey.shape)
-            self._frames_since_verify += 1
-            if still_there and self._frames_since_verify >= self.settings.verify_interval_frames:
+            if still_there and verify_due:
                 self._frames_since_verify = 0
                 clock = time.perf_counter()
                 near = self.models.detector.find_near(grey, lm.box_from_landmarks(fitted))
