@@ -3,14 +3,8 @@
 
 export { version } from './version';
 export { defaultServerUrl } from './client/serverUrl';
-export {
-  CLIENT_NAME,
-  DEFAULT_WEBRTC_TIMEOUT_MS,
-  GazeClient,
-  type ClientState,
-  type GazeClientOptions,
-  type TransportChoice,
-} from './client/gazeClient';
+export { GazeClient, type ClientState, type GazeClientOptions } from './client/gazeClient';
+export { CLIENT_NAME, DEFAULT_WEBRTC_TIMEOUT_MS, type TransportChoice } from './client/transport';
 export type { CalibrateOptions, DwellTarget } from './client/calibration';
 export { GazeClientError } from './client/errors';
 export type { GazeSample, PointPair, ViewportOrigin } from './client/sample';

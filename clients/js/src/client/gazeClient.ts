@@ -32,8 +32,6 @@ import {
   SignallingError,
   cameraUnavailable,
   describeCameraError,
-  openPeer,
-  openWebSocketLink,
   videoConstraints,
   type BackoffPolicy,
   type CameraProblem,
@@ -41,7 +39,6 @@ import {
   type PeerHandlers,
   type PeerOptions,
 } from '../rtc';
-import { version } from '../version';
 import {
   SessionCalibration,
   type CalibrateOptions,
@@ -53,15 +50,11 @@ import { GazeClientError } from './errors';
 import { AnswerQueue } from './requests';
 import { toGazeSample, viewportOrigin, type GazeSample } from './sample';
 import { defaultServerUrl } from './serverUrl';
+import { TransportOpener, type TransportChoice } from './transport';
 
 export type ClientState =
   'idle' | 'starting' | 'connecting' | 'live' | 'reconnecting' | 'paused' | 'closed' | 'failed';
 
-export type TransportChoice = 'auto' | 'webrtc' | 'websocket';
-
-/** 'auto': how long WebRTC may take before the WebSocket fallback (UDP blocked, no TURN). */
-export const DEFAULT_WEBRTC_TIMEOUT_MS = 5000;
-export const CLIENT_NAME = 'gazertc-client';
 /** Distinct protocol warnings logged per client; past this a broken server would flood the console. */
 const MAX_DISTINCT_WARNINGS = 20;
 
@@ -111,7 +104,6 @@ export class GazeClient {
   private session: ReconnectingSession<GazeLink> | null = null;
   private wentLive = false;
   private paused = false;
-  private fellBack = false;
   private lastOpenError: unknown = null;
   private latest: GazeSample | null = null;
   private calibratedValue = false;
@@ -130,11 +122,22 @@ export class GazeClient {
     message: new Set(),
     drift: new Set(),
   };
-  private readonly serverUrl: string;
+  private readonly transports: TransportOpener;
 
   constructor(private readonly options: GazeClientOptions = {}) {
-    this.serverUrl = options.server ?? defaultServerUrl();
     this.config = { ...options.config };
+    const { server, transport, webrtcTimeoutMs, createPeerConnection, createWebSocket } = options;
+    this.transports = new TransportOpener(
+      {
+        serverUrl: server ?? defaultServerUrl(),
+        ...(transport === undefined ? {} : { transport }),
+        ...(webrtcTimeoutMs === undefined ? {} : { webrtcTimeoutMs }),
+        ...(createPeerConnection === undefined ? {} : { createPeerConnection }),
+        ...(createWebSocket === undefined ? {} : { createWebSocket }),
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      },
+      (detail) => this.setState(this.stateValue, detail),
+    );
   }
 
   get state(): ClientState {
@@ -185,7 +188,7 @@ export class GazeClient {
     }
     this.lifetime = new AbortController();
     this.wentLive = false;
-    this.fellBack = false;
+    this.transports.reset();
     this.startPromise = this.run();
     return this.startPromise;
   }
@@ -345,79 +348,7 @@ export class GazeClient {
       onProtocolViolation: (violation) => this.warnOnce(violation.message),
       onClosed,
     };
-    const common = {
-      serverUrl: this.serverUrl,
-      stream,
-      config: this.sessionConfig(),
-      clientVersion: version,
-      clientName: CLIENT_NAME,
-      ...(this.options.fetch === undefined ? {} : { fetch: this.options.fetch }),
-    };
-    const openSocket = (): Promise<GazeLink> =>
-      openWebSocketLink(
-        {
-          ...common,
-          signal,
-          ...(this.options.createWebSocket === undefined
-            ? {}
-            : { createWebSocket: this.options.createWebSocket }),
-        },
-        handlers,
-      );
-    const openRtc = (rtcSignal: AbortSignal): Promise<GazeLink> =>
-      openPeer(
-        {
-          ...common,
-          track,
-          signal: rtcSignal,
-          ...(this.options.createPeerConnection === undefined
-            ? {}
-            : { createPeerConnection: this.options.createPeerConnection }),
-        },
-        handlers,
-      );
-    const choice = this.options.transport ?? 'auto';
-    if (choice === 'websocket') return openSocket();
-    if (choice === 'webrtc') return openRtc(signal);
-    const webrtcAvailable =
-      this.options.createPeerConnection !== undefined || typeof RTCPeerConnection === 'function';
-    if (!webrtcAvailable) {
-      this.setState(this.stateValue, 'This browser has no WebRTC; using the WebSocket fallback.');
-      return openSocket();
-    }
-    if (this.fellBack) return openSocket();
-    return this.openWithFallback(signal, openRtc, openSocket);
-  }
-
-  /** 'auto': WebRTC, and the WebSocket when WebRTC has not connected in time. */
-  private async openWithFallback(
-    signal: AbortSignal,
-    openRtc: (signal: AbortSignal) => Promise<GazeLink>,
-    openSocket: () => Promise<GazeLink>,
-  ): Promise<GazeLink> {
-    const timeoutMs = this.options.webrtcTimeoutMs ?? DEFAULT_WEBRTC_TIMEOUT_MS;
-    const attempt = new AbortController();
-    const onAbort = (): void => attempt.abort(signal.reason);
-    signal.addEventListener('abort', onAbort);
-    const timer = setTimeout(() => {
-      attempt.abort(new GazeClientError('timeout', 'WebRTC did not connect in time.'));
-    }, timeoutMs);
-    try {
-      return await openRtc(attempt.signal);
-    } catch (error) {
-      if (signal.aborted) throw error;
-      // A refusal (origin, limits, bad request) would refuse the WebSocket too.
-      if (error instanceof SignallingError && error.code !== 'unreachable') throw error;
-      this.fellBack = true;
-      const why = attempt.signal.aborted
-        ? `WebRTC did not connect in ${timeoutMs / 1000} s`
-        : `WebRTC failed (${error instanceof Error ? error.message : String(error)})`;
-      this.setState(this.stateValue, `${why}; using the WebSocket fallback.`);
-      return await openSocket();
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    }
+    return this.transports.open({ stream, track, config: this.sessionConfig(), handlers, signal });
   }
 
   private sessionConfig(): ConfigOptions {
@@ -444,7 +375,10 @@ export class GazeClient {
       case 'config':
         if (this.stateValue === 'connecting' || this.stateValue === 'reconnecting') {
           this.wentLive = true;
-          this.setState(this.paused ? 'paused' : 'live', this.fellBack ? this.detail : null);
+          this.setState(
+            this.paused ? 'paused' : 'live',
+            this.transports.fellBack ? this.detail : null,
+          );
           this.pendingStart?.resolve();
           this.pendingStart = null;
         }
