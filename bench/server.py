@@ -18,7 +18,8 @@ and the client processes; per frame = CPU time / frames the server received in t
 (the main process decodes every frame), per sample = CPU time / samples delivered.
 Memory is PSS (``/proc/PID/smaps_rollup``): shared pages are split between the processes that
 map them, so the total counts a shared model once; the main process's is printed warmed up, at
-its peak (sessions open) and after all sessions closed.
+its peak (sessions open) and after all sessions closed. The share of tracked frames in which the
+iris network located one eye only comes from a replay (:mod:`bench.server_iris`), between runs.
 """
 
 from __future__ import annotations
