@@ -18,7 +18,8 @@ and the client processes; per frame = CPU time / frames the server received in t
 (the main process decodes every frame), per sample = CPU time / samples delivered.
 Memory is PSS (``/proc/PID/smaps_rollup``): shared pages are split between the processes that
 map them, so the total counts a shared model once; the main process's is printed warmed up, at
-its peak (sessions open) and after all sessions closed.
+its peak (sessions open) and after all sessions closed. The share of tracked frames in which the
+iris network located one eye only comes from a replay (:mod:`bench.server_iris`), between runs.
 """
 
 from __future__ import annotations
@@ -51,8 +52,10 @@ from bench.server_clients import (
     sessions_fps,
     sustained,
 )
+from bench.server_iris import REPLAYED_SESSIONS_PER_RUN, IrisReplay, decoded_vp8
 from bench.server_video import KEYFRAME_INTERVAL_FRAMES, EncodedVideo, encode_vp8
 from gazertc.server.memory import TRIM_DELAY_S
+from gazertc.vision.tracker import PipelineModels
 
 SETTLE_S: Final = 2.5
 """Time for new sessions to connect and detect the face before measuring."""
@@ -60,6 +63,8 @@ MEASURE_S: Final = 8.0
 JSON_SWEEP: Final = (1, 2, 4, 6, 8, 10, 12)
 VIDEO_SWEEP: Final = (1, 2, 4, 6)
 MAX_SESSIONS: Final = 16
+OFFER_RATE: Final = sum(JSON_SWEEP) + sum(VIDEO_SWEEP)
+"""Every sweep step offers all its sessions at once, from this one address."""
 SERVER_START_TIMEOUT_S: Final = 120.0
 CLIENT_SESSIONS_PER_PROCESS: Final = 4
 """Four peers' VP8 encoding (30 fps, 400x300) keep a client process well under a core."""
@@ -180,6 +185,9 @@ class _RunResult:
     client_cpu_s: float
     other_cpu_s: float
     """CPU used by processes outside this benchmark during the run (other work on the box)."""
+    one_eye_share: float | None = None
+    """Share of the window's tracked frames with one iris located, by replay
+    (:mod:`bench.server_iris`)."""
 
     @property
     def fps(self) -> list[float]:
@@ -251,27 +259,29 @@ async def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) ->
 
 
 @contextlib.asynccontextmanager
-async def server_process() -> AsyncIterator[tuple[str, int]]:
+async def server_process(
+    *,
+    max_sessions: int = MAX_SESSIONS,
+    offer_rate: int = OFFER_RATE,
+    data_dir: Path | None = None,
+) -> AsyncIterator[tuple[str, int]]:
     """A fresh ``python -m gazertc serve`` in its own process: its base URL and PID, once
-    healthy; terminated on exit."""
+    healthy; terminated (SIGTERM, then SIGKILL after 15 s) on exit.
+
+    Args:
+        max_sessions: the server's ``--max-sessions``.
+        offer_rate: its ``--offer-rate`` (offers per address per 10 s: every bench client
+            comes from 127.0.0.1).
+        data_dir: its ``--data-dir``; the server's default when not given.
+    """
     port = _free_port()
+    data_args = [] if data_dir is None else ["--data-dir", str(data_dir)]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gazertc",
-            "serve",
-            "--port",
-            str(port),
-            "--max-sessions",
-            str(MAX_SESSIONS),
-            # Every sweep step offers all its sessions at once, from this one address.
-            "--offer-rate",
-            str(sum(JSON_SWEEP) + sum(VIDEO_SWEEP)),
-        ],
+        [sys.executable, "-m", "gazertc", "serve", "--port", str(port), "--max-sessions",
+         str(max_sessions), "--offer-rate", str(offer_rate), *data_args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )
+    )  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"
     try:
         await wait_until_healthy(base_url, process)
@@ -285,7 +295,8 @@ async def server_process() -> AsyncIterator[tuple[str, int]]:
             process.wait()
 
 
-async def _health(base_url: str, window_s: float) -> dict[str, Any]:
+async def server_health(base_url: str, window_s: float) -> dict[str, Any]:
+    """The server's ``/health``, its loop lag over the last ``window_s``."""
     async with (
         aiohttp.ClientSession() as http,
         http.get(f"{base_url}/health", params={"lag_window_s": str(window_s)}) as response,
@@ -294,17 +305,18 @@ async def _health(base_url: str, window_s: float) -> dict[str, Any]:
         return body
 
 
-async def wait_for_no_sessions(base_url: str, timeout_s: float) -> None:
-    """Wait until the server's ``/health`` counts no session.
+async def wait_for_no_sessions(base_url: str, timeout_s: float) -> float:
+    """Wait until the server's ``/health`` counts no session; returns how long that took (s).
 
     Raises:
         TimeoutError: sessions are still open after ``timeout_s``.
     """
-    deadline_s = time.monotonic() + timeout_s
-    while (sessions := (await _health(base_url, 1.0))["sessions"]) > 0:
-        if time.monotonic() > deadline_s:
+    started_s = time.monotonic()
+    while (sessions := (await server_health(base_url, 1.0))["sessions"]) > 0:
+        if time.monotonic() - started_s > timeout_s:
             raise TimeoutError(f"{sessions} session(s) still open after {timeout_s:g} s")
         await asyncio.sleep(0.1)
+    return time.monotonic() - started_s
 
 
 def _parent_pid(pid: int) -> int:
@@ -383,7 +395,7 @@ async def _run(
             for client in clients
             for raw in json.loads(await _line(client, CLIENT_RESULTS_TIMEOUT_S))
         ]
-        health = await _health(base_url, elapsed_s)
+        health = await server_health(base_url, elapsed_s)
         memory = _server_memory(server_pid)
     finally:
         for client in clients:
@@ -422,13 +434,16 @@ class ClientVideo:
         return "live" if self.packets is None else "pre-encoded"
 
 
-async def _sweep(base_url: str, server_pid: int, video: ClientVideo) -> dict[str, list[_RunResult]]:
+async def _sweep(
+    base_url: str, server_pid: int, video: ClientVideo, replay: IrisReplay
+) -> dict[str, list[_RunResult]]:
     """Both outputs' session steps, each output's until ``MISSES_TO_STOP`` steps in a row fail."""
     results: dict[str, list[_RunResult]] = {"json": [], "both": []}
     for output, sweep in (("json", JSON_SWEEP), ("both", VIDEO_SWEEP)):
         misses = 0
         for sessions in sweep:
             result = await _run(base_url, server_pid, video, sessions, output)
+            result.one_eye_share = replay.window_share(result.stats)
             results[output].append(result)
             misses = 0 if _sustained(result) else misses + 1
             if misses == MISSES_TO_STOP:
@@ -442,6 +457,11 @@ async def _bench(data_dir: Path) -> None:
         frames = i420_frames(source, FRAMES)
         encoded = encode_vp8(frames, SEND_FPS, Path(scratch) / "clients.ivf")
         videos = (ClientVideo(source, encoded.path), ClientVideo(source, None))
+        models = PipelineModels()
+        replays = {
+            "pre-encoded": IrisReplay(decoded_vp8(encoded.path), models),
+            "live": IrisReplay(frames, models),
+        }
         async with server_process() as (base_url, server_pid):
             workers = len(worker_pids(server_pid))
             idle = _server_memory(server_pid)
@@ -449,7 +469,10 @@ async def _bench(data_dir: Path) -> None:
             await _run(base_url, server_pid, videos[0], 2, "json")
             await asyncio.sleep(CLOSE_SETTLE_S)
             warm = _server_memory(server_pid)
-            results = {video.label: await _sweep(base_url, server_pid, video) for video in videos}
+            results = {
+                video.label: await _sweep(base_url, server_pid, video, replays[video.label])
+                for video in videos
+            }
             await asyncio.sleep(CLOSE_SETTLE_S)
             after = _server_memory(server_pid)
     _print_load(results, workers, encoded)
@@ -493,6 +516,7 @@ def _print_load(
                         result.video_kbit_s,
                         result.other_cpu_s / result.elapsed_s,
                         result.sample_bytes,
+                        None if result.one_eye_share is None else 100.0 * result.one_eye_share,
                     ]
                 )
     print_table(
@@ -519,6 +543,7 @@ def _print_load(
             "client kbit/s",
             "other cores",
             "sample B",
+            "one-eye % (replay)",
         ],
         rows,
     )
@@ -541,7 +566,10 @@ def _print_load(
         "encoding, decoding, JSON), apart from the server's; client kbit/s = RTP video sent per "
         "session; other cores = everything else on the machine during the window (other work "
         "makes every figure noisy); sample B = bytes per sample message (the clients ask for "
-        "samples without landmarks)"
+        "samples without landmarks); one-eye % = share of the window's tracked frames in which the "
+        "iris network located one eye only, from a replay of the first "
+        f"{REPLAYED_SESSIONS_PER_RUN} sessions' tracked frames through a GazeTracker (the "
+        "workers do not report their counters; live: the clients' frames unencoded)"
     )
 
 

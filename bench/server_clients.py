@@ -56,6 +56,11 @@ class SessionStats:
     """Total size of the sample messages received (text)."""
     video_bytes_sent: int
     """RTP bytes of the client's video sent in the window."""
+    processed_frames: list[int]
+    """The client frame index (``pts_90khz`` over the frame step) of every sample received
+    since the session connected, in order: which of its frames the server tracked."""
+    measured_from: int
+    """Position in ``processed_frames`` of the window's first sample."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,6 +76,8 @@ class SessionStats:
             returned_frames=int(raw["returned_frames"]),
             sample_bytes=int(raw["sample_bytes"]),
             video_bytes_sent=int(raw["video_bytes_sent"]),
+            processed_frames=[int(value) for value in raw["processed_frames"]],
+            measured_from=int(raw["measured_from"]),
         )
 
 
@@ -114,7 +121,10 @@ class _Client:
         self.samples: list[tuple[int, dict[str, Any]]] = []
         self.sample_bytes = 0
         self.returned_frames = 0
+        self.processed_frames: list[int] = []
+        self.measured_from = 0
         self.measuring = False
+        self.stopped = False
         self._readers: list[asyncio.Task[None]] = []
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
 
@@ -143,12 +153,23 @@ class _Client:
         await self.pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], answer["type"]))
         await asyncio.wait_for(opened.wait(), CONNECT_TIMEOUT_S)
 
+    def start_measuring(self) -> None:
+        self.measured_from = len(self.processed_frames)
+        self.measuring = True
+
+    def stop_measuring(self) -> None:
+        self.measuring = False
+        self.stopped = True
+
     def _on_message(self, data: str | bytes) -> None:
         arrived_unix_ns = time.time_ns()
-        if not self.measuring or not isinstance(data, str):
+        if self.stopped or not isinstance(data, str):
             return
         message = json.loads(data)
-        if message["type"] == "sample":
+        if message["type"] != "sample":
+            return
+        self.processed_frames.append(round(message["pts_90khz"] / PTS_STEP_90KHZ))
+        if self.measuring:
             self.samples.append((arrived_unix_ns, message))
             self.sample_bytes += len(data.encode())
 
@@ -186,6 +207,8 @@ class _Client:
             returned_frames=self.returned_frames,
             sample_bytes=self.sample_bytes,
             video_bytes_sent=self.bytes_sent_at_stop - self.bytes_sent_at_start,
+            processed_frames=self.processed_frames,
+            measured_from=self.measured_from,
         )
 
     async def close(self) -> None:
@@ -224,11 +247,11 @@ async def _main(
         if await _read_command(reader) != "measure":
             return
         for client in clients:
-            client.measuring = True
+            client.start_measuring()
             client.bytes_sent_at_start = await _bytes_sent(client.pc)
         await _read_command(reader)  # "stop", or the bench went away
         for client in clients:
-            client.measuring = False
+            client.stop_measuring()
             client.bytes_sent_at_stop = await _bytes_sent(client.pc)
         print(json.dumps([client.stats().to_dict() for client in clients]), flush=True)
     finally:

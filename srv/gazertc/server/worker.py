@@ -15,8 +15,10 @@ import multiprocessing.connection
 import os
 import signal
 import time
+from collections.abc import Sized
 from dataclasses import dataclass
 from enum import StrEnum
+from multiprocessing import resource_tracker
 from multiprocessing.shared_memory import SharedMemory
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -44,6 +46,7 @@ __all__ = [
     "TrackerFactory",
     "TrackerLike",
     "WorkerReady",
+    "attach_slot",
     "worker_main",
 ]
 
@@ -200,8 +203,16 @@ def worker_main(connection: multiprocessing.connection.Connection, factory: Trac
             if slot is None or slot.name != job.shm_name:
                 if slot is not None:
                     slot.close()
-                slot = SharedMemory(name=job.shm_name)
-                slots[job.session_id] = slot
+                    del slots[job.session_id]
+                try:
+                    slot = slots[job.session_id] = attach_slot(job.shm_name)
+                except FileNotFoundError:
+                    # The session closed (and the pool freed its slot) while this frame waited
+                    # in the pipe: the pool drops the answer.
+                    connection.send(
+                        FrameFailed(job.session_id, job.meta.frame_id, "the session closed")
+                    )
+                    continue
             tracker = trackers.get(job.session_id)
             if tracker is None:
                 tracker = trackers[job.session_id] = factory.create()
@@ -213,6 +224,30 @@ def worker_main(connection: multiprocessing.connection.Connection, factory: Trac
     finally:
         for slot in slots.values():
             slot.close()
+
+
+def attach_slot(name: str) -> SharedMemory:
+    """Map a slot the pool created, without registering it with the resource tracker.
+
+    Python 3.11 registers every attached segment as if the attaching process owned it (3.13
+    adds ``track=False``). The pool owns the slots: it registers each when it creates it and
+    unregisters it when it unlinks it. A worker's registration could reach the tracker after
+    the pool's unregistration (a session closing while its frame is in the worker); the
+    tracker would then count the slot as leaked and unlink it again at shutdown, warning.
+
+    Raises:
+        FileNotFoundError: the pool has already freed the slot.
+    """
+    register = resource_tracker.register
+    resource_tracker.register = _not_registered  # a worker is single-threaded
+    try:
+        return SharedMemory(name=name)
+    finally:
+        resource_tracker.register = register
+
+
+def _not_registered(name: Sized, rtype: str) -> None:
+    del name, rtype
 
 
 def _process_job(job: FrameJob, slot: SharedMemory, tracker: TrackerLike) -> FrameResult:
