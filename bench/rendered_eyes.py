@@ -138,7 +138,7 @@ def print_tables(result: BenchmarkResult, plan: BenchmarkPlan) -> None:
 
 SUITE_HEAD_MOTION = HeadMotionPlan(conditions=(DEFAULT_PLAN.conditions[2].name,))
 """The head-motion block of ``python -m bench rendered_eyes``: 640x480 at 60 cm with webcam and
-VP8, which adds about half the default run's time. The block costs about four times a
+VP8, which adds about 40 % to the default run's time. The block costs about four times a
 condition's default frames (CPU time, measured paired on two faces), so in every condition
 (``--head-motion``) the run takes about five times as long."""
 
