@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
-from bench.rendered_eyes import print_tables
+from bench.rendered_eyes import print_head_motion_table, print_tables
 
 from gazertc.evaluation.rendered import SIMULATION_NOTE
 from gazertc.evaluation.rendered.benchmark import (
     CALIBRATION_GAZES_DEG,
+    QUICK_HEAD_MOTION,
     QUICK_PLAN,
     TEST_GAZES_DEG,
     FaceRun,
@@ -87,7 +89,7 @@ def _eye(side: EyeSide, truth: Angles, iris_px: PointPx) -> EyeObservation:
     )  # fmt: skip
 
 
-def _observation(gaze: Angles, found_iris_scale: float) -> Observation:
+def skewed_observation(gaze: Angles, found_iris_scale: float) -> Observation:
     """A frame whose pipeline output is exactly the skewed truth, and whose found iris moves
     ``found_iris_scale`` times as far as the true one."""
     per_eye = {EyeSide.RIGHT: (gaze[0] + 1.0, gaze[1]), EyeSide.LEFT: (gaze[0] - 1.0, gaze[1])}
@@ -117,10 +119,10 @@ def _observation(gaze: Angles, found_iris_scale: float) -> Observation:
 
 def test_a_perfectly_known_case_scores_zero_error_and_the_known_sensitivity() -> None:
     def run() -> FaceRun:
-        precision = [_observation((4.0, -2.0), 0.5) for _ in range(5)]
+        precision = [skewed_observation((4.0, -2.0), 0.5) for _ in range(5)]
         return FaceRun(
-            calibration=[_observation(gaze, 0.5) for gaze in CALIBRATION_GAZES_DEG],
-            test=[_observation(gaze, 0.5) for gaze in TEST_GAZES_DEG],
+            calibration=[skewed_observation(gaze, 0.5) for gaze in CALIBRATION_GAZES_DEG],
+            test=[skewed_observation(gaze, 0.5) for gaze in TEST_GAZES_DEG],
             precision=precision,
             precision_smoothed=[observation.sample for observation in precision],
         )
@@ -150,7 +152,7 @@ def test_a_perfectly_known_case_scores_zero_error_and_the_known_sensitivity() ->
 @pytest.fixture(scope="module")
 def quick_result() -> BenchmarkResult:
     data_file(QUICK_PLAN.faces[0].relative_path)  # skips, saying so, without the data
-    return run_benchmark(data_dir(), QUICK_PLAN)
+    return run_benchmark(data_dir(), replace(QUICK_PLAN, head_motion=QUICK_HEAD_MOTION))
 
 
 def test_a_tiny_run_on_a_real_face_gives_finite_numbers(quick_result: BenchmarkResult) -> None:
@@ -173,6 +175,20 @@ def test_a_tiny_run_on_a_real_face_gives_finite_numbers(quick_result: BenchmarkR
     assert summary.sensitivity_ratio_horizontal > 0.2
 
 
+def test_a_tiny_run_moves_the_head_after_calibration(quick_result: BenchmarkResult) -> None:
+    (summary,) = quick_result.conditions
+    home, *moved = quick_result.head_motion
+    assert [row.position for row in moved] == [d.name for d in QUICK_HEAD_MOTION.displacements]
+    assert home.calibrated_error_deg_mean == pytest.approx(summary.calibrated_error_deg_mean)
+    assert home.affine_error_deg_mean == pytest.approx(summary.combined_error_deg_mean)
+    for row in moved:
+        assert row.faces == 1 and row.frames == len(QUICK_PLAN.test_gazes_deg)
+        assert row.frames_with_gaze == row.frames
+        assert 0.0 < row.calibrated_error_deg_mean < 20.0
+        assert 0.0 < row.affine_error_deg_mean < 20.0
+        assert row.to_dict()["simulation"] is True
+
+
 def test_the_result_says_it_is_a_simulation_and_round_trips(quick_result: BenchmarkResult) -> None:
     as_dict = quick_result.to_dict()
     assert as_dict["simulation"] is True and as_dict["note"] == SIMULATION_NOTE
@@ -185,6 +201,7 @@ def test_every_printed_table_is_titled_a_simulation(
     quick_result: BenchmarkResult, capsys: pytest.CaptureFixture[str]
 ) -> None:
     print_tables(quick_result, QUICK_PLAN)
+    print_head_motion_table(quick_result)
     titles = [line for line in capsys.readouterr().out.splitlines() if line.startswith("###")]
-    assert len(titles) == 3
+    assert len(titles) == 4
     assert all("SIMULATION" in title for title in titles)

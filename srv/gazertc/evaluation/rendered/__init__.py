@@ -14,6 +14,7 @@ Modules: :mod:`~gazertc.evaluation.rendered.eyeball` (the 3D eye and its ray tra
 :mod:`~gazertc.evaluation.rendered.benchmark` (conditions, gazes, streams through the pipeline),
 :mod:`~gazertc.evaluation.rendered.measures` (calibration map, error, precision, px per degree),
 :mod:`~gazertc.evaluation.rendered.screen_calibration` (gazertc's own calibration on the frames),
+:mod:`~gazertc.evaluation.rendered.head_motion` (errors with the head moved after calibration),
 :mod:`~gazertc.evaluation.rendered.summary` (a summary per condition) and
 :mod:`~gazertc.evaluation.rendered.results` (the records it reports).
 """

@@ -11,10 +11,17 @@ so, then tracked by :class:`~gazertc.vision.tracker.GazeTracker` with its smooth
 (:mod:`~gazertc.evaluation.rendered.screen_calibration`) and an affine map from the pipeline's
 angles to the true ones are fitted on the calibration gazes and scored on the test gazes
 (:mod:`~gazertc.evaluation.rendered.summary` turns that into numbers).
+
+With a :class:`HeadMotionPlan`, the stream goes on after the precision frames: the head moves
+to other positions (the planar photograph translated in 3D, not turned:
+:func:`~gazertc.evaluation.rendered.faces.move_face`) and the eyes look at the test gazes'
+targets on the camera's plane from there, so the true angles are those from the moved eyes
+(:mod:`~gazertc.evaluation.rendered.head_motion` scores them under the home calibration).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +37,8 @@ from gazertc.evaluation.rendered.faces import (
     FaceSource,
     PlacedFace,
     load_face,
+    move_face,
+    moved_frame,
     place_face,
 )
 from gazertc.evaluation.rendered.iris_texture import IrisAppearance
@@ -42,15 +51,23 @@ from gazertc.vision.types import BgrImage, EyeSide, GazeSample, PointPx
 __all__ = [
     "CALIBRATION_GAZES_DEG",
     "DEFAULT_PLAN",
+    "HEAD_DISPLACEMENTS",
     "PRECISION_GAZE_DEG",
+    "QUICK_HEAD_MOTION",
     "QUICK_PLAN",
     "TEST_GAZES_DEG",
     "BenchmarkPlan",
     "Condition",
     "FaceRun",
+    "HeadDisplacement",
+    "HeadMotionPlan",
+    "MovedRun",
     "Observation",
     "TrueGaze",
     "face_appearance",
+    "gaze_at",
+    "gaze_target_mm",
+    "head_turn_deg",
     "run_face",
     "run_plan",
     "true_gaze",
@@ -129,6 +146,53 @@ def _webcam_condition(width_px: int, height_px: int, distance_cm: int) -> Condit
 
 
 @dataclass(frozen=True, slots=True)
+class HeadDisplacement:
+    """Where the head goes after calibration: ``offset_mm`` from where it was calibrated, in
+    the camera frame (x to the image's right, y down, z away from the camera), without
+    turning."""
+
+    name: str
+    offset_mm: tuple[float, float, float]
+
+
+HEAD_SIDEWAYS_MM: Final = 50.0
+"""A seated user leaning or shifting in the chair drifts a few centimetres sideways."""
+
+HEAD_VERTICAL_MM: Final = 30.0
+"""Sitting up or slouching moves the eyes up or down, less far than sideways."""
+
+HEAD_DEPTH_MM: Final = 80.0
+"""Leaning in to read or back in the chair: 8 cm, 11-18 % of the 45-75 cm distances."""
+
+HEAD_DISPLACEMENTS: Final = (
+    HeadDisplacement("5 cm to the image's right", (HEAD_SIDEWAYS_MM, 0.0, 0.0)),
+    HeadDisplacement("5 cm to the image's left", (-HEAD_SIDEWAYS_MM, 0.0, 0.0)),
+    HeadDisplacement("3 cm up", (0.0, -HEAD_VERTICAL_MM, 0.0)),
+    HeadDisplacement("3 cm down", (0.0, HEAD_VERTICAL_MM, 0.0)),
+    HeadDisplacement("8 cm nearer", (0.0, 0.0, -HEAD_DEPTH_MM)),
+    HeadDisplacement("8 cm farther", (0.0, 0.0, HEAD_DEPTH_MM)),
+    HeadDisplacement("back home", (0.0, 0.0, 0.0)),
+)
+"""The placements in the order the head visits them; the last one is where it was calibrated,
+to tell the tracker's history apart from the geometry."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeadMotionPlan:
+    """After the precision frames, the head visits each displacement in turn, moving there over
+    ``transition_frames`` frames, and looks at the test targets from there. ``conditions``
+    names the conditions that get this block (``None``: every condition)."""
+
+    displacements: tuple[HeadDisplacement, ...] = HEAD_DISPLACEMENTS
+    transition_frames: int = 8
+    """A quarter of a second at 30 fps: a deliberate move of 5-10 cm, seen as in a session."""
+    conditions: tuple[str, ...] | None = None
+
+    def covers(self, condition: Condition) -> bool:
+        return self.conditions is None or condition.name in self.conditions
+
+
+@dataclass(frozen=True, slots=True)
 class BenchmarkPlan:
     """What one run covers."""
 
@@ -141,6 +205,8 @@ class BenchmarkPlan:
     settings: TrackerSettings = RAW_SETTINGS
     """The tracker's settings for the accuracy frames (the smoothed precision re-run uses the
     defaults)."""
+    head_motion: HeadMotionPlan | None = None
+    """The head moved after calibration (``None``: the head stays where it was calibrated)."""
 
 
 DEFAULT_PLAN: Final = BenchmarkPlan(
@@ -162,6 +228,11 @@ QUICK_PLAN: Final = BenchmarkPlan(
 )
 """One condition, one face, four test gazes: a smoke run for tests (a few seconds)."""
 
+QUICK_HEAD_MOTION: Final = HeadMotionPlan(
+    displacements=(HEAD_DISPLACEMENTS[0], HEAD_DISPLACEMENTS[4]), transition_frames=3
+)
+"""Two displacements (sideways, nearer) on the quick plan's test gazes: a smoke run."""
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class TrueGaze:
@@ -173,23 +244,42 @@ class TrueGaze:
     poses: dict[EyeSide, EyeballPose]
 
 
-def true_gaze(face: PlacedFace, gaze_deg: Angles) -> TrueGaze:
-    """The gaze ``gaze_deg`` away from the face's forward direction, at a target on the
-    camera's plane (``z = 0``)."""
-    centres = {side: face.eyeball_centre_mm(side) for side in EyeSide}
-    middle = (centres[EyeSide.RIGHT] + centres[EyeSide.LEFT]) / 2.0
+def _eyes_midpoint_mm(face: PlacedFace) -> FloatArray:
+    midpoint: FloatArray = (
+        face.eyeball_centre_mm(EyeSide.RIGHT) + face.eyeball_centre_mm(EyeSide.LEFT)
+    ) / 2.0
+    return midpoint
+
+
+def gaze_target_mm(face: PlacedFace, gaze_deg: Angles) -> FloatArray:
+    """The point on the camera's plane (``z = 0``, millimetres) that the gaze ``gaze_deg``,
+    taken from the face's forward direction, reaches from the midpoint of the eyeballs."""
+    middle = _eyes_midpoint_mm(face)
     forward_yaw_deg, forward_pitch_deg = angles_from_direction(face.forward)
     direction = direction_from_angles(
         forward_yaw_deg + gaze_deg[0], forward_pitch_deg + gaze_deg[1]
     )
-    target = middle + direction * (-middle[2] / direction[2])
+    target: FloatArray = middle + direction * (-middle[2] / direction[2])
+    return target
+
+
+def gaze_at(face: PlacedFace, target_mm: FloatArray) -> TrueGaze:
+    """The eyes of ``face`` fixating ``target_mm`` (camera frame, millimetres): the combined
+    gaze from the eyeballs' midpoint and each eye's visual axis, both towards the target."""
     per_eye: dict[EyeSide, Angles] = {}
     poses: dict[EyeSide, EyeballPose] = {}
-    for side, centre in centres.items():
-        visual = target - centre
+    for side in EyeSide:
+        centre = face.eyeball_centre_mm(side)
+        visual = target_mm - centre
         per_eye[side] = angles_from_direction(visual)
         poses[side] = EyeballPose.looking_along(side, centre, visual / np.linalg.norm(visual))
-    return TrueGaze(angles_from_direction(direction), per_eye, poses)
+    return TrueGaze(angles_from_direction(target_mm - _eyes_midpoint_mm(face)), per_eye, poses)
+
+
+def true_gaze(face: PlacedFace, gaze_deg: Angles) -> TrueGaze:
+    """The gaze ``gaze_deg`` away from the face's forward direction, at a target on the
+    camera's plane (``z = 0``)."""
+    return gaze_at(face, gaze_target_mm(face, gaze_deg))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -202,13 +292,25 @@ class Observation:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class MovedRun:
+    """The test targets seen from one displacement of the head. ``test`` is empty when gazertc
+    found no face in the moved frame; ``head_turn_deg`` is the angle between gazertc's head
+    pose of the moved face and that of the home face (the photograph did not turn)."""
+
+    displacement: HeadDisplacement
+    test: list[Observation]
+    head_turn_deg: float
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class FaceRun:
-    """Everything one face gave in one condition."""
+    """Everything one face gave in one condition; ``moved`` is empty without head motion."""
 
     calibration: list[Observation]
     test: list[Observation]
     precision: list[Observation]
     precision_smoothed: list[GazeSample]
+    moved: tuple[MovedRun, ...] = ()
 
 
 class _Stream:
@@ -224,7 +326,7 @@ class _Stream:
         plan: BenchmarkPlan,
         rng: np.random.Generator,
     ) -> None:
-        self._face, self._appearance, self._plan, self._rng = face, appearance, plan, rng
+        self.face, self._appearance, self._plan, self._rng = face, appearance, plan, rng
         self._camera = condition.camera
         bitrate = condition.camera.vp8_bitrate_bps
         self._link = (
@@ -234,27 +336,72 @@ class _Stream:
         self.frames = 0
 
     def render(self, truth: TrueGaze) -> RenderedEyes:
-        return render_eyes(self._face, truth.poses, self._appearance, self._plan.supersample)
+        return render_eyes(self.face, truth.poses, self._appearance, self._plan.supersample)
 
-    def received(self, rendered: RenderedEyes) -> BgrImage:
+    def received(self, image: BgrImage) -> BgrImage:
         """The frame as the server receives it: blurred, noisy, through VP8."""
-        frame = rendered.image
+        frame = image
         if not self._camera.is_ideal:
             frame = sensor_frame(frame, self._camera, self._rng)
         return frame if self._link is None else self._link.send(frame)
 
-    def observe(self, truth: TrueGaze, rendered: RenderedEyes, frame: BgrImage) -> Observation:
+    def track(self, frame: BgrImage) -> GazeSample:
         sample = self._tracker.process(frame, self.frames * FRAME_NS)
         self.frames += 1
-        return Observation(truth, rendered.apparent_iris_centre_px, sample)
+        return sample
+
+    def observe(self, truth: TrueGaze, rendered: RenderedEyes, frame: BgrImage) -> Observation:
+        return Observation(truth, rendered.apparent_iris_centre_px, self.track(frame))
+
+    def run_truths(self, truths: Sequence[TrueGaze]) -> list[Observation]:
+        observations = []
+        for truth in truths:
+            rendered = self.render(truth)
+            observations.append(self.observe(truth, rendered, self.received(rendered.image)))
+        return observations
 
     def run(self, gazes: Sequence[Angles]) -> list[Observation]:
-        observations = []
-        for gaze in gazes:
-            truth = true_gaze(self._face, gaze)
-            rendered = self.render(truth)
-            observations.append(self.observe(truth, rendered, self.received(rendered)))
-        return observations
+        return self.run_truths([true_gaze(self.face, gaze) for gaze in gazes])
+
+
+def head_turn_deg(from_rotation: FloatArray, to_rotation: FloatArray) -> float:
+    """The angle of the rotation between two head orientations (``(3, 3)`` matrices)."""
+    relative = from_rotation.T @ to_rotation
+    cosine = (float(np.trace(relative)) - 1.0) / 2.0
+    return float(np.degrees(np.arccos(min(1.0, max(-1.0, cosine)))))
+
+
+def _run_head_motion(
+    stream: _Stream,
+    motion: HeadMotionPlan,
+    test_gazes_deg: Sequence[Angles],
+    models: PipelineModels,
+) -> tuple[MovedRun, ...]:
+    """The head moves from where it was calibrated to each displacement in turn and looks at
+    the same targets on the camera's plane as the home test gazes. The frames of a move are the
+    home frame of the screen's centre gaze, moved step by step (they are not scored)."""
+    home = stream.face
+    targets = [gaze_target_mm(home, gaze) for gaze in test_gazes_deg]
+    resting = stream.render(true_gaze(home, (0.0, 0.0))).image
+    previous_mm = np.zeros(3)
+    runs = []
+    for displacement in motion.displacements:
+        offset_mm = np.array(displacement.offset_mm)
+        for step in range(1, motion.transition_frames + 1):
+            between_mm = previous_mm + (offset_mm - previous_mm) * step / motion.transition_frames
+            moving = moved_frame(resting, home.intrinsics, home.distance_mm, between_mm)
+            stream.track(stream.received(moving))
+        previous_mm = offset_mm
+        moved = move_face(home, displacement.offset_mm, models)
+        if moved is None:
+            runs.append(MovedRun(displacement, [], math.nan))
+            continue
+        stream.face = moved
+        test = stream.run_truths([gaze_at(moved, target) for target in targets])
+        turn_deg = head_turn_deg(home.head_rotation, moved.head_rotation)
+        runs.append(MovedRun(displacement, test, turn_deg))
+    stream.face = home
+    return tuple(runs)
 
 
 def run_face(
@@ -273,13 +420,16 @@ def run_face(
     test = stream.run(plan.test_gazes_deg)
     truth = true_gaze(face, PRECISION_GAZE_DEG)
     rendered = stream.render(truth)
-    frames = [stream.received(rendered) for _ in range(plan.precision_frames)]
+    frames = [stream.received(rendered.image) for _ in range(plan.precision_frames)]
     precision = [stream.observe(truth, rendered, frame) for frame in frames]
+    moved: tuple[MovedRun, ...] = ()
+    if plan.head_motion is not None and plan.head_motion.covers(condition):
+        moved = _run_head_motion(stream, plan.head_motion, plan.test_gazes_deg, models)
     smoothed_tracker = GazeTracker(models=models)
     smoothed = [
         smoothed_tracker.process(frame, index * FRAME_NS) for index, frame in enumerate(frames)
     ]
-    return FaceRun(calibration, test, precision, smoothed)
+    return FaceRun(calibration, test, precision, smoothed, moved)
 
 
 def face_appearance(seed: int, face_index: int) -> IrisAppearance:

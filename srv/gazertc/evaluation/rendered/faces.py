@@ -4,10 +4,16 @@ Each face is a real photograph or video frame from the shared data (``$GAZERTC_D
 README). It is scaled so that its eyes are :data:`INTER_PUPIL_MM` apart at the chosen camera
 distance, pasted into a frame of the chosen size, and gazertc's own landmarks are fitted to it
 there: their eye contours become the lids the rendered eyeballs sit behind.
+
+A placed face can be moved (:func:`move_face`): the photograph is a plane facing the camera, so
+a head moved in 3D without turning is the same picture, shifted and scaled about the principal
+point (:func:`moved_frame_transform`). A real head would also show its sides a little
+differently from off-centre; a photograph cannot.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -28,10 +34,15 @@ __all__ = [
     "FaceSource",
     "PlacedFace",
     "load_face",
+    "move_face",
+    "moved_frame",
+    "moved_frame_transform",
     "place_face",
 ]
 
 FloatArray = npt.NDArray[np.float64]
+Offset = Sequence[float] | FloatArray
+"""A move ``(x, y, z)`` in millimetres in the camera frame."""
 
 INTER_PUPIL_MM: Final = 63.0
 """Adult mean interpupillary distance: sets the face's scale for a camera distance."""
@@ -179,3 +190,59 @@ def place_face(
         return None
     landmarks, head_rotation = found
     return PlacedFace(name, frame, landmarks, head_rotation, intrinsics, distance_mm)
+
+
+def moved_frame_transform(
+    intrinsics: CameraIntrinsics, distance_mm: float, offset_mm: Offset
+) -> FloatArray:
+    """The ``(2, 3)`` affine map from a frame of the face at ``distance_mm`` to the frame of
+    the same planar face moved by ``offset_mm`` (camera frame: x to the image's right, y down,
+    z away from the camera) without turning. A point ``(X, Y)`` at depth ``D`` is seen at
+    ``c + f (X, Y) / D``; at ``(X + dx, Y + dy, D + dz)`` it is seen at
+    ``c + (p - c) D / (D + dz) + f (dx, dy) / (D + dz)``.
+
+    Raises:
+        ValueError: the moved face would not be in front of the camera.
+    """
+    offset_x_mm, offset_y_mm, offset_z_mm = (float(value) for value in offset_mm)
+    depth_mm = distance_mm + offset_z_mm
+    if depth_mm <= 0.0:
+        raise ValueError(
+            f"a face {distance_mm} mm away moved {offset_z_mm} mm is behind the camera"
+        )
+    scale = distance_mm / depth_mm
+    shift_x_px = intrinsics.cx_px * (1.0 - scale) + intrinsics.fx_px * offset_x_mm / depth_mm
+    shift_y_px = intrinsics.cy_px * (1.0 - scale) + intrinsics.fy_px * offset_y_mm / depth_mm
+    return np.array([[scale, 0.0, shift_x_px], [0.0, scale, shift_y_px]])
+
+
+def moved_frame(
+    image: BgrImage, intrinsics: CameraIntrinsics, distance_mm: float, offset_mm: Offset
+) -> BgrImage:
+    """``image`` (a frame of a face at ``distance_mm``) as the camera sees that planar face
+    moved by ``offset_mm`` (:func:`moved_frame_transform`); the edges are repeated into what
+    the move uncovers."""
+    transform = moved_frame_transform(intrinsics, distance_mm, offset_mm)
+    height_px, width_px = image.shape[:2]
+    moved = cv2.warpAffine(
+        image,
+        transform,
+        (width_px, height_px),
+        flags=cv2.INTER_CUBIC,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    return np.ascontiguousarray(moved, dtype=np.uint8)
+
+
+def move_face(face: PlacedFace, offset_mm: Offset, models: PipelineModels) -> PlacedFace | None:
+    """The placed face moved by ``offset_mm`` (see :func:`moved_frame_transform`) without
+    turning, or ``None`` when gazertc finds no face in the moved frame. As in
+    :func:`place_face`, the lids are gazertc's landmarks and the orientation is gazertc's head
+    pose, both fitted to the moved frame; ``distance_mm`` follows the offset's depth."""
+    frame = moved_frame(face.image, face.intrinsics, face.distance_mm, offset_mm)
+    found = _landmarks_and_head(frame, models)
+    if found is None:
+        return None
+    landmarks, head_rotation = found
+    distance_mm = face.distance_mm + float(offset_mm[2])
+    return PlacedFace(face.name, frame, landmarks, head_rotation, face.intrinsics, distance_mm)

@@ -5,6 +5,7 @@ angular error, sample-to-sample precision and pixels per degree.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -13,11 +14,16 @@ import numpy as np
 import numpy.typing as npt
 
 from gazertc.vision.gaze import direction_from_angles
+from gazertc.vision.types import GazeSample
 
 __all__ = [
     "MIN_CALIBRATION_GAZES",
     "AffineGazeMap",
     "angular_error_deg",
+    "combined_angles",
+    "finite_mean",
+    "finite_median",
+    "p90",
     "rms_sample_to_sample",
     "slopes_per_deg",
 ]
@@ -52,6 +58,29 @@ class AffineGazeMap:
     def apply(self, measured: Angles) -> Angles:
         yaw_deg, pitch_deg = np.array([measured[0], measured[1], 1.0]) @ self.matrix
         return float(yaw_deg), float(pitch_deg)
+
+
+def combined_angles(sample: GazeSample) -> Angles | None:
+    """The pipeline's combined gaze ``(yaw_deg, pitch_deg)``, ``None`` without one."""
+    gaze = sample.gaze
+    return None if gaze is None else (gaze.yaw_deg, gaze.pitch_deg)
+
+
+def finite_mean(values: Sequence[float]) -> float:
+    """Mean of the finite values, NaN without any."""
+    finite = [value for value in values if math.isfinite(value)]
+    return statistics.fmean(finite) if finite else math.nan
+
+
+def finite_median(values: Sequence[float]) -> float:
+    """Median of the finite values, NaN without any."""
+    finite = [value for value in values if math.isfinite(value)]
+    return statistics.median(finite) if finite else math.nan
+
+
+def p90(values: Sequence[float]) -> float:
+    """The 90th percentile, NaN without values."""
+    return float(np.percentile(values, 90)) if values else math.nan
 
 
 def angular_error_deg(estimate: Angles, truth: Angles) -> float:

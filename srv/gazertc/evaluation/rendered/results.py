@@ -14,7 +14,7 @@ from typing import Any
 
 from gazertc.evaluation.rendered import SIMULATION_NOTE
 
-__all__ = ["BenchmarkResult", "ConditionSummary"]
+__all__ = ["BenchmarkResult", "ConditionSummary", "HeadMotionSummary"]
 
 
 def _float_or_none(value: float) -> float | None:
@@ -23,6 +23,29 @@ def _float_or_none(value: float) -> float | None:
 
 def _float_from(value: Any) -> float:
     return math.nan if value is None else float(value)
+
+
+def _record_dict(record: Any) -> dict[str, Any]:
+    """A flat record of str, int and float fields as JSON-ready values, marked a simulation."""
+    result: dict[str, Any] = {"simulation": True}
+    for field in fields(record):
+        value = getattr(record, field.name)
+        result[field.name] = _float_or_none(value) if isinstance(value, float) else value
+    return result
+
+
+def _record_values(cls: Any, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The constructor arguments of a flat record read back from :func:`_record_dict`."""
+    values: dict[str, Any] = {}
+    for field in fields(cls):
+        value = raw[field.name]
+        if field.type == "str":
+            values[field.name] = str(value)
+        elif field.type == "int":
+            values[field.name] = int(value)
+        else:
+            values[field.name] = _float_from(value)
+    return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,34 +102,63 @@ class ConditionSummary:
     sensitivity_ratio_vertical: float
 
     def to_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = {"simulation": True}
-        for field in fields(self):
-            value = getattr(self, field.name)
-            result[field.name] = _float_or_none(value) if isinstance(value, float) else value
-        return result
+        return _record_dict(self)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> ConditionSummary:
         """Raises: KeyError, TypeError, ValueError: ``raw`` is not a summary."""
-        values: dict[str, Any] = {}
-        for field in fields(cls):
-            value = raw[field.name]
-            if field.type == "str":
-                values[field.name] = str(value)
-            elif field.type == "int":
-                values[field.name] = int(value)
-            else:
-                values[field.name] = _float_from(value)
-        return cls(**values)
+        return cls(**_record_values(cls, raw))
+
+
+@dataclass(frozen=True, slots=True)
+class HeadMotionSummary:
+    """One head position of one condition, over every face calibrated in it (SIMULATION).
+
+    Both calibrations are fitted where the head was calibrated and scored on the test targets
+    seen from ``offset_*_mm`` (camera frame: x to the image's right, y down, z away from the
+    camera; all zero for ``home``, the test gazes before the head moved). ``calibrated_*``:
+    gazertc's calibration with the eyes weighted, as a session uses it; ``calibrated_ray_*``:
+    its combined ray alone; ``affine_*``: the affine map of the combined angles. ``frames``
+    counts the test frames of those faces, ``frames_with_gaze`` those with a combined gaze;
+    ``head_turn_deg_mean`` is how far gazertc's head pose of the moved photograph turned from
+    the home one (the photograph did not turn).
+    """
+
+    condition: str
+    position: str
+    offset_x_mm: float
+    offset_y_mm: float
+    offset_z_mm: float
+    faces: int
+    frames: int
+    frames_with_gaze: int
+    calibrated_error_deg_mean: float
+    calibrated_error_deg_median: float
+    calibrated_error_deg_p90: float
+    calibrated_ray_error_deg_mean: float
+    affine_error_deg_mean: float
+    affine_error_deg_median: float
+    affine_error_deg_p90: float
+    head_turn_deg_mean: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return _record_dict(self)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> HeadMotionSummary:
+        """Raises: KeyError, TypeError, ValueError: ``raw`` is not a summary."""
+        return cls(**_record_values(cls, raw))
 
 
 @dataclass(frozen=True, slots=True)
 class BenchmarkResult:
-    """A whole run: the faces used (by name), the summaries, and the wall time it took."""
+    """A whole run: the faces used (by name), the summaries, the wall time it took, and the
+    head-motion summaries (empty when the run did not move the head)."""
 
     faces: tuple[str, ...]
     conditions: tuple[ConditionSummary, ...]
     runtime_s: float
+    head_motion: tuple[HeadMotionSummary, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +167,7 @@ class BenchmarkResult:
             "faces": list(self.faces),
             "conditions": [summary.to_dict() for summary in self.conditions],
             "runtime_s": round(self.runtime_s, 1),
+            "head_motion": [summary.to_dict() for summary in self.head_motion],
         }
 
     @classmethod
@@ -124,4 +177,7 @@ class BenchmarkResult:
             faces=tuple(str(name) for name in raw["faces"]),
             conditions=tuple(ConditionSummary.from_dict(item) for item in raw["conditions"]),
             runtime_s=float(raw["runtime_s"]),
+            head_motion=tuple(
+                HeadMotionSummary.from_dict(item) for item in raw.get("head_motion", [])
+            ),
         )

@@ -32,7 +32,14 @@ from gazertc.vision.gaze import angles_from_direction, direction_from_angles
 from gazertc.vision.screen import CSS_PX_PER_INCH, MM_PER_INCH, ScreenGeometry
 from gazertc.vision.types import EyeSide
 
-__all__ = ["SCREEN", "ScreenCalibrationErrors", "screen_calibration_errors", "target_point"]
+__all__ = [
+    "SCREEN",
+    "ScreenCalibrationErrors",
+    "fit_screen_calibration",
+    "screen_calibration_errors",
+    "screen_errors_deg",
+    "target_point",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -91,6 +98,31 @@ class ScreenCalibrationErrors:
     right_eye_weight: float | None
 
 
+def fit_screen_calibration(calibration: Sequence[Observation]) -> CalibrationModel | None:
+    """gazertc's calibration fitted on the calibration frames as a session fits it, ``None``
+    when too few of them are usable."""
+    samples = [
+        CalibrationSample(FrameFeatures.from_sample(o.sample), target_point(o.truth), index)
+        for index, o in enumerate(calibration)
+    ]
+    try:
+        return CalibrationModel.fit(samples, SCREEN, min_samples=MIN_CALIBRATION_FRAMES)
+    except CalibrationError:
+        return None
+
+
+def screen_errors_deg(model: CalibrationModel, test: Sequence[Observation]) -> list[float]:
+    """The angle between the direction to the predicted point and the true gaze, both from the
+    true midpoint of the eyes, for each test frame the model predicts a point for."""
+    errors = []
+    for observation in test:
+        point = model.predict_features(FrameFeatures.from_sample(observation.sample))
+        if point is not None:
+            angles = _angles(point, observation.truth)
+            errors.append(angular_error_deg(angles, observation.truth.combined))
+    return errors
+
+
 def screen_calibration_errors(
     calibration: Sequence[Observation],
     test: Sequence[Observation],
@@ -98,21 +130,9 @@ def screen_calibration_errors(
 ) -> ScreenCalibrationErrors | None:
     """Fit gazertc's calibration on the calibration frames and score it on the test frames and
     the precision frames; ``None`` when too few calibration frames are usable."""
-    samples = [
-        CalibrationSample(FrameFeatures.from_sample(o.sample), target_point(o.truth), index)
-        for index, o in enumerate(calibration)
-    ]
-    try:
-        model = CalibrationModel.fit(samples, SCREEN, min_samples=MIN_CALIBRATION_FRAMES)
-    except CalibrationError:
+    model = fit_screen_calibration(calibration)
+    if model is None:
         return None
-    errors: dict[str, list[float]] = {"weighted": [], "combined": []}
-    for name, used in (("weighted", model), ("combined", model.with_eyes(None, None))):
-        for observation in test:
-            point = used.predict_features(FrameFeatures.from_sample(observation.sample))
-            if point is not None:
-                angles = _angles(point, observation.truth)
-                errors[name].append(angular_error_deg(angles, observation.truth.combined))
     steady = [
         _angles(point, o.truth)
         for o in precision
@@ -120,8 +140,8 @@ def screen_calibration_errors(
     ]
     weights = model.eye_weights
     return ScreenCalibrationErrors(
-        errors["weighted"],
-        errors["combined"],
+        screen_errors_deg(model, test),
+        screen_errors_deg(model.with_eyes(None, None), test),
         rms_sample_to_sample(steady),
         None if weights is None else weights.right,
     )

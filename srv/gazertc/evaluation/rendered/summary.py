@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,9 +17,14 @@ from gazertc.evaluation.rendered.benchmark import (
     Observation,
     run_plan,
 )
+from gazertc.evaluation.rendered.head_motion import summarise_head_motion
 from gazertc.evaluation.rendered.measures import (
     AffineGazeMap,
     angular_error_deg,
+    combined_angles,
+    finite_mean,
+    finite_median,
+    p90,
     rms_sample_to_sample,
     slopes_per_deg,
 )
@@ -37,11 +41,6 @@ EYE_CORNER_INDICES = (36, 39, 42, 45)
 
 MeasuredAngles = Callable[[GazeSample], Angles | None]
 TrueAngles = Callable[[Observation], Angles]
-
-
-def _combined(sample: GazeSample) -> Angles | None:
-    gaze = sample.gaze
-    return None if gaze is None else (gaze.yaw_deg, gaze.pitch_deg)
 
 
 def _eye_angles(side: EyeSide) -> MeasuredAngles:
@@ -119,24 +118,10 @@ def eye_sensitivity(observations: Sequence[Observation], side: EyeSide) -> Sensi
     return Sensitivity(true_x[0], found_x[0], -true_y[1], -found_y[1])
 
 
-def _mean(values: Sequence[float]) -> float:
-    finite = [value for value in values if math.isfinite(value)]
-    return statistics.fmean(finite) if finite else math.nan
-
-
-def _median(values: Sequence[float]) -> float:
-    finite = [value for value in values if math.isfinite(value)]
-    return statistics.median(finite) if finite else math.nan
-
-
-def _p90(values: Sequence[float]) -> float:
-    return float(np.percentile(values, 90)) if values else math.nan
-
-
 def _precision(gaze_map: AffineGazeMap | None, samples: Sequence[GazeSample]) -> float:
     if gaze_map is None:
         return math.nan
-    mapped = [gaze_map.apply(angles) for s in samples if (angles := _combined(s)) is not None]
+    mapped = [gaze_map.apply(angles) for s in samples if (angles := combined_angles(s)) is not None]
     return rms_sample_to_sample(mapped)
 
 
@@ -145,7 +130,7 @@ def _iris_precision_px(run: FaceRun) -> float:
     for side in EyeSide:
         points = [p for o in run.precision if (p := _iris_px(o.sample, side)) is not None]
         per_eye.append(rms_sample_to_sample(points))
-    return _mean(per_eye)
+    return finite_mean(per_eye)
 
 
 def _corner_precision_px(run: FaceRun) -> float:
@@ -155,7 +140,7 @@ def _corner_precision_px(run: FaceRun) -> float:
         for o in run.precision
         if o.sample.landmarks_px is not None
     ]
-    return _mean([rms_sample_to_sample([c[k] for c in corners]) for k in range(4)])
+    return finite_mean([rms_sample_to_sample([c[k] for c in corners]) for k in range(4)])
 
 
 def summarise(
@@ -174,7 +159,7 @@ def summarise(
     sensitivities: list[Sensitivity] = []
     calibrated_faces = 0
     for run in found:
-        gaze_map, errors = _calibrated_errors(run, _combined, lambda o: o.truth.combined)
+        gaze_map, errors = _calibrated_errors(run, combined_angles, lambda o: o.truth.combined)
         if gaze_map is None:
             continue
         calibrated_faces += 1
@@ -191,7 +176,7 @@ def summarise(
         uncalibrated += [
             angular_error_deg(angles, o.truth.combined)
             for o in run.test
-            if (angles := _combined(o.sample)) is not None
+            if (angles := combined_angles(o.sample)) is not None
         ]
         precision.append(_precision(gaze_map, [o.sample for o in run.precision]))
         smoothed.append(_precision(gaze_map, run.precision_smoothed[smoothing_settle_frames:]))
@@ -211,30 +196,30 @@ def summarise(
         faces_skipped=len(runs) - calibrated_faces,
         frames=len(observations),
         frames_with_gaze=sum(o.sample.gaze is not None for o in observations),
-        uncalibrated_error_deg_mean=_mean(uncalibrated),
-        combined_error_deg_mean=_mean(combined_errors),
-        combined_error_deg_median=_median(combined_errors),
-        combined_error_deg_p90=_p90(combined_errors),
-        right_eye_error_deg_mean=_mean(eye_errors[EyeSide.RIGHT]),
-        left_eye_error_deg_mean=_mean(eye_errors[EyeSide.LEFT]),
-        calibrated_error_deg_mean=_mean(weighted_errors),
-        calibrated_error_deg_median=_median(weighted_errors),
-        calibrated_error_deg_p90=_p90(weighted_errors),
-        calibrated_ray_error_deg_mean=_mean(ray_errors),
-        right_eye_weight_mean=_mean(right_weights),
-        precision_rms_deg=_median(precision),
-        calibrated_precision_rms_deg=_median(weighted_precision),
-        precision_rms_deg_smoothed=_median(smoothed),
-        iris_precision_rms_px=_median(iris_px),
-        corner_precision_rms_px=_median(corner_px),
-        true_px_per_deg_horizontal=_mean([s.true_horizontal for s in sensitivities]),
-        found_px_per_deg_horizontal=_mean([s.found_horizontal for s in sensitivities]),
-        sensitivity_ratio_horizontal=_mean(
+        uncalibrated_error_deg_mean=finite_mean(uncalibrated),
+        combined_error_deg_mean=finite_mean(combined_errors),
+        combined_error_deg_median=finite_median(combined_errors),
+        combined_error_deg_p90=p90(combined_errors),
+        right_eye_error_deg_mean=finite_mean(eye_errors[EyeSide.RIGHT]),
+        left_eye_error_deg_mean=finite_mean(eye_errors[EyeSide.LEFT]),
+        calibrated_error_deg_mean=finite_mean(weighted_errors),
+        calibrated_error_deg_median=finite_median(weighted_errors),
+        calibrated_error_deg_p90=p90(weighted_errors),
+        calibrated_ray_error_deg_mean=finite_mean(ray_errors),
+        right_eye_weight_mean=finite_mean(right_weights),
+        precision_rms_deg=finite_median(precision),
+        calibrated_precision_rms_deg=finite_median(weighted_precision),
+        precision_rms_deg_smoothed=finite_median(smoothed),
+        iris_precision_rms_px=finite_median(iris_px),
+        corner_precision_rms_px=finite_median(corner_px),
+        true_px_per_deg_horizontal=finite_mean([s.true_horizontal for s in sensitivities]),
+        found_px_per_deg_horizontal=finite_mean([s.found_horizontal for s in sensitivities]),
+        sensitivity_ratio_horizontal=finite_mean(
             [s.found_horizontal / s.true_horizontal for s in sensitivities]
         ),
-        true_px_per_deg_vertical=_mean([s.true_vertical for s in sensitivities]),
-        found_px_per_deg_vertical=_mean([s.found_vertical for s in sensitivities]),
-        sensitivity_ratio_vertical=_mean(
+        true_px_per_deg_vertical=finite_mean([s.true_vertical for s in sensitivities]),
+        found_px_per_deg_vertical=finite_mean([s.found_vertical for s in sensitivities]),
+        sensitivity_ratio_vertical=finite_mean(
             [s.found_vertical / s.true_vertical for s in sensitivities]
         ),
     )
@@ -248,7 +233,8 @@ def run_benchmark(
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> BenchmarkResult:
-    """Run the plan on the faces found under ``data_dir`` and summarise each condition."""
+    """Run the plan on the faces found under ``data_dir`` and summarise each condition (and
+    each head position, when the plan moves the head)."""
     started = time.perf_counter()
     runs = run_plan(data_dir, plan, models=models, seed=seed, progress=progress)
     present = tuple(
@@ -258,4 +244,9 @@ def run_benchmark(
         faces=present,
         conditions=tuple(summarise(condition, runs[condition]) for condition in plan.conditions),
         runtime_s=time.perf_counter() - started,
+        head_motion=tuple(
+            summary
+            for condition in plan.conditions
+            for summary in summarise_head_motion(condition, runs[condition])
+        ),
     )
