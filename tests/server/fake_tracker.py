@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 from gazertc.errors import InputError
 from gazertc.vision.frame import CameraFrame
@@ -61,12 +62,20 @@ class FakeTracker:
         return TrackedFrame(sample, StageTimings(total_ms=(time.perf_counter() - started) * 1000.0))
 
 
+SLOW_WARM_UP_S = 5.0
+"""A worker that starts while the slow-start file exists takes this long to be ready: longer
+than any test waits for a replacement, so a test can act while one is surely starting."""
+
+
 class FakeTrackerFactory:
-    def __init__(self, work_s: float = 0.0) -> None:
+    def __init__(self, work_s: float = 0.0, slow_start_file: Path | None = None) -> None:
         self.work_s = work_s
+        self.slow_start_file = slow_start_file
         self.warmed_up = False
 
     def warm_up(self) -> None:
+        if self.slow_start_file is not None and self.slow_start_file.exists():
+            time.sleep(SLOW_WARM_UP_S)
         self.warmed_up = True
 
     def create(self) -> FakeTracker:

@@ -235,11 +235,13 @@ async def test_a_busy_worker_answering_other_sessions_is_not_taken_for_hung() ->
         await pool.close()
 
 
-async def test_close_gives_up_on_a_replacement_that_is_starting() -> None:
-    pool = WorkerPool(1, factory=FakeTrackerFactory(work_s=0.01))
+async def test_close_gives_up_on_a_replacement_that_is_starting(tmp_path: Path) -> None:
+    slow_start = tmp_path / "slow-start"
+    pool = WorkerPool(1, factory=FakeTrackerFactory(work_s=0.01, slow_start_file=slow_start))
     await pool.start()
     pool.open_session("a")
     await pool.process("a", _frame(200), _meta(0))
+    slow_start.touch()  # the replacement is still starting when the pool closes
     with pytest.raises(WorkerCrashedError):
         await pool.process("a", _frame(0), _meta(1))
     waiting = asyncio.ensure_future(pool.process("a", _frame(200), _meta(2)))
