@@ -340,10 +340,9 @@ class _Stream:
 
     def received(self, image: BgrImage) -> BgrImage:
         """The frame as the server receives it: blurred, noisy, through VP8."""
-        frame = image
         if not self._camera.is_ideal:
-            frame = sensor_frame(frame, self._camera, self._rng)
-        return frame if self._link is None else self._link.send(frame)
+            image = sensor_frame(image, self._camera, self._rng)
+        return image if self._link is None else self._link.send(image)
 
     def track(self, frame: BgrImage) -> GazeSample:
         sample = self._tracker.process(frame, self.frames * FRAME_NS)

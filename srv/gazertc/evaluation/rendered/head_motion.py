@@ -21,10 +21,10 @@ from gazertc.evaluation.rendered.benchmark import (
 )
 from gazertc.evaluation.rendered.measures import (
     AffineGazeMap,
-    angular_error_deg,
-    combined_angles,
     finite_mean,
     finite_median,
+    fit_gaze_map,
+    gaze_map_errors_deg,
     p90,
 )
 from gazertc.evaluation.rendered.results import HeadMotionSummary
@@ -34,19 +34,10 @@ from gazertc.evaluation.rendered.screen_calibration import (
 )
 from gazertc.vision.calibration import CalibrationModel
 
-__all__ = ["HOME", "affine_errors_deg", "summarise_head_motion"]
+__all__ = ["HOME", "summarise_head_motion"]
 
 HOME = HeadDisplacement("home (before moving)", (0.0, 0.0, 0.0))
 """The row of the test gazes seen before the head moved, for comparison."""
-
-
-def affine_errors_deg(gaze_map: AffineGazeMap, test: Sequence[Observation]) -> list[float]:
-    """The affine map's error on each test frame with a combined gaze."""
-    return [
-        angular_error_deg(gaze_map.apply(angles), observation.truth.combined)
-        for observation in test
-        if (angles := combined_angles(observation.sample)) is not None
-    ]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -61,12 +52,7 @@ class _Calibrated:
 
 def _calibrated(run: FaceRun) -> _Calibrated | None:
     screen = fit_screen_calibration(run.calibration)
-    pairs = [
-        (angles, o.truth.combined)
-        for o in run.calibration
-        if (angles := combined_angles(o.sample)) is not None
-    ]
-    affine = AffineGazeMap.fit([m for m, _ in pairs], [t for _, t in pairs])
+    affine = fit_gaze_map(run.calibration)
     if screen is None or affine is None:
         return None
     positions = [(run.test, 0.0)] + [(moved.test, moved.head_turn_deg) for moved in run.moved]
@@ -100,7 +86,7 @@ def summarise_head_motion(
             frames_with_gaze += sum(o.sample.gaze is not None for o in test)
             weighted += screen_errors_deg(face.screen, test)
             ray += screen_errors_deg(face.screen.with_eyes(None, None), test)
-            affine += affine_errors_deg(face.affine, test)
+            affine += gaze_map_errors_deg(face.affine, test)
             turns.append(turn_deg)
         offset_x_mm, offset_y_mm, offset_z_mm = displacement.offset_mm
         summaries.append(

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
+from gazertc.evaluation.rendered.benchmark import Observation
 from gazertc.vision.gaze import direction_from_angles
 from gazertc.vision.types import GazeSample
 
@@ -21,8 +22,11 @@ __all__ = [
     "AffineGazeMap",
     "angular_error_deg",
     "combined_angles",
+    "combined_truth",
     "finite_mean",
     "finite_median",
+    "fit_gaze_map",
+    "gaze_map_errors_deg",
     "p90",
     "rms_sample_to_sample",
     "slopes_per_deg",
@@ -64,6 +68,44 @@ def combined_angles(sample: GazeSample) -> Angles | None:
     """The pipeline's combined gaze ``(yaw_deg, pitch_deg)``, ``None`` without one."""
     gaze = sample.gaze
     return None if gaze is None else (gaze.yaw_deg, gaze.pitch_deg)
+
+
+def combined_truth(observation: Observation) -> Angles:
+    """The true combined gaze of a rendered frame."""
+    return observation.truth.combined
+
+
+MeasuredAngles = Callable[[GazeSample], Angles | None]
+TrueAngles = Callable[[Observation], Angles]
+
+
+def fit_gaze_map(
+    calibration: Sequence[Observation],
+    measured: MeasuredAngles = combined_angles,
+    truth: TrueAngles = combined_truth,
+) -> AffineGazeMap | None:
+    """The affine map from the pipeline's angles to the true ones over the calibration frames
+    that have a measured gaze (by default the combined gaze); ``None`` when too few do."""
+    pairs = [
+        (angles, truth(observation))
+        for observation in calibration
+        if (angles := measured(observation.sample)) is not None
+    ]
+    return AffineGazeMap.fit([m for m, _ in pairs], [t for _, t in pairs])
+
+
+def gaze_map_errors_deg(
+    gaze_map: AffineGazeMap,
+    test: Sequence[Observation],
+    measured: MeasuredAngles = combined_angles,
+    truth: TrueAngles = combined_truth,
+) -> list[float]:
+    """The mapped gaze's angular error on each test frame that has a measured gaze."""
+    return [
+        angular_error_deg(gaze_map.apply(angles), truth(observation))
+        for observation in test
+        if (angles := measured(observation.sample)) is not None
+    ]
 
 
 def finite_mean(values: Sequence[float]) -> float:

@@ -20,10 +20,15 @@ from gazertc.evaluation.rendered.benchmark import (
 from gazertc.evaluation.rendered.head_motion import summarise_head_motion
 from gazertc.evaluation.rendered.measures import (
     AffineGazeMap,
+    MeasuredAngles,
+    TrueAngles,
     angular_error_deg,
     combined_angles,
+    combined_truth,
     finite_mean,
     finite_median,
+    fit_gaze_map,
+    gaze_map_errors_deg,
     p90,
     rms_sample_to_sample,
     slopes_per_deg,
@@ -38,9 +43,6 @@ __all__ = ["Sensitivity", "eye_sensitivity", "run_benchmark", "summarise"]
 Angles = tuple[float, float]
 EYE_CORNER_INDICES = (36, 39, 42, 45)
 """The dlib landmarks of the four eye corners, from which gazertc places the eyeballs."""
-
-MeasuredAngles = Callable[[GazeSample], Angles | None]
-TrueAngles = Callable[[Observation], Angles]
 
 
 def _eye_angles(side: EyeSide) -> MeasuredAngles:
@@ -68,20 +70,10 @@ def _iris_px(sample: GazeSample, side: EyeSide) -> PointPx | None:
 def _calibrated_errors(
     run: FaceRun, measured: MeasuredAngles, truth: TrueAngles
 ) -> tuple[AffineGazeMap | None, list[float]]:
-    pairs = [
-        (angles, truth(observation))
-        for observation in run.calibration
-        if (angles := measured(observation.sample)) is not None
-    ]
-    gaze_map = AffineGazeMap.fit([m for m, _ in pairs], [t for _, t in pairs])
+    gaze_map = fit_gaze_map(run.calibration, measured, truth)
     if gaze_map is None:
         return None, []
-    errors = [
-        angular_error_deg(gaze_map.apply(angles), truth(observation))
-        for observation in run.test
-        if (angles := measured(observation.sample)) is not None
-    ]
-    return gaze_map, errors
+    return gaze_map, gaze_map_errors_deg(gaze_map, run.test, measured, truth)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +151,7 @@ def summarise(
     sensitivities: list[Sensitivity] = []
     calibrated_faces = 0
     for run in found:
-        gaze_map, errors = _calibrated_errors(run, combined_angles, lambda o: o.truth.combined)
+        gaze_map, errors = _calibrated_errors(run, combined_angles, combined_truth)
         if gaze_map is None:
             continue
         calibrated_faces += 1
