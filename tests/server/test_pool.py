@@ -24,6 +24,7 @@ import pytest
 import pytest_asyncio
 
 from gazertc.protocol import validate_message
+from gazertc.server.pipeline_work import PipelineWork
 from gazertc.server.pool import (
     FrameMeta,
     FrameRejectedError,
@@ -32,7 +33,7 @@ from gazertc.server.pool import (
     WorkerPool,
 )
 from gazertc.server.worker import attach_slot
-from tests.server.fake_tracker import REJECT_WIDTH_PX, FakeTrackerFactory
+from tests.server.fake_tracker import REJECT_WIDTH_PX, FakeTrackerFactory, expected_work
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -330,3 +331,32 @@ async def test_closed_pool_refuses_work() -> None:
 def test_worker_count_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         WorkerPool(0)
+
+
+async def test_the_pool_sums_every_frames_work_across_sessions_and_a_crash(
+    pool: WorkerPool,
+) -> None:
+    assert pool.work_done == PipelineWork()
+    faces = {
+        "a": [True] * 9 + [False] + [True] * 5,
+        "b": [False, True, True, True, True, False, False, True],
+    }
+    pool.open_session("a")
+    pool.open_session("b")
+
+    async def stream(session_id: str) -> list[PipelineWork]:
+        results = []
+        for frame_id, face in enumerate(faces[session_id]):
+            processed = await pool.process(session_id, _frame(200 if face else 50), _meta(frame_id))
+            results.append(processed.result.work)
+        return results
+
+    per_frame = await asyncio.gather(stream("a"), stream("b"))
+    assert per_frame[0][0] == PipelineWork(frames_tracked=1, face_searches=1, iris_eyes_located=2)
+    expected = expected_work(faces["a"]) + expected_work(faces["b"])
+    assert pool.work_done == expected
+    # A worker's crash loses its trackers, not the work they did; the replacement's adds on.
+    with pytest.raises(WorkerCrashedError):
+        await pool.process("a", _frame(0), _meta(len(faces["a"])))
+    await pool.process("a", _frame(200), _meta(len(faces["a"]) + 1))
+    assert pool.work_done == expected + expected_work([True])

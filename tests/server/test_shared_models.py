@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from gazertc import models
-from gazertc.server.pool import SHARED_MODELS_MODULE, WorkerPool
+from gazertc.server.fork_server import SHARED_MODELS_MODULE
+from gazertc.server.pool import WorkerPool
 
 pytestmark = pytest.mark.timeout(120)
 

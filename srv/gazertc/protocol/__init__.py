@@ -371,8 +371,10 @@ def make_health(
     loop_lag_ms: Mapping[str, Any],
     node: str,
     draining: bool,
+    pipeline_work: Mapping[str, int],
 ) -> JsonObject:
-    """The body of ``GET /health`` (the schema's ``health``)."""
+    """The body of ``GET /health`` (the schema's ``health``); ``pipeline_work`` is the schema's
+    ``pipeline_work`` (``gazertc.server.pipeline_work.PipelineWork.to_dict``)."""
     return {
         "status": "ok",
         "version": version,
@@ -383,6 +385,7 @@ def make_health(
         "loop_lag_ms": dict(loop_lag_ms),
         "node": node,
         "draining": draining,
+        "pipeline_work": dict(pipeline_work),
     }
 
 

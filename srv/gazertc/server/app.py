@@ -355,14 +355,16 @@ async def _health(request: web.Request) -> web.Response:
             )
     sessions = app[SESSIONS_KEY]
     node = app[NODE_KEY]
+    pool = app[POOL_KEY]
     body = protocol.make_health(
         version=gazertc.__version__,
         sessions=len(sessions),
         max_sessions=sessions.max_sessions,
-        workers=app[POOL_KEY].worker_count,
+        workers=pool.worker_count,
         loop_lag_ms=app[LAG_MONITOR_KEY].snapshot(window_s),
         node=node.name,
         draining=node.draining,
+        pipeline_work=pool.work_done.to_dict(),
     )
     # 503 while draining: the balancer's health check sends no new sessions here.
     return web.json_response(body, status=503 if node.draining else 200)

@@ -6,15 +6,18 @@ measures it). Each worker process owns the trackers of the sessions assigned to 
 affinity: a session's pipeline state never moves), and loads the models once for all of them.
 
 Workers are forked from a ``forkserver`` that has loaded the landmark model
-(:mod:`gazertc.server.shared_models`), so all of them share one copy of its ~100 MB instead of
-holding one each; the fork server runs with one OpenBLAS thread, so that it forks with no other
-thread alive (the workers fill the cores on their own anyway).
+(:mod:`gazertc.server.fork_server`), so all of them share one copy of its ~100 MB instead of
+holding one each.
 
 Frames travel through one shared-memory slot per session (:mod:`gazertc.server.frame_slots`):
 the event loop copies the decoded I420 planes in (1.5 bytes per pixel, ~0.1 ms for 640x480), the
 worker converts to BGR, runs the tracker and, when asked, draws the annotations and writes the
 annotated frame back as I420 into the same slot. Only small messages cross the pipe, so a busy
 worker never blocks the event loop on a write.
+
+Each result carries what the tracker ran and skipped for its frame
+(:class:`gazertc.server.pipeline_work.PipelineWork`); the pool sums them over all sessions into
+:attr:`WorkerPool.work_done`, for ``GET /health`` and the benchmarks.
 
 A session has at most one frame in a worker at a time, and :meth:`WorkerPool.process` refuses a
 second: callers wait for the result, then take the newest frame (latest-frame semantics, see
@@ -45,8 +48,6 @@ import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
-import multiprocessing.forkserver
-import os
 import time
 from dataclasses import dataclass, field
 from multiprocessing.context import ForkServerContext, SpawnContext
@@ -55,7 +56,9 @@ from typing import Final
 import av
 
 from gazertc.errors import GazertcError
+from gazertc.server.fork_server import start_fork_server
 from gazertc.server.frame_slots import FrameSlots, read_frame, write_frame
+from gazertc.server.pipeline_work import PipelineWork
 from gazertc.server.worker import (
     CloseSession,
     FrameFailed,
@@ -101,11 +104,6 @@ RESTART_PAUSE_S: Final = 0.5
 """Pause before retrying a replacement that died while starting; doubles per failure."""
 RESTART_PAUSE_MAX_S: Final = 30.0
 """Longest pause between attempts to start a worker that keeps dying while starting."""
-SHARED_MODELS_MODULE: Final = "gazertc.server.shared_models"
-"""Imported by the fork server only (importing it loads the model), so named, not imported."""
-FORK_SERVER_ENVIRONMENT: Final = {"OPENBLAS_NUM_THREADS": "1"}
-"""numpy's OpenBLAS starts a thread pool at import; with one thread it starts none, and the
-fork server forks with no other thread alive (a fork copies only the calling thread)."""
 
 
 class PoolError(GazertcError):
@@ -182,6 +180,8 @@ class WorkerPool:
         worker_start_s: how long each worker took to start (spawn to models loaded), in
             start order, replacements included.
         workers_lost: workers that died or hung (each is replaced).
+        work_done: the pipeline work of every frame tracked since the pool was made, all
+            sessions together (a lost worker's frames included).
     """
 
     def __init__(
@@ -216,6 +216,7 @@ class WorkerPool:
         self._start_failures = 0
         self.worker_start_s: list[float] = []
         self.workers_lost = 0
+        self.work_done = PipelineWork()
 
     @property
     def worker_count(self) -> int:
@@ -465,7 +466,7 @@ class WorkerPool:
         self, index: int
     ) -> tuple[multiprocessing.process.BaseProcess, multiprocessing.connection.Connection]:
         if self._share_models:
-            _start_fork_server()  # a no-op while it runs; restarts it if it died
+            start_fork_server()  # a no-op while it runs; restarts it if it died
         parent_end, child_end = self._context.Pipe(duplex=True)
         process = self._context.Process(
             target=worker_main,
@@ -507,6 +508,8 @@ class WorkerPool:
         if not isinstance(message, FrameResult | FrameFailed):
             logger.error("worker %d sent an unexpected %r", worker.index, message)
             return
+        if isinstance(message, FrameResult):  # counted even if its session closed meanwhile
+            self.work_done += message.work
         future = worker.pending.get(message.session_id)
         if future is None or future.done():
             return  # the session closed while its frame was in the worker
@@ -580,19 +583,3 @@ class WorkerPool:
         except PoolError:
             logger.exception("replacement for worker %d failed to start", lost.index)
             self._worker_lost(replacement, "did not start")
-
-
-def _start_fork_server() -> None:
-    """Start the fork server (once per process; again if it died) with the shared models
-    preloaded and :data:`FORK_SERVER_ENVIRONMENT`."""
-    multiprocessing.set_forkserver_preload([SHARED_MODELS_MODULE])
-    saved = {name: os.environ.get(name) for name in FORK_SERVER_ENVIRONMENT}
-    os.environ.update(FORK_SERVER_ENVIRONMENT)
-    try:
-        multiprocessing.forkserver.ensure_running()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

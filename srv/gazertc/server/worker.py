@@ -27,6 +27,7 @@ import numpy as np
 
 from gazertc.errors import InputError
 from gazertc.records import SampleMessage, SampleTiming
+from gazertc.server.pipeline_work import CountingTracker, PipelineWork, counter_reading, frame_work
 
 if TYPE_CHECKING:
     from gazertc.vision.frame import CameraFrame
@@ -57,8 +58,9 @@ loop (decoding, sending samples, answering HTTP) still gets the CPU the moment i
 (about a tenth of a core for 8 sessions), instead of queueing behind the workers."""
 
 
-class TrackerLike(Protocol):
-    """The part of :class:`gazertc.vision.tracker.GazeTracker` the workers use."""
+class TrackerLike(CountingTracker, Protocol):
+    """The part of :class:`gazertc.vision.tracker.GazeTracker` the workers use: tracking, and
+    the counters each frame's :class:`PipelineWork` is read from."""
 
     @property
     def intrinsics(self) -> CameraIntrinsics | None: ...
@@ -155,7 +157,8 @@ class FrameResult:
     ``message`` is the ``sample`` message as typed values (no ``screen_point``: calibration
     runs in the main process), ``message_json`` the same message already encoded in the
     worker, so that the event loop forwards it without encoding or parsing it again.
-    ``worker_ms`` covers conversion, tracking, annotation and encoding.
+    ``worker_ms`` covers conversion, tracking, annotation and encoding; ``work`` is what the
+    tracker ran and skipped for this frame (the pool sums it for ``GET /health``).
     """
 
     session_id: str
@@ -164,6 +167,7 @@ class FrameResult:
     worker_ms: float
     annotated: bool
     worker_pid: int
+    work: PipelineWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +270,9 @@ def _process_job(job: FrameJob, slot: SharedMemory, tracker: TrackerLike) -> Fra
         frame = CameraFrame.from_bgr(
             np.ndarray((height, width, 3), dtype=np.uint8, buffer=slot.buf).copy()
         )
+    before = counter_reading(tracker)
     tracked = tracker.track_frame(frame, job.meta.timestamp_unix_ns)
+    work = frame_work(before, tracker, tracked)
     annotated = False
     if job.annotate:
         image_bgr = frame.bgr()  # converted here for I420: a new array, not the slot
@@ -297,4 +303,5 @@ def _process_job(job: FrameJob, slot: SharedMemory, tracker: TrackerLike) -> Fra
         worker_ms=(time.perf_counter() - started) * 1000.0,
         annotated=annotated,
         worker_pid=os.getpid(),
+        work=work,
     )

@@ -429,6 +429,12 @@ class GazeTracker:
             smoothed[side] = IrisEstimate((float(x), float(y)), iris.radius_px, iris.confidence)
         return smoothed
 
+    @property
+    def frames_since_detector_check(self) -> int:
+        """Frames since the detector last looked for the face: 0 after a frame in which it
+        checked the tracked face or searched the whole frame (read-only, for work counts)."""
+        return self._frames_since_verify
+
 
 def estimate(
     image_bgr: BgrImage,

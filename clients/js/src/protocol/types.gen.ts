@@ -712,7 +712,17 @@ export interface IceServers {
 /** A server's name in a cluster (gazertc serve --node-name; default <hostname>:<port>): letters, digits and . _ : -, at most 64. */
 export type NodeName = string;
 
-/** Response to GET /health. loop_lag_ms: how late the event loop woke up for a periodic timer over the last minute. node: this server's name; draining: whether it refuses new sessions (then the HTTP status is 503, which a load balancer's health check takes as 'send no new sessions here', while the node finishes the sessions it has). */
+/** What the server's pipeline workers did, counted over every frame they tracked since the server started, all sessions together (counts only, nothing about the people in the frames; differences between two readings give a period's work). frames_tracked: frames the trackers ran on. face_searches: frames with no face tracked, in which the detector searched the whole frame. detector_checks: frames in which the detector checked a tracked face near its landmarks and found it (one check every 10 tracked frames; one that does not find it is followed by a face search, counted there). landmark_fits_skipped: frames whose landmark fit was reused because the eye region had not changed (0 unless the server enables that reuse). iris_eyes_located: eyes the iris network located (0, 1 or 2 per frame). single_eye_iris_frames: frames in which it located one eye while the eyes fixated, the other eye carried over. */
+export interface PipelineWork {
+  frames_tracked: number;
+  face_searches: number;
+  detector_checks: number;
+  landmark_fits_skipped: number;
+  iris_eyes_located: number;
+  single_eye_iris_frames: number;
+}
+
+/** Response to GET /health. loop_lag_ms: how late the event loop woke up for a periodic timer over the last minute. node: this server's name; draining: whether it refuses new sessions (then the HTTP status is 503, which a load balancer's health check takes as 'send no new sessions here', while the node finishes the sessions it has). pipeline_work: the workers' cumulative work counts (see pipeline_work). */
 export interface Health {
   status: "ok";
   version: string;
@@ -727,6 +737,7 @@ export interface Health {
   };
   node: NodeName;
   draining: boolean;
+  pipeline_work: PipelineWork;
 }
 
 /** A session as the monitor names it: the first 16 hex digits of a keyed hash (HMAC-SHA256, key made at server start) of its session_id. Stable for the session's life; reveals nothing of the session_id. */
@@ -913,6 +924,7 @@ export interface Definitions {
   offer_answer: OfferAnswer;
   ice_servers: IceServers;
   node_name: NodeName;
+  pipeline_work: PipelineWork;
   health: Health;
   monitor_anon_id: MonitorAnonId;
   monitor_trace_point: MonitorTracePoint;
@@ -933,4 +945,4 @@ export type DefinitionName = keyof Definitions;
 export const MESSAGE_TYPES = ["hello","session","config","sample","status","error","ping","pong","event","event_ack","recording","recording_status","fixation","saccade","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_load","calibration_result","validation_result","calibration_accept","dwell_confirmed","drift_reset","drift_status"] as const satisfies readonly Message['type'][];
 
 /** The names of all definitions, in schema order. */
-export const DEFINITION_NAMES = ["message","version","unix_ns","session_id","session_secret","output_mode","screen","status_interval_ms","config_options","gaze_tracking_option","participant_label","share_thumbnail_option","landmarks_option","session","gaze_tracking","hello","config","ping","pong","point_px","vector3","eye_side","tracking_state","quality_flag","face_box","eye_observation","head_pose","gaze_direction","blink_event","frame_quality","sample","screen_point","calibration_target","calibration_targets","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_model","calibration_eye_model","calibration_load","calibration_accept","dwell_confirmed","drift_reset","drift_status","calibration_target_residual","calibration_quality","calibration_result","validation_target_result","validation_result","status","error_code","error","event_name","event","event_request","stored_event","event_ack","recording_id","recording_action","recording_video_request","recording_started_by","recording_stopped_by","recording","recording_request","recording_info","recording_status","recording_list","recording_time_s","recording_interval","recording_screen_size","recording_summary","recording_replay","detection_method","fixation","saccade","offer_request","offer_answer","ice_servers","node_name","health","monitor_anon_id","monitor_trace_point","monitor_recording_state","monitor_session","monitor_session_list","monitor_node","monitor_node_drain","monitor_recording_info","monitor_event","monitor_label_request","monitor_session_ended"] as const satisfies readonly DefinitionName[];
+export const DEFINITION_NAMES = ["message","version","unix_ns","session_id","session_secret","output_mode","screen","status_interval_ms","config_options","gaze_tracking_option","participant_label","share_thumbnail_option","landmarks_option","session","gaze_tracking","hello","config","ping","pong","point_px","vector3","eye_side","tracking_state","quality_flag","face_box","eye_observation","head_pose","gaze_direction","blink_event","frame_quality","sample","screen_point","calibration_target","calibration_targets","calibration_start","validation_start","target_shown","target_done","calibration_end","calibration_model","calibration_eye_model","calibration_load","calibration_accept","dwell_confirmed","drift_reset","drift_status","calibration_target_residual","calibration_quality","calibration_result","validation_target_result","validation_result","status","error_code","error","event_name","event","event_request","stored_event","event_ack","recording_id","recording_action","recording_video_request","recording_started_by","recording_stopped_by","recording","recording_request","recording_info","recording_status","recording_list","recording_time_s","recording_interval","recording_screen_size","recording_summary","recording_replay","detection_method","fixation","saccade","offer_request","offer_answer","ice_servers","node_name","pipeline_work","health","monitor_anon_id","monitor_trace_point","monitor_recording_state","monitor_session","monitor_session_list","monitor_node","monitor_node_drain","monitor_recording_info","monitor_event","monitor_label_request","monitor_session_ended"] as const satisfies readonly DefinitionName[];
