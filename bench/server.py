@@ -18,8 +18,9 @@ and the client processes; per frame = CPU time / frames the server received in t
 (the main process decodes every frame), per sample = CPU time / samples delivered.
 Memory is PSS (``/proc/PID/smaps_rollup``): shared pages are split between the processes that
 map them, so the total counts a shared model once; the main process's is printed warmed up, at
-its peak (sessions open) and after all sessions closed. The share of tracked frames in which the
-iris network located one eye only comes from a replay (:mod:`bench.server_iris`), between runs.
+its peak (sessions open) and after all sessions closed. What the pipeline did (the share of
+tracked frames in which the iris network located one eye only) is the difference of the workers'
+counters (``pipeline_work`` in ``/health``) read before and after the window.
 """
 
 from __future__ import annotations
@@ -52,10 +53,9 @@ from bench.server_clients import (
     sessions_fps,
     sustained,
 )
-from bench.server_iris import REPLAYED_SESSIONS_PER_RUN, IrisReplay, decoded_vp8
 from bench.server_video import KEYFRAME_INTERVAL_FRAMES, EncodedVideo, encode_vp8
 from gazertc.server.memory import TRIM_DELAY_S
-from gazertc.vision.tracker import PipelineModels
+from gazertc.server.pipeline_work import PipelineWork
 
 SETTLE_S: Final = 2.5
 """Time for new sessions to connect and detect the face before measuring."""
@@ -185,9 +185,8 @@ class _RunResult:
     client_cpu_s: float
     other_cpu_s: float
     """CPU used by processes outside this benchmark during the run (other work on the box)."""
-    one_eye_share: float | None = None
-    """Share of the window's tracked frames with one iris located, by replay
-    (:mod:`bench.server_iris`)."""
+    work: PipelineWork
+    """What the server's workers did in the window (``/health`` after minus before)."""
 
     @property
     def fps(self) -> list[float]:
@@ -373,6 +372,7 @@ async def _run(
             if await _line(client, CLIENT_CONNECT_TIMEOUT_S) != "connected":
                 raise RuntimeError("a client process did not connect")
         await asyncio.sleep(SETTLE_S)
+        work_before = PipelineWork.from_dict((await server_health(base_url, 1.0))["pipeline_work"])
         client_pids = [client.pid for client in clients]
         busy_before_s = _machine_busy_s()
         main_before_s, workers_before_s = _server_cpu_s(server_pid)
@@ -390,12 +390,12 @@ async def _run(
         client_cpu_s = _cpu_s(client_pids) - clients_before_s
         bench_cpu_s = _cpu_s([os.getpid()]) - bench_before_s
         busy_s = _machine_busy_s() - busy_before_s
+        health = await server_health(base_url, elapsed_s)
         stats = [
             SessionStats.from_dict(raw)
             for client in clients
             for raw in json.loads(await _line(client, CLIENT_RESULTS_TIMEOUT_S))
         ]
-        health = await server_health(base_url, elapsed_s)
         memory = _server_memory(server_pid)
     finally:
         for client in clients:
@@ -414,6 +414,7 @@ async def _run(
         workers_cpu_s=workers_cpu_s,
         client_cpu_s=client_cpu_s,
         other_cpu_s=max(0.0, busy_s - main_cpu_s - workers_cpu_s - client_cpu_s - bench_cpu_s),
+        work=PipelineWork.from_dict(health["pipeline_work"]) - work_before,
     )
 
 
@@ -434,16 +435,13 @@ class ClientVideo:
         return "live" if self.packets is None else "pre-encoded"
 
 
-async def _sweep(
-    base_url: str, server_pid: int, video: ClientVideo, replay: IrisReplay
-) -> dict[str, list[_RunResult]]:
+async def _sweep(base_url: str, server_pid: int, video: ClientVideo) -> dict[str, list[_RunResult]]:
     """Both outputs' session steps, each output's until ``MISSES_TO_STOP`` steps in a row fail."""
     results: dict[str, list[_RunResult]] = {"json": [], "both": []}
     for output, sweep in (("json", JSON_SWEEP), ("both", VIDEO_SWEEP)):
         misses = 0
         for sessions in sweep:
             result = await _run(base_url, server_pid, video, sessions, output)
-            result.one_eye_share = replay.window_share(result.stats)
             results[output].append(result)
             misses = 0 if _sustained(result) else misses + 1
             if misses == MISSES_TO_STOP:
@@ -457,11 +455,6 @@ async def _bench(data_dir: Path) -> None:
         frames = i420_frames(source, FRAMES)
         encoded = encode_vp8(frames, SEND_FPS, Path(scratch) / "clients.ivf")
         videos = (ClientVideo(source, encoded.path), ClientVideo(source, None))
-        models = PipelineModels()
-        replays = {
-            "pre-encoded": IrisReplay(decoded_vp8(encoded.path), models),
-            "live": IrisReplay(frames, models),
-        }
         async with server_process() as (base_url, server_pid):
             workers = len(worker_pids(server_pid))
             idle = _server_memory(server_pid)
@@ -469,10 +462,7 @@ async def _bench(data_dir: Path) -> None:
             await _run(base_url, server_pid, videos[0], 2, "json")
             await asyncio.sleep(CLOSE_SETTLE_S)
             warm = _server_memory(server_pid)
-            results = {
-                video.label: await _sweep(base_url, server_pid, video, replays[video.label])
-                for video in videos
-            }
+            results = {video.label: await _sweep(base_url, server_pid, video) for video in videos}
             await asyncio.sleep(CLOSE_SETTLE_S)
             after = _server_memory(server_pid)
     _print_load(results, workers, encoded)
@@ -516,7 +506,7 @@ def _print_load(
                         result.video_kbit_s,
                         result.other_cpu_s / result.elapsed_s,
                         result.sample_bytes,
-                        None if result.one_eye_share is None else 100.0 * result.one_eye_share,
+                        _percent(result.work.single_eye_iris_share),
                     ]
                 )
     print_table(
@@ -543,7 +533,7 @@ def _print_load(
             "client kbit/s",
             "other cores",
             "sample B",
-            "one-eye % (replay)",
+            "one-eye %",
         ],
         rows,
     )
@@ -566,11 +556,14 @@ def _print_load(
         "encoding, decoding, JSON), apart from the server's; client kbit/s = RTP video sent per "
         "session; other cores = everything else on the machine during the window (other work "
         "makes every figure noisy); sample B = bytes per sample message (the clients ask for "
-        "samples without landmarks); one-eye % = share of the window's tracked frames in which the "
-        "iris network located one eye only, from a replay of the first "
-        f"{REPLAYED_SESSIONS_PER_RUN} sessions' tracked frames through a GazeTracker (the "
-        "workers do not report their counters; live: the clients' frames unencoded)"
+        "samples without landmarks); one-eye % = share of the frames the workers tracked in the "
+        "window in which the iris network located one eye only (their pipeline_work counters "
+        "in /health, after minus before)"
     )
+
+
+def _percent(share: float | None) -> float | None:
+    return None if share is None else 100.0 * share
 
 
 def _print_memory(moments: list[tuple[str, _Memory]]) -> None:

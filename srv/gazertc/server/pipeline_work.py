@@ -38,6 +38,12 @@ MAX_COUNT: Final = 2**53 - 1
 bound for counters); a server would need three centuries at 1000 frames per second to reach it."""
 
 
+MAX_NAMED_KEYS: Final = 5
+"""Unknown keys named in an error, at most (a hostile object can have thousands)."""
+MAX_NAMED_CHARS: Final = 40
+"""Characters of an unknown key named in an error, at most."""
+
+
 class IrisScheduleCounts(Protocol):
     """The counters of :class:`gazertc.vision.iris_schedule.IrisSchedule` read here."""
 
@@ -100,7 +106,7 @@ class PipelineWork:
             value = getattr(self, field.name)
             if type(value) is not int or not 0 <= value <= MAX_COUNT:
                 raise ValueError(
-                    f"{field.name} must be an integer in [0, {MAX_COUNT}], got {value!r}"
+                    f"{field.name} must be an integer in [0, {MAX_COUNT}], got {_brief(value)}"
                 )
 
     def __add__(self, other: PipelineWork) -> PipelineWork:
@@ -134,10 +140,19 @@ class PipelineWork:
             raise ValueError(f"pipeline_work must be an object, got {type(raw).__name__}")
         names = {field.name for field in dataclasses.fields(cls)}
         if set(raw) != names:
-            unexpected = sorted(str(key) for key in set(raw) - names)
+            unexpected = sorted(_brief(key) for key in set(raw) - names)[:MAX_NAMED_KEYS]
             missing = sorted(names - set(raw))
             raise ValueError(f"pipeline_work: unexpected {unexpected}, missing {missing}")
         return cls(**{name: raw[name] for name in names})
+
+
+def _brief(value: object) -> str:
+    """An offending value, short whatever it is (hostile input can be huge)."""
+    if type(value) is int and value.bit_length() <= 64:
+        return str(value)
+    if isinstance(value, str):
+        return repr(value[:MAX_NAMED_CHARS])
+    return type(value).__name__
 
 
 def counter_reading(tracker: CountingTracker) -> PipelineWork:
