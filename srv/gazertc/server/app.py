@@ -5,7 +5,8 @@ Routes::
     POST /offer    {"sdp", "type": "offer", "options"?}
                    -> {"sdp", "type": "answer", "session_id", "session_secret", "node"}
     GET  /ws       a session over a WebSocket instead of WebRTC (see websocket.py)
-    GET  /health   node, sessions, workers, event-loop lag (schema: health; 503 while draining)
+    GET  /health   node, sessions, workers, event-loop lag, pipeline work done (schema: health;
+                   503 while draining)
     GET  /api/ice-servers  STUN/TURN servers for the client's peer connection (see ice.py)
     GET  /         the built web app (app/dist) when present
     POST /api/sessions/{session_id}/events|recording, GET /api/recordings/...
