@@ -4,6 +4,7 @@ where its eyes look, and the errors per head position."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from gazertc.evaluation.rendered.benchmark import (
     TEST_GAZES_DEG,
     FaceRun,
     MovedRun,
+    Observation,
     gaze_at,
     gaze_target_mm,
     head_turn_deg,
@@ -29,13 +31,22 @@ from gazertc.evaluation.rendered.faces import (
     moved_frame_transform,
     place_face,
 )
-from gazertc.evaluation.rendered.head_motion import HOME, summarise_head_motion
+from gazertc.evaluation.rendered.head_motion import (
+    CALIBRATION_FOLDS,
+    HOME,
+    calibration_half,
+    held_out_half,
+    pooled_calibration_frames,
+    summarise_head_motion,
+)
+from gazertc.vision.gaze import direction_from_angles
 from gazertc.vision.headpose import CameraIntrinsics
 from gazertc.vision.tracker import PipelineModels
 from gazertc.vision.types import EyeSide
 from tests.evaluation.test_rendered_benchmark import skewed_observation
 from tests.realdata import read_bgr
 
+Angles = tuple[float, float]
 INTRINSICS = CameraIntrinsics.from_frame_size(640, 480)
 DISTANCE_MM = 600.0
 
@@ -189,3 +200,94 @@ def test_the_head_motion_summary_has_a_row_per_position_home_first() -> None:
         assert summary.affine_error_deg_mean == pytest.approx(0.0, abs=1e-5)
         assert 0.0 < summary.calibrated_error_deg_mean < 0.25
     assert nearer.to_dict()["simulation"] is True
+
+
+def _offset_observation(gaze: Angles, yaw_offset_deg: float) -> Observation:
+    """A frame whose pipeline gaze is the known skew of the truth, turned by
+    ``yaw_offset_deg``: an error of that target's own that no affine map of the rest predicts."""
+    observation = skewed_observation(gaze, 0.5)
+    sample_gaze = observation.sample.gaze
+    assert sample_gaze is not None
+    yaw_deg = sample_gaze.yaw_deg + yaw_offset_deg
+    x, y, z = direction_from_angles(yaw_deg, sample_gaze.pitch_deg)
+    turned = replace(sample_gaze, yaw_deg=yaw_deg, direction=(float(x), float(y), float(z)))
+    return replace(observation, sample=replace(observation.sample, gaze=turned))
+
+
+def _run_with_pooled_position(nearer: list[Observation]) -> FaceRun:
+    """:func:`_known_run` with the test targets seen from 8 cm nearer given by ``nearer`` and
+    exactly skewed ones seen from 5 cm to the right."""
+    run = _known_run(True)
+    right = [skewed_observation(gaze, 0.5) for gaze in TEST_GAZES_DEG]
+    return replace(
+        run,
+        moved=(
+            MovedRun(HEAD_DISPLACEMENTS[0], right, 4.0),
+            MovedRun(HEAD_DISPLACEMENTS[4], nearer, 1.0),
+        ),
+    )
+
+
+def test_the_folds_split_the_targets_into_complementary_halves() -> None:
+    frames = [skewed_observation(gaze, 0.5) for gaze in TEST_GAZES_DEG]
+    scored = []
+    for fold in range(CALIBRATION_FOLDS):
+        held_out = held_out_half(frames, fold)
+        calibrating = calibration_half(frames, fold)
+        assert len(held_out) == len(calibrating) == len(frames) // 2
+        assert not {id(o) for o in held_out} & {id(o) for o in calibrating}
+        scored += held_out
+    assert sorted(map(id, scored)) == sorted(map(id, frames))
+
+
+def test_no_scored_frame_is_in_its_own_folds_calibration() -> None:
+    nearer = [_offset_observation(gaze, 0.0) for gaze in TEST_GAZES_DEG]
+    run = _run_with_pooled_position(nearer)
+    pooled = (HEAD_DISPLACEMENTS[4],)
+    for fold in range(CALIBRATION_FOLDS):
+        fitted_on = {id(o) for o in pooled_calibration_frames(run, pooled, fold)}
+        assert {id(o) for o in run.calibration} <= fitted_on
+        assert len(fitted_on) == len(run.calibration) + len(nearer) // 2
+        # Only the pooled position gives frames; the scored ones never do.
+        assert not fitted_on & {id(o) for o in run.moved[0].test}
+        assert not fitted_on & {id(o) for o in held_out_half(nearer, fold)}
+
+
+def test_a_pooled_position_is_scored_on_targets_its_calibration_did_not_see() -> None:
+    # Seen from nearer, even targets read 3 degrees to one side, odd ones 3 to the other (the
+    # skew's yaw gain is 0.6): a fold calibrated on one parity (and on home, which reads true)
+    # errs on the other by more than 3 degrees; a target scored by a calibration that saw it
+    # would err by less.
+    offset_deg = 3.0
+    nearer = [
+        _offset_observation(gaze, 0.6 * (offset_deg if index % 2 == 0 else -offset_deg))
+        for index, gaze in enumerate(TEST_GAZES_DEG)
+    ]
+    home, right, moved_nearer = summarise_head_motion(
+        QUICK_PLAN.conditions[0], [_run_with_pooled_position(nearer)]
+    )
+    assert moved_nearer.pooled_calibrated_at == f"home + {HEAD_DISPLACEMENTS[4].name}"
+    assert [row.pooled_in_calibration for row in (home, right, moved_nearer)] == [
+        True,
+        False,
+        True,
+    ]
+    assert moved_nearer.pooled_frames == moved_nearer.frames == len(TEST_GAZES_DEG)
+    assert moved_nearer.pooled_affine_error_deg_mean > 1.3 * offset_deg
+    assert moved_nearer.pooled_calibrated_error_deg_mean > 1.3 * offset_deg
+    # Calibrated at home alone, nearer errs by the offsets, and home and 5 cm to the right
+    # (both read true) not at all; the pooled calibration carries part of nearer's offsets.
+    assert moved_nearer.affine_error_deg_mean == pytest.approx(offset_deg, abs=0.1)
+    for row in (home, right):
+        assert row.affine_error_deg_mean == pytest.approx(0.0, abs=1e-5)
+        assert 0.5 < row.pooled_affine_error_deg_mean < offset_deg
+
+
+def test_a_face_lost_at_a_pooled_position_is_left_out_of_the_pooled_calibration() -> None:
+    home, right, nearer = summarise_head_motion(
+        QUICK_PLAN.conditions[0], [_run_with_pooled_position([]), _known_run(True)]
+    )
+    assert (nearer.faces, nearer.pooled_faces) == (0, 0)
+    assert (home.faces, home.pooled_faces) == (2, 0)
+    assert math.isnan(home.pooled_calibrated_error_deg_mean)
+    assert right.faces == 2 and right.frames == len(TEST_GAZES_DEG) + 4

@@ -26,7 +26,8 @@ def _float_from(value: Any) -> float:
 
 
 def _record_dict(record: Any) -> dict[str, Any]:
-    """A flat record of str, int and float fields as JSON-ready values, marked a simulation."""
+    """A flat record of str, int, bool and float fields as JSON-ready values, marked a
+    simulation."""
     result: dict[str, Any] = {"simulation": True}
     for field in fields(record):
         value = getattr(record, field.name)
@@ -43,6 +44,8 @@ def _record_values(cls: Any, raw: Mapping[str, Any]) -> dict[str, Any]:
             values[field.name] = str(value)
         elif field.type == "int":
             values[field.name] = int(value)
+        elif field.type == "bool":
+            values[field.name] = bool(value)
         else:
             values[field.name] = _float_from(value)
     return values
@@ -122,6 +125,14 @@ class HeadMotionSummary:
     counts the test frames of those faces, ``frames_with_gaze`` those with a combined gaze;
     ``head_turn_deg_mean`` is how far gazertc's head pose of the moved photograph turned from
     the home one (the photograph did not turn).
+
+    ``pooled_*``: the same two calibrations fitted on the home calibration gazes and half of
+    the targets at each position named in ``pooled_calibrated_at`` (two folds, the halves
+    swapped; each target scored by the fold that did not calibrate on it;
+    :mod:`~gazertc.evaluation.rendered.head_motion`). ``pooled_in_calibration`` says whether
+    this position gave the pooled calibration frames (home: its calibration gazes);
+    ``pooled_faces`` and ``pooled_frames`` count the faces and frames scored, without the faces
+    that gazertc lost at a pooled position.
     """
 
     condition: str
@@ -140,6 +151,16 @@ class HeadMotionSummary:
     affine_error_deg_median: float
     affine_error_deg_p90: float
     head_turn_deg_mean: float
+    pooled_calibrated_at: str
+    pooled_in_calibration: bool
+    pooled_faces: int
+    pooled_frames: int
+    pooled_calibrated_error_deg_mean: float
+    pooled_calibrated_error_deg_median: float
+    pooled_calibrated_error_deg_p90: float
+    pooled_calibrated_ray_error_deg_mean: float
+    pooled_affine_error_deg_mean: float
+    pooled_affine_error_deg_p90: float
 
     def to_dict(self) -> dict[str, Any]:
         return _record_dict(self)
