@@ -35,6 +35,7 @@ from gazertc.evaluation.rendered.benchmark import (
     QUICK_PLAN,
     BenchmarkPlan,
     HeadMotionPlan,
+    webcam_condition,
 )
 from gazertc.evaluation.rendered.head_motion import HOME
 from gazertc.evaluation.rendered.results import BenchmarkResult, HeadMotionSummary
@@ -137,7 +138,7 @@ def print_tables(result: BenchmarkResult, plan: BenchmarkPlan) -> None:
     print(f"\n{SIMULATION_NOTE}. Faces: {', '.join(result.faces)}. Took {result.runtime_s:.0f} s.")
 
 
-SUITE_HEAD_MOTION = HeadMotionPlan(conditions=(DEFAULT_PLAN.conditions[2].name,))
+SUITE_HEAD_MOTION = HeadMotionPlan(conditions=(webcam_condition(640, 480, 60).name,))
 """The head-motion block of ``python -m bench rendered_eyes``: 640x480 at 60 cm with webcam and
 VP8, which adds about 40 % to the default run's time. The block costs about four times a
 condition's default frames (CPU time, measured paired on two faces), so in every condition

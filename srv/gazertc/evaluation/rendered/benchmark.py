@@ -72,6 +72,7 @@ __all__ = [
     "run_plan",
     "true_gaze",
     "webcam",
+    "webcam_condition",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -134,7 +135,8 @@ def webcam(width_px: int, height_px: int) -> CameraModel:
     )
 
 
-def _webcam_condition(width_px: int, height_px: int, distance_cm: int) -> Condition:
+def webcam_condition(width_px: int, height_px: int, distance_cm: int) -> Condition:
+    """The webcam + VP8 condition at this frame size and distance (named by both)."""
     bitrate_mbps = VP8_BITRATE_BPS[(width_px, height_px)] / 1e6
     return Condition(
         f"{width_px}x{height_px}, {distance_cm} cm, webcam + VP8 {bitrate_mbps:g} Mbit/s",
@@ -213,14 +215,14 @@ DEFAULT_PLAN: Final = BenchmarkPlan(
     conditions=(
         Condition("640x480, 60 cm, ideal (no blur, noise or compression)", 640, 480, 600.0,
                   CameraModel()),
-        *(_webcam_condition(640, 480, cm) for cm in (45, 60, 75)),
-        *(_webcam_condition(1280, 720, cm) for cm in (45, 60, 75)),
+        *(webcam_condition(640, 480, cm) for cm in (45, 60, 75)),
+        *(webcam_condition(1280, 720, cm) for cm in (45, 60, 75)),
     )
 )  # fmt: skip
 """Seven conditions on six faces: about 2 000 frames."""
 
 QUICK_PLAN: Final = BenchmarkPlan(
-    conditions=(_webcam_condition(640, 480, 60),),
+    conditions=(webcam_condition(640, 480, 60),),
     faces=DEFAULT_FACES[3:4],
     test_gazes_deg=TEST_GAZES_DEG[5:7] + TEST_GAZES_DEG[9:11],
     precision_frames=6,
