@@ -145,3 +145,24 @@ def test_a_validation_without_samples_is_poor_and_one_without_distance_uses_the_
     )
     at_60_cm = offset_deg_from_css_px(tenth_of_diagonal, LAPTOP_SCREEN, 600.0)
     assert at_60_cm == pytest.approx(ASSUMED_DIAGONAL_DEG / 10.0, rel=0.15)
+
+
+def test_a_position_shown_again_under_another_id_is_left_out_with_it() -> None:
+    # The same twelve positions a second time (ids 12-23), as a calibration at a second viewing
+    # distance shows them: the same misses again. Keeping a repeat in the fit would let the
+    # refit see the held-out position's own miss and look as good as the fit itself.
+    once = missing_calibration(SEEDS[0], 4.5).samples
+    repeat_ids = len(CALIBRATION_GRID)
+    twice = [*once, *(replace(s, target_id=s.target_id + repeat_ids) for s in once)]
+    _, verdict_once = fit_and_judge(once, LAPTOP_SCREEN)
+    model_twice, verdict_twice = fit_and_judge(twice, LAPTOP_SCREEN)
+    assert verdict_once.loto_error_css_px is not None
+    assert verdict_twice.loto_error_css_px is not None
+    assert model_twice.fit_report is not None
+    # Pooling the repeats changes nothing the ridge fit sees but their weight: held out with
+    # its repeat, each position is predicted as in one round (measured 233 px, fit 175 px;
+    # keeping the repeat in the fit gave 199 px).
+    assert verdict_twice.loto_error_css_px == pytest.approx(
+        verdict_once.loto_error_css_px, rel=1e-6
+    )
+    assert verdict_twice.loto_error_css_px > model_twice.fit_report.mean_offset_css_px

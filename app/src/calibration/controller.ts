@@ -18,13 +18,18 @@ import {
   calibrationTargets,
   validationTargets,
   SETTLE_MS,
-  advance,
   collectingEndsAtMs,
   type GazeReading,
   type ProcedureEvent,
   type ProcedureKind,
   type ProcedureOutput,
 } from 'gazertc-client/calibration';
+import {
+  ROUND_PAUSE_MS,
+  advanceInRounds,
+  pausedBeforeRound,
+  targetsAtDistances,
+} from './distances';
 import { sameScreen, screenGeometry, type ViewportReading } from './screen';
 import { fitAwaitingDecision, type CalibrationState } from './state';
 import {
@@ -68,6 +73,8 @@ export class CalibrationController {
   private readonly timeOriginMs: number;
   private readonly validator: ProtocolValidator;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Dwell mode, paused before a round: when the round's first target appears. */
+  private roundPauseEndsAtMs: number | null = null;
   private clockEstimates: { roundTripMs: number; offsetMs: number }[] = [];
   private validationPoints = new Map<number, ScreenPx[]>();
   private cleanups: (() => void)[] = [];
@@ -151,9 +158,10 @@ export class CalibrationController {
       }
     }
     const viewport = { widthPx: screen.width_px, heightPx: screen.height_px };
+    const distances = kind === 'calibration' ? state.settings.distances : 1;
     const targets =
       kind === 'calibration'
-        ? calibrationTargets(state.settings.targetCount, viewport)
+        ? targetsAtDistances(calibrationTargets(state.settings.targetCount, viewport), distances)
         : validationTargets(viewport);
     if (kind === 'calibration' && !this.options.app.send(configMessage(screen))) {
       this.setProblem('Not connected: start tracking first.');
@@ -163,6 +171,7 @@ export class CalibrationController {
     this.store.update((current) => ({
       ...current,
       problem: null,
+      procedureDistances: distances,
       ...(kind === 'calibration'
         ? { fit: null, acceptPending: false, validation: null, procedureScreen: screen }
         : { validation: null, procedureScreen: screen }),
@@ -176,7 +185,7 @@ export class CalibrationController {
     });
   }
 
-  /** The user looks at the target and pressed Space/Enter (key mode). */
+  /** The user looks at the target and pressed Space/Enter (key mode; also ends a round's pause). */
   confirmTarget(): void {
     this.dispatch({ type: 'confirm', nowMs: this.now() });
   }
@@ -224,8 +233,8 @@ export class CalibrationController {
   }
 
   private dispatch(event: ProcedureEvent): void {
-    const before = this.store.getState().procedure;
-    const { state, outputs } = advance(before, event);
+    const { procedure: before, procedureDistances } = this.store.getState();
+    const { state, outputs } = advanceInRounds(before, event, procedureDistances);
     if (state !== before) this.store.update((current) => ({ ...current, procedure: state }));
     for (const output of outputs) this.options.app.send(this.toMessage(output));
     this.schedule();
@@ -257,10 +266,31 @@ export class CalibrationController {
     }
   }
 
-  /** Key mode: wake up when the current target's time is over. */
+  /**
+   * Key mode: wake up when the current target's time is over. Dwell mode, paused before a
+   * round: show its first target when the pause is over.
+   */
   private schedule(): void {
     this.clearTimer();
-    const endsAt = collectingEndsAtMs(this.store.getState().procedure);
+    const { procedure, procedureDistances } = this.store.getState();
+    if (procedure.phase === 'running' && procedure.settings.mode === 'dwell') {
+      if (!pausedBeforeRound(procedure, procedureDistances)) {
+        this.roundPauseEndsAtMs = null;
+        return;
+      }
+      const endsAtMs = (this.roundPauseEndsAtMs ??= this.now() + ROUND_PAUSE_MS);
+      this.timer = setTimeout(
+        () => {
+          this.timer = null;
+          this.roundPauseEndsAtMs = null;
+          this.dispatch({ type: 'confirm', nowMs: this.now() });
+        },
+        Math.max(0, endsAtMs - this.now()),
+      );
+      return;
+    }
+    this.roundPauseEndsAtMs = null;
+    const endsAt = collectingEndsAtMs(procedure);
     if (endsAt === null) return;
     this.timer = setTimeout(
       () => {

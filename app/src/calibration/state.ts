@@ -8,6 +8,7 @@ import type {
 } from 'gazertc-client/protocol';
 import type { ScreenPx } from './chart';
 import { IDLE, type ProcedureState } from 'gazertc-client/calibration';
+import type { DistanceCount } from './distances';
 import { DEFAULT_SETTINGS, type CalibrationSettings, type SavedCalibration } from './storage';
 
 /**
@@ -31,6 +32,8 @@ export interface CalibrationState {
   procedure: ProcedureState;
   /** The screen of the procedure that ran last (its targets' coordinate space). */
   procedureScreen: Screen | null;
+  /** The rounds of the procedure that ran last: its targets repeated at this many distances. */
+  procedureDistances: DistanceCount;
   /** The server holds a calibration in this session. */
   calibrated: boolean;
   /** The screen that calibration was made for. */
@@ -58,6 +61,7 @@ export function initialCalibrationState(
     settings,
     procedure: IDLE,
     procedureScreen: null,
+    procedureDistances: 1,
     calibrated: false,
     calibrationScreen: null,
     viewportChanged: false,

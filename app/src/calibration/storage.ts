@@ -10,6 +10,7 @@ import type {
   ProtocolValidator,
 } from 'gazertc-client/protocol';
 import { isTargetCount, type TargetCount, type AdvanceMode } from 'gazertc-client/calibration';
+import { isDistanceCount, type DistanceCount } from './distances';
 
 export const SAVED_CALIBRATION_KEY = 'gazertc.calibration.v1';
 export const SETTINGS_KEY = 'gazertc.calibration-settings.v1';
@@ -46,6 +47,8 @@ export function savedFromResult(
 
 export interface CalibrationSettings {
   targetCount: TargetCount;
+  /** The targets at the usual distance only (1), or again leaning in and leaning back (3). */
+  distances: DistanceCount;
   mode: AdvanceMode;
   /** Usable gaze per target, ms (after the settle time). */
   targetMs: number;
@@ -62,6 +65,7 @@ export const DWELL_MS_CHOICES = [600, 800, 1000, 1500, 2000, 3000] as const;
 
 export const DEFAULT_SETTINGS: CalibrationSettings = {
   targetCount: 9,
+  distances: 1,
   mode: 'key',
   targetMs: 1200,
   fullscreen: true,
@@ -157,6 +161,7 @@ export function loadSettings(storage: KeyValueStorage): CalibrationSettings {
       isTargetCount,
       DEFAULT_SETTINGS.targetCount,
     ),
+    distances: pick<DistanceCount>(value['distances'], isDistanceCount, DEFAULT_SETTINGS.distances),
     mode: pick(value['mode'], isMode, DEFAULT_SETTINGS.mode),
     targetMs: pick(value['targetMs'], isTargetMs, DEFAULT_SETTINGS.targetMs),
     fullscreen: pick(value['fullscreen'], isBoolean, DEFAULT_SETTINGS.fullscreen),

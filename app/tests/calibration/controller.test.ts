@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CalibrationController } from '../../src/calibration/controller';
 import { FakeSession, MemoryStorage } from './fakes';
-import { SETTLE_MS } from 'gazertc-client/calibration';
+import { SETTLE_MS, calibrationTargets } from 'gazertc-client/calibration';
+import { ROUND_PAUSE_MS } from '../../src/calibration/distances';
 import {
   fitAwaitingDecision,
   initialCalibrationState,
@@ -9,7 +10,9 @@ import {
 } from '../../src/calibration/state';
 import { DEFAULT_SETTINGS, SAVED_CALIBRATION_KEY } from '../../src/calibration/storage';
 import {
+  PROTOCOL_VERSION,
   createValidator,
+  type ClientMessage,
   type ProtocolValidator,
   type ServerMessage,
   type CalibrationResultMessage,
@@ -460,13 +463,138 @@ describe('calibration controller', () => {
 
   it('keeps the settings in storage, and dispose drops its listener', () => {
     const s = setup();
-    s.controller.updateSettings({ targetCount: 13, dwellMs: 1500 });
+    s.controller.updateSettings({ targetCount: 13, dwellMs: 1500, distances: 3 });
     expect(JSON.parse(s.storage.getItem('gazertc.calibration-settings.v1') ?? '{}')).toMatchObject({
       targetCount: 13,
       dwellMs: 1500,
+      distances: 3,
     });
     expect(s.session.listenerCount).toBe(1);
     s.controller.dispose();
     expect(s.session.listenerCount).toBe(0);
+  });
+});
+
+describe('calibrating at three distances', () => {
+  /** The messages of one kind, in order. */
+  function sentOf<T extends ClientMessage['type']>(
+    s: Setup,
+    type: T,
+  ): Extract<ClientMessage, { type: T }>[] {
+    return s.session.sent.filter(
+      (message): message is Extract<ClientMessage, { type: T }> => message.type === type,
+    );
+  }
+
+  /** Press Space on the waiting target and let its time run out (key mode). */
+  function pressOnce(s: Setup): void {
+    s.controller.confirmTarget();
+    s.clock.nowMs += SETTLE_MS + 600;
+    vi.advanceTimersByTime(SETTLE_MS + 600);
+  }
+
+  it('sends one calibration_start with the targets three times (new ids), then one end', () => {
+    const s = setup();
+    s.controller.updateSettings({ distances: 3 });
+    s.controller.start('calibration');
+    pressThrough(s);
+    const starts = sentOf(s, 'calibration_start');
+    expect(starts).toHaveLength(1);
+    const targets = starts[0]?.targets ?? [];
+    const grid = calibrationTargets(9, {
+      widthPx: MODEL_SCREEN.width_px,
+      heightPx: MODEL_SCREEN.height_px,
+    });
+    expect(targets).toHaveLength(27);
+    expect(new Set(targets.map((target) => target.id)).size).toBe(27);
+    for (let round = 0; round < 3; round += 1) {
+      expect(targets.slice(round * 9, round * 9 + 9).map(({ x_px, y_px }) => [x_px, y_px])).toEqual(
+        grid.map(({ x_px, y_px }) => [x_px, y_px]),
+      );
+    }
+    // Each target shown, then done, in order; one end, last: one fit over every round.
+    const perTarget = s.session.sent.filter(
+      (message) => message.type === 'target_shown' || message.type === 'target_done',
+    );
+    expect(perTarget.map((message) => [message.type, message.target_id])).toEqual(
+      targets.flatMap((target) => [
+        ['target_shown', target.id],
+        ['target_done', target.id],
+      ]),
+    );
+    expect(s.session.types().filter((type) => type === 'calibration_end')).toHaveLength(1);
+    expect(s.session.types().at(-1)).toBe('calibration_end');
+  });
+
+  it('a validation stays one round whatever the setting', () => {
+    const s = setup();
+    s.controller.updateSettings({ distances: 3 });
+    s.controller.start('calibration');
+    pressThrough(s);
+    s.session.receive(CALIBRATED);
+    s.controller.start('validation');
+    expect(sentOf(s, 'validation_start')[0]?.targets).toHaveLength(5);
+    expect(s.store.getState().procedureDistances).toBe(1);
+  });
+
+  it('key mode: the first target of rounds 2 and 3 waits for Space however long it takes', () => {
+    const s = setup();
+    s.controller.updateSettings({ distances: 3, targetCount: 5 });
+    s.controller.start('calibration');
+    for (let round = 1; round < 3; round += 1) {
+      for (let index = 0; index < 5; index += 1) pressOnce(s);
+      const sent = s.session.sent.length;
+      s.clock.nowMs += 60_000;
+      vi.advanceTimersByTime(60_000);
+      expect(s.session.sent).toHaveLength(sent);
+      const procedure = s.store.getState().procedure;
+      expect(procedure.phase === 'running' && [procedure.index, procedure.step]).toEqual([
+        round * 5,
+        'ready',
+      ]);
+      s.controller.confirmTarget();
+      expect(s.session.sent.at(-1)).toMatchObject({ type: 'target_shown', target_id: round * 5 });
+    }
+  });
+
+  it('dwell mode: pauses before rounds 2 and 3, counting nothing, then goes on by itself', () => {
+    const s = setup();
+    s.controller.updateSettings({ distances: 3, targetCount: 5, mode: 'dwell', targetMs: 600 });
+    s.controller.start('calibration');
+    let frame = 0;
+    /** One steady sample 33 ms later (clock and timers move together). */
+    const step = (): void => {
+      frame += 1;
+      s.clock.nowMs += 33;
+      vi.advanceTimersByTime(33);
+      s.session.receive({
+        ...SAMPLE,
+        frame_id: frame,
+        timestamp_unix_ns: SAMPLE.timestamp_unix_ns + frame * 33_000_000,
+        gaze: SAMPLE.gaze === null ? null : { ...SAMPLE.gaze, yaw_deg: 1.3 + (frame % 2) * 0.5 },
+      });
+    };
+    const doneCount = (): number => sentOf(s, 'target_done').length;
+    for (let round = 1; round < 3; round += 1) {
+      while (doneCount() < round * 5) step();
+      expect(s.session.sent.at(-1)).toEqual({
+        v: PROTOCOL_VERSION,
+        type: 'target_done',
+        target_id: round * 5 - 1,
+      });
+      // Steady gaze all through the pause: the next target is neither shown nor filled.
+      const pauseStartMs = s.clock.nowMs;
+      while (s.clock.nowMs < pauseStartMs + ROUND_PAUSE_MS - 100) step();
+      expect(s.session.types().at(-1)).toBe('target_done');
+      const paused = s.store.getState().procedure;
+      expect(paused.phase === 'running' && [paused.step, paused.collectedMs]).toEqual(['ready', 0]);
+      while (s.clock.nowMs < pauseStartMs + ROUND_PAUSE_MS + 100) step();
+      expect(sentOf(s, 'target_shown').at(-1)?.target_id).toBe(round * 5);
+    }
+    while (s.store.getState().procedure.phase === 'running') step();
+    expect(sentOf(s, 'target_shown').map((message) => message.target_id)).toEqual(
+      Array.from({ length: 15 }, (_, id) => id),
+    );
+    expect(s.session.types().at(-1)).toBe('calibration_end');
   });
 });

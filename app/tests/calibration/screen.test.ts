@@ -85,6 +85,7 @@ describe('calibration settings storage', () => {
     const chosen = {
       ...DEFAULT_SETTINGS,
       targetCount: 5 as const,
+      distances: 3 as const,
       mode: 'dwell' as const,
       mmPerCssPx: 0.25,
     };
@@ -92,7 +93,7 @@ describe('calibration settings storage', () => {
     expect(loadSettings(storage)).toEqual(chosen);
     items.set(
       SETTINGS_KEY,
-      JSON.stringify({ targetCount: 7, mode: 'blink', targetMs: -1, dwellMs: 1500 }),
+      JSON.stringify({ targetCount: 7, distances: 2, mode: 'blink', targetMs: -1, dwellMs: 1500 }),
     );
     expect(loadSettings(storage)).toEqual({ ...DEFAULT_SETTINGS, dwellMs: 1500 });
   });

@@ -1,5 +1,6 @@
 import { useEffect, useRef, type CSSProperties } from 'react';
 import { SETTLE_MS, currentTarget } from 'gazertc-client/calibration';
+import { ROUND_INSTRUCTIONS, currentRound, pausedBeforeRound } from '../../calibration/distances';
 import { useCalibrationController, useCalibrationState } from '../../calibration/react';
 import { useAppState } from '../../store/react';
 
@@ -55,6 +56,7 @@ function ProcedureTarget() {
   const procedure = useCalibrationState((state) => state.procedure);
   const faceFound = useAppState((state) => state.live.sample?.face_found ?? false);
   const screen = useCalibrationState((state) => state.procedureScreen);
+  const distances = useCalibrationState((state) => state.procedureDistances);
   if (procedure.phase === 'finishing') {
     return (
       <p className="procedure-message" role="status">
@@ -78,8 +80,17 @@ function ProcedureTarget() {
         : '-50%';
   const helpLeftPx =
     align === '0%' ? target.x_px - 24 : align === '-100%' ? target.x_px + 24 : target.x_px;
+  const round = currentRound(procedure, distances);
+  // Before a later round: move first (the target waits, drawn as a ring, as in key mode).
+  const move = pausedBeforeRound(procedure, distances)
+    ? `${ROUND_INSTRUCTIONS[round?.round ?? 0] ?? ''}.`
+    : null;
   const instruction = ready
-    ? 'Look at the dot, then press Space or Enter'
+    ? mode === 'dwell'
+      ? 'The dots go on by themselves in a few seconds'
+      : move === null
+        ? 'Look at the dot, then press Space or Enter'
+        : 'Then look at the dot and press Space or Enter'
     : mode === 'dwell'
       ? 'Keep your gaze still on the dot until the ring is full'
       : 'Keep looking at the dot';
@@ -122,9 +133,16 @@ function ProcedureTarget() {
         }}
       >
         <p className="procedure-count">
-          {procedure.kind === 'calibration' ? 'Calibration' : 'Validation'}: target{' '}
-          {procedure.index + 1} of {procedure.targets.length}
+          {procedure.kind === 'calibration' ? 'Calibration' : 'Validation'}
+          {round !== null && round.rounds > 1 && `, distance ${round.round + 1} of ${round.rounds}`}
+          : target {(round?.index ?? procedure.index) + 1} of{' '}
+          {round?.perRound ?? procedure.targets.length}
         </p>
+        {move !== null && (
+          <p className="procedure-move" data-testid="procedure-move">
+            {move}
+          </p>
+        )}
         <p role="status">{instruction}</p>
         {!faceFound && <p className="procedure-warning">No face in view: face the camera.</p>}
         <p className="procedure-escape">Esc stops</p>

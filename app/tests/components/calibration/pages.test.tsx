@@ -1,6 +1,8 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ROUND_PAUSE_MS } from '../../../src/calibration/distances';
+import { CalibratePage } from '../../../src/components/calibration/CalibratePage';
 import { ProcedureOverlay } from '../../../src/components/calibration/ProcedureOverlay';
 import { ResultChart } from '../../../src/components/calibration/ResultChart';
 import { DwellPage } from '../../../src/components/dwell/DwellPage';
@@ -13,6 +15,12 @@ import {
 } from '../../../src/store/appState';
 import { fixture } from '../../fixtures';
 import { renderWithCalibration } from '../render';
+
+const LIVE = serverMessageReceived(
+  connectRequested(INITIAL_STATE),
+  fixture('sample.face.json') as SampleMessage,
+);
+const CALIBRATED_SAMPLE = fixture('sample.calibrated.json') as SampleMessage;
 
 afterEach(() => {
   cleanup();
@@ -58,6 +66,105 @@ describe('the procedure overlay', () => {
       fireEvent.keyDown(window, { key: 'Escape' });
     });
     expect(rendered.calibrationStore.getState().procedure.phase).toBe('idle');
+  });
+});
+
+describe('calibrating at three distances', () => {
+  /** Space on each waiting target of the first round, each one's time let run out. */
+  function pressThroughRound(rendered: ReturnType<typeof renderWithCalibration>): void {
+    for (let index = 0; index < 9; index += 1) {
+      act(() => {
+        fireEvent.keyDown(window, { key: ' ' });
+      });
+      act(() => {
+        vi.advanceTimersByTime(5000);
+      });
+    }
+    expect(rendered.session.types().filter((type) => type === 'target_done')).toHaveLength(9);
+  }
+
+  it('is a setting, remembered, that says why', () => {
+    const rendered = renderWithCalibration(<CalibratePage />, LIVE);
+    const three = screen.getByRole('radio', { name: /leaning in, leaning back/ });
+    expect(screen.getByRole('radio', { name: 'At your usual distance' })).toHaveProperty(
+      'checked',
+      true,
+    );
+    expect(screen.getByText(/hold up better when you move your head/).textContent).toMatch(
+      /simulation/,
+    );
+    fireEvent.click(three);
+    expect(rendered.calibrationStore.getState().settings.distances).toBe(3);
+    expect(three).toHaveProperty('checked', true);
+  });
+
+  it('key mode: tells to lean in before round 2 and waits for Space', () => {
+    vi.useFakeTimers();
+    try {
+      const rendered = renderWithCalibration(<ProcedureOverlay />);
+      act(() => rendered.calibration.updateSettings({ distances: 3 }));
+      act(() => rendered.calibration.start('calibration'));
+      expect(screen.getByText(/distance 1 of 3: target 1 of 9/)).toBeTruthy();
+      expect(screen.queryByTestId('procedure-move')).toBeNull();
+      pressThroughRound(rendered);
+      expect(screen.getByText(/distance 2 of 3: target 1 of 9/)).toBeTruthy();
+      expect(screen.getByTestId('procedure-move').textContent).toBe(
+        "Lean in about a hand's width closer to the screen and keep still.",
+      );
+      expect(screen.getByText('Then look at the dot and press Space or Enter')).toBeTruthy();
+      act(() => {
+        fireEvent.keyDown(window, { key: ' ' });
+      });
+      expect(screen.queryByTestId('procedure-move')).toBeNull();
+      expect(screen.getByTestId('procedure-target').dataset['step']).toBe('collecting');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('dwell mode: tells to lean back before round 3 and goes on by itself after the pause', () => {
+    vi.useFakeTimers();
+    try {
+      const rendered = renderWithCalibration(<ProcedureOverlay />);
+      act(() => {
+        rendered.calibration.updateSettings({ distances: 3, mode: 'dwell', targetMs: 600 });
+        rendered.calibration.start('calibration');
+      });
+      let frame = 0;
+      /** Steady gaze on the dot for `durationMs`, a sample every 33 ms. */
+      const look = (durationMs: number): void => {
+        for (let elapsedMs = 0; elapsedMs < durationMs; elapsedMs += 33) {
+          frame += 1;
+          act(() => {
+            vi.advanceTimersByTime(33);
+            rendered.session.receive({
+              ...CALIBRATED_SAMPLE,
+              frame_id: frame,
+              timestamp_unix_ns: CALIBRATED_SAMPLE.timestamp_unix_ns + frame * 33_000_000,
+              gaze:
+                CALIBRATED_SAMPLE.gaze === null
+                  ? null
+                  : { ...CALIBRATED_SAMPLE.gaze, yaw_deg: 1.3 + (frame % 2) * 0.5 },
+            });
+          });
+        }
+      };
+      const done = (): number =>
+        rendered.session.types().filter((type) => type === 'target_done').length;
+      while (done() < 18 && frame < 5000) look(33);
+      expect(screen.getByText(/distance 3 of 3: target 1 of 9/)).toBeTruthy();
+      expect(screen.getByTestId('procedure-move').textContent).toBe(
+        "Now lean back about a hand's width further than usual.",
+      );
+      expect(screen.getByText('The dots go on by themselves in a few seconds')).toBeTruthy();
+      look(ROUND_PAUSE_MS - 200);
+      expect(screen.getByTestId('procedure-target').dataset['step']).toBe('ready');
+      look(400);
+      expect(screen.queryByTestId('procedure-move')).toBeNull();
+      expect(screen.getByTestId('procedure-target').dataset['step']).toBe('collecting');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -1,13 +1,16 @@
 """The verdict on a calibration or a validation: good, fair or poor, in words for a person.
 
-A calibration is judged by its *leave-one-target-out* (LOTO) error: for each target, the same
-model is refitted on the samples kept at the other targets and predicts the held-out target; the
-error of that target is the distance of the mean prediction from it (the systematic offset, as
-the fit's own offsets and most eye trackers' calibration reports measure it: the scatter of
-single frames is precision, not accuracy). The LOTO error is the mean of those distances over the
-targets, in CSS px and, with the viewing distance estimated from the face, in degrees. It is the
-closest a calibration gets to measuring its own accuracy: a fit can pass through every target
-of a person who never looked at them (issue 13), a prediction of a target it did not see cannot.
+A calibration is judged by its *leave-one-target-out* (LOTO) error: for each target position on
+the screen, the same model is refitted on the samples kept at the other positions and predicts
+the held-out one; the error there is the distance of the mean prediction from it (the systematic
+offset, as the fit's own offsets and most eye trackers' calibration reports measure it: the
+scatter of single frames is precision, not accuracy). The LOTO error is the mean of those
+distances over the positions, in CSS px and, with the viewing distance estimated from the face,
+in degrees. A position shown more than once (the same targets again at another viewing
+distance, with other target ids) is left out with all its repeats: a repeat kept in the fit
+would have seen the held-out point. It is the closest a calibration gets to measuring its own
+accuracy: a fit can pass through every target of a person who never looked at them (issue 13),
+a prediction of a target it did not see cannot.
 
 Before that, the eye signal must tell the targets apart: when the per-target medians of the eye
 signal are spread less than one target's own samples scatter, or the gaze angle moved by less
@@ -75,7 +78,7 @@ ASSUMED_DIAGONAL_DEG: Final = 36.0
 """Without a viewing distance, the screen diagonal is taken to subtend this: a 15.6-inch laptop
 at 60 cm (so the LOTO thresholds become about 10 % and 17 % of the diagonal)."""
 MIN_TARGETS_FOR_LOTO: Final = MIN_TARGETS + 1
-"""Leaving a target out must leave enough targets to fit the model."""
+"""Leaving a target position out must leave enough positions to fit the model."""
 MIN_GAZE_SEPARATION: Final = 1.0
 """The per-target medians of the eye signal must be spread (RMS about their mean) at least as far
 as one target's samples scatter (median distance from its median): looking across a screen gives
@@ -162,7 +165,8 @@ def judge_fit(model: CalibrationModel, kept: Sequence[CalibrationSample]) -> Cal
     for sample in kept:
         by_target[sample.target_id].append(sample)
     separation, range_deg = _gaze_spread(by_target, settings)
-    loto_px = _loto_error_css_px(model, kept) if len(by_target) >= MIN_TARGETS_FOR_LOTO else None
+    positions = {(sample.target.x_css_px, sample.target.y_css_px) for sample in kept}
+    loto_px = _loto_error_css_px(model, kept) if len(positions) >= MIN_TARGETS_FOR_LOTO else None
     loto_deg = (
         None
         if loto_px is None or distance_mm is None
@@ -188,7 +192,7 @@ def judge_fit(model: CalibrationModel, kept: Sequence[CalibrationSample]) -> Cal
         fit_px = 0.0 if report is None else report.mean_offset_css_px
         fit_deg = None if report is None else report.mean_offset_deg
         measured = (
-            f"Only {len(by_target)} targets had usable samples, too few to test the calibration "
+            f"Only {len(positions)} targets had usable samples, too few to test the calibration "
             f"on targets it did not see; its own fit is off by {_length(fit_px, fit_deg)} "
             "(which understates the error)"
         )
@@ -238,18 +242,27 @@ def _length(css_px: float, deg: float | None) -> str:
 
 
 def _loto_error_css_px(model: CalibrationModel, kept: Sequence[CalibrationSample]) -> float:
-    """Mean over the targets of the distance between the target and the mean prediction of a
-    model refitted without it (same settings, same kept samples)."""
+    """Mean over the target positions of the distance between the position and the mean
+    prediction, at its samples, of a model refitted without any sample of that position (same
+    settings, same kept samples). Samples are grouped by the target's position, not its id: the
+    same position shown again (e.g. at another viewing distance) is held out with it."""
     settings, screen = model.settings, model.screen
     rows = basis_rows([sample.features for sample in kept], settings)
     targets = np.array([(s.target.x_css_px, s.target.y_css_px) for s in kept], dtype=np.float64)
     target_ids = np.array([sample.target_id for sample in kept])
+    held_out_positions: set[tuple[float, float]] = set()
     errors: list[float] = []
+    # In the order of the targets' ids, as before positions could repeat (same sums, same result).
     for target_id in np.unique(target_ids):
-        held_out = target_ids == target_id
+        position = targets[target_ids == target_id][0]
+        key = (float(position[0]), float(position[1]))
+        if key in held_out_positions:
+            continue
+        held_out_positions.add(key)
+        held_out = np.all(targets == position, axis=1)
         refit = CalibrationModel.fit_rows(rows[~held_out], targets[~held_out], settings, screen)
         mean_prediction = refit.predict_rows(rows[held_out]).mean(axis=0)
-        errors.append(float(np.hypot(*(mean_prediction - targets[held_out][0]))))
+        errors.append(float(np.hypot(*(mean_prediction - position))))
     return float(np.mean(errors))
 
 
