@@ -107,8 +107,8 @@ export function CalibrationResultCard() {
         description={`Calibration fit on ${fit.targets.length} targets: mean offset ${formatDeg(fit.mean_offset_deg)}.`}
       />
       <p className="hint">
-        Offsets measure how well the model fits its own data; the leave-one-target-out error
-        predicts each target from the others. The validation measures accuracy.
+        Offsets measure how well the model fits its own data; the leave-one-position-out error
+        predicts each target position from the others. The validation measures accuracy.
       </p>
       <EstimatedSizeNote estimated={fit.screen_size_estimated} />
     </section>

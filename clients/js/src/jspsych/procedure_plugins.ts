@@ -159,7 +159,7 @@ const CALIBRATION_DATA: PluginInfo['data'] = {
   calibration_quality_reason: { type: ParameterType.STRING },
   /** Whether the session now uses this fit (false: poor and not accepted, no gaze points from it). */
   calibration_applied: { type: ParameterType.BOOL },
-  /** Mean leave-one-target-out error: each target predicted by a fit made without it. */
+  /** Mean leave-one-target-out error: each target position predicted by a fit made without it. */
   calibration_loto_error_deg: { type: ParameterType.FLOAT },
   calibration_loto_error_px: { type: ParameterType.FLOAT },
   calibration_error: { type: ParameterType.STRING },

@@ -186,7 +186,8 @@ def judge_fit(model: CalibrationModel, kept: Sequence[CalibrationSample]) -> Cal
             "map it to the screen.",
         )
     if loto_px is not None:
-        measured = f"Predicting each target from the others is off by {_length(loto_px, loto_deg)}"
+        length = _length(loto_px, loto_deg)
+        measured = f"Predicting each target position from the others is off by {length}"
         judged_deg = screen_deg(loto_px, screen, distance_mm)
     else:
         fit_px = 0.0 if report is None else report.mean_offset_css_px
