@@ -204,6 +204,17 @@ def test_too_few_targets_is_a_clear_error() -> None:
         CalibrationModel.fit(recording.samples, LAPTOP_SCREEN)
 
 
+def test_targets_repeated_at_one_position_count_once() -> None:
+    """Three positions shown twice (as at two viewing distances) are six ids but three
+    positions: still too few; four positions shown twice are enough."""
+    rng = np.random.default_rng(5)
+    repeated = simulate_session(grid_targets(3, 1) * 2, rng, head=still_head(rng))
+    with pytest.raises(CalibrationError, match="on 3 target positions"):
+        CalibrationModel.fit(repeated.samples, LAPTOP_SCREEN)
+    enough = simulate_session(grid_targets(2, 2) * 2, rng, head=still_head(rng))
+    CalibrationModel.fit(enough.samples, LAPTOP_SCREEN)
+
+
 def test_save_load_round_trip_and_geometry_refusal() -> None:
     calibration, still, _ = _sessions(6)
     model = CalibrationModel.fit(calibration.samples, LAPTOP_SCREEN)

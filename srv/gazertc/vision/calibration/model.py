@@ -55,7 +55,8 @@ __all__ = [
 ]
 
 MIN_TARGETS: Final = 4
-"""Fewer distinct targets cannot pin down an affine map of the screen plus a margin."""
+"""Fewer distinct target positions cannot pin down an affine map of the screen plus a margin
+(targets repeated at one position, as at several viewing distances, count once)."""
 MIN_SAMPLES: Final = 12
 """Fewer samples than this leave the regression to noise."""
 MIN_RESIDUAL_CUTOFF_CSS_PX: Final = 20.0
@@ -536,7 +537,7 @@ def _fit_eyes(
             for sample in kept
             if _basis_row(features := sample.features.for_eye(side), settings) is not None
         ]
-        targets_seen = {sample.target_id for _, sample in usable}
+        targets_seen = {_position(sample) for _, sample in usable}
         if len(targets_seen) < MIN_TARGETS or len(usable) < max(min_samples, MIN_TARGETS):
             return None, None
         rows = basis_rows([features for features, _ in usable], settings)
@@ -549,11 +550,15 @@ def _fit_eyes(
     return models, weights
 
 
+def _position(sample: CalibrationSample) -> tuple[float, float]:
+    return (sample.target.x_css_px, sample.target.y_css_px)
+
+
 def _check_enough(kept: Sequence[CalibrationSample], total: int, min_samples: int) -> None:
-    target_count = len({sample.target_id for sample in kept})
+    target_count = len({_position(sample) for sample in kept})
     if target_count < MIN_TARGETS or len(kept) < max(min_samples, MIN_TARGETS):
         raise CalibrationError(
             f"too few usable samples to calibrate: {len(kept)} of {total} samples on "
-            f"{target_count} targets survived (need {min_samples} on {MIN_TARGETS}); keep the "
-            "face in view, the eyes open and look at each target until it disappears"
+            f"{target_count} target positions survived (need {min_samples} on {MIN_TARGETS}); "
+            "keep the face in view, the eyes open and look at each target until it disappears"
         )
