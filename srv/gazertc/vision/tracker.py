@@ -36,7 +36,7 @@ from gazertc.vision.gaze_filter import GAZE_FILTER, GazeOutputFilter
 from gazertc.vision.headpose import CameraIntrinsics, estimate_head_pose
 from gazertc.vision.iris import CLOSED_NETWORK_OPENNESS, IrisEstimate, IrisLandmarkNetwork
 from gazertc.vision.iris_schedule import IRIS_ALTERNATION, IrisAlternation, IrisSchedule
-from gazertc.vision.landmark_reuse import FORCED_FIT_INTERVAL_FRAMES, FitReuse
+from gazertc.vision.landmark_reuse import FORCED_FIT_INTERVAL_FRAMES, WARM_UP_FITS, FitReuse
 from gazertc.vision.quality import assess_quality
 from gazertc.vision.smoothing import (
     IRIS_FILTER,
@@ -180,7 +180,7 @@ class GazeTracker:
         self._landmark_filter = AlphaBetaFilter(self.settings.landmark_filter)
         self._iris_filters = {side: AlphaBetaFilter(self.settings.iris_filter) for side in EyeSide}
         self.fit_reuse = FitReuse(
-            self.settings.landmark_reuse_max_difference, FORCED_FIT_INTERVAL_FRAMES
+            self.settings.landmark_reuse_max_difference, FORCED_FIT_INTERVAL_FRAMES, WARM_UP_FITS
         )
         self.iris_schedule = IrisSchedule(self.settings.iris_alternation)
         self._blinks = BlinkDetector()
@@ -378,6 +378,7 @@ class GazeTracker:
         found = self._detect(grey, self.models.detector, stage_ms)
         self._raw_landmarks = found
         self._fit_box = None
+        self.fit_reuse.reset()
         self._frames_since_verify = 0
         return found, (TrackingState.LOST if found is None else TrackingState.DETECTED)
 
