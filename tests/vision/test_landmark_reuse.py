@@ -270,3 +270,11 @@ def test_a_face_detected_again_without_being_lost_warms_up_again(
         assert tracker.process(still_frame, index * FRAME_NS).tracking is TrackingState.TRACKED
         fitted.append(predictor.fits > fits)
     assert fitted == [True] * WARM_UP_FITS + [False, False]
+
+
+def test_a_default_tracker_reuses_the_fit_after_warming_up(
+    predictor: CountingPredictor, still_frame: BgrImage
+) -> None:
+    tracker = GazeTracker(models=PipelineModels(predictor=predictor))
+    fitted = fitted_frames(tracker, predictor, [still_frame] * (WARM_UP_FITS + 3))
+    assert fitted == [True] * WARM_UP_FITS + [False, False]
