@@ -12,9 +12,11 @@ from gazertc.evaluation.rendered.benchmark import true_gaze
 from gazertc.evaluation.rendered.faces import DEFAULT_FACES, PlacedFace, place_face
 from gazertc.evaluation.rendered.iris_texture import IrisAppearance
 from gazertc.evaluation.rendered.render import render_eyes
+from gazertc.vision.faces import FaceCandidate, FaceDetector
 from gazertc.vision.landmark_reuse import (
     FORCED_FIT_INTERVAL_FRAMES,
     REUSE_MAX_DIFFERENCE,
+    WARM_UP_FITS,
     eye_region_difference,
 )
 from gazertc.vision.landmarks import LandmarkPredictor
@@ -43,6 +45,21 @@ class CountingPredictor(LandmarkPredictor):
     def fit(self, grey: GreyImage, box: FaceBox) -> npt.NDArray[np.float64]:
         self.fits += 1
         return super().fit(grey, box)
+
+
+class DetectorMissingNear(FaceDetector):
+    """dlib's real detector, whose check near a tracked face can be made to fail once, so that
+    the tracker detects the face again over the whole frame without ever losing it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.miss_next_check = False
+
+    def find_near(self, grey: GreyImage, box: FaceBox) -> FaceCandidate | None:
+        if self.miss_next_check:
+            self.miss_next_check = False
+            return None
+        return super().find_near(grey, box)
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +104,7 @@ def tracker_for(
     *,
     max_difference: float = REUSE_MAX_DIFFERENCE,
     verify_interval_frames: int = NO_CHECKS,
+    detector: FaceDetector | None = None,
 ) -> GazeTracker:
     settings = TrackerSettings(
         landmark_filter=RAW,
@@ -95,7 +113,8 @@ def tracker_for(
         verify_interval_frames=verify_interval_frames,
         landmark_reuse_max_difference=max_difference,
     )
-    return GazeTracker(models=PipelineModels(predictor=predictor), settings=settings)
+    models = PipelineModels(predictor=predictor, detector=detector or FaceDetector())
+    return GazeTracker(models=models, settings=settings)
 
 
 def fitted_frames(
@@ -128,7 +147,7 @@ def test_identical_frames_reuse_the_fit_and_give_the_fitted_landmarks(
     frames = [still_frame] * 30
     reusing, fitting = tracker_for(predictor), tracker_for(predictor, max_difference=0.0)
     fitted = fitted_frames(reusing, predictor, frames)
-    assert sum(fitted) <= len(fitted) // FORCED_FIT_INTERVAL_FRAMES + 2
+    assert sum(fitted) <= WARM_UP_FITS + len(fitted) // FORCED_FIT_INTERVAL_FRAMES + 2
     assert reusing.fit_reuse.reuses == fitted.count(False)
     assert all(fitted_frames(fitting, predictor, frames))
     # With the box held a fit is a function of the image: reusing it changes nothing here.
@@ -142,19 +161,20 @@ def test_noise_only_frames_reuse_the_fit(
 ) -> None:
     frames = [noisy(still_frame, seed) for seed in range(30)]
     fitted = fitted_frames(tracker_for(predictor), predictor, frames)
-    assert sum(fitted) <= len(fitted) // FORCED_FIT_INTERVAL_FRAMES + 3
+    assert sum(fitted) <= WARM_UP_FITS + len(fitted) // FORCED_FIT_INTERVAL_FRAMES + 3
 
 
 def test_two_pixel_shift_is_fitted_on_the_same_frame(
     predictor: CountingPredictor, still_frame: BgrImage
 ) -> None:
     tracker = tracker_for(predictor)
-    fitted = fitted_frames(tracker, predictor, [still_frame] * 4)
+    frames = [still_frame] * (WARM_UP_FITS + 3)
+    fitted = fitted_frames(tracker, predictor, frames)
     assert fitted[-1] is False, "the still frames should have reused the fit"
-    before = np.array(tracker.process(still_frame, 4 * FRAME_NS).landmarks_px)
+    before = np.array(tracker.process(still_frame, len(frames) * FRAME_NS).landmarks_px)
     fits = predictor.fits
     shifted = np.roll(still_frame, 2, axis=1)
-    after = np.array(tracker.process(shifted, 5 * FRAME_NS).landmarks_px)
+    after = np.array(tracker.process(shifted, (len(frames) + 1) * FRAME_NS).landmarks_px)
     assert predictor.fits == fits + 1
     eyes = slice(36, 48)
     assert 1.0 < float(np.mean(after[eyes, 0] - before[eyes, 0])) < 3.0
@@ -204,13 +224,57 @@ def test_an_iris_movement_with_the_head_still_forces_a_fit(
     before_frame = rendered(placed_face, (-3.75, -2.0))
     after_frame = rendered(placed_face, (-3.75 + gaze_step_deg[0], -2.0 + gaze_step_deg[1]))
     tracker = tracker_for(predictor)
-    fitted = fitted_frames(tracker, predictor, [before_frame] * 4)
-    assert fitted[-1] is False, "the unchanged rendered frames should have reused the fit"
+    frames = [before_frame] * (WARM_UP_FITS + 3)
+    fitted = fitted_frames(tracker, predictor, frames)
+    assert fitted[-2:] == [False, False], "the unchanged rendered frames should reuse the fit"
     fits = predictor.fits
-    landmarks = np.array(tracker.process(before_frame, 4 * FRAME_NS).landmarks_px)
-    assert predictor.fits == fits, "a fourth reuse in a row, so the next fit is not forced yet"
-    tracker.process(after_frame, 5 * FRAME_NS)
+    landmarks = np.array(tracker.process(before_frame, len(frames) * FRAME_NS).landmarks_px)
+    assert predictor.fits == fits, "a third reuse in a row, so the next fit is not forced yet"
+    tracker.process(after_frame, (len(frames) + 1) * FRAME_NS)
     assert predictor.fits == fits + 1
     assert eye_region_difference(grey_of(after_frame), grey_of(before_frame), landmarks) > (
         REUSE_MAX_DIFFERENCE
     )
+
+
+def test_no_reuse_in_the_first_fits_after_the_face_is_found(
+    predictor: CountingPredictor, still_frame: BgrImage
+) -> None:
+    """The eyeball memory's equal-weight mean would keep a reused warm-up fit (the SIMULATION's
+    only cost of reuse): the first fits run however still the eyes are."""
+    tracker = tracker_for(predictor)
+    fitted = fitted_frames(tracker, predictor, [still_frame] * (WARM_UP_FITS + 3))
+    assert fitted == [True] * WARM_UP_FITS + [False, False]
+    tracker.reset()  # what a frame without the face does
+    fitted = fitted_frames(tracker, predictor, [still_frame] * (WARM_UP_FITS + 3))
+    assert fitted == [True] * WARM_UP_FITS + [False, False]
+
+
+def test_a_face_detected_again_without_being_lost_warms_up_again(
+    predictor: CountingPredictor, still_frame: BgrImage
+) -> None:
+    detector = DetectorMissingNear()
+    verify_interval_frames = WARM_UP_FITS + 3
+    tracker = tracker_for(
+        predictor, verify_interval_frames=verify_interval_frames, detector=detector
+    )
+    frames = [still_frame] * verify_interval_frames
+    assert fitted_frames(tracker, predictor, frames)[WARM_UP_FITS:] == [False, False]
+    detector.miss_next_check = True
+    detected_index = len(frames)
+    sample = tracker.process(still_frame, detected_index * FRAME_NS)
+    assert sample.tracking is TrackingState.DETECTED
+    fitted = []
+    for index in range(detected_index + 1, detected_index + WARM_UP_FITS + 3):
+        fits = predictor.fits
+        assert tracker.process(still_frame, index * FRAME_NS).tracking is TrackingState.TRACKED
+        fitted.append(predictor.fits > fits)
+    assert fitted == [True] * WARM_UP_FITS + [False, False]
+
+
+def test_a_default_tracker_reuses_the_fit_after_warming_up(
+    predictor: CountingPredictor, still_frame: BgrImage
+) -> None:
+    tracker = GazeTracker(models=PipelineModels(predictor=predictor))
+    fitted = fitted_frames(tracker, predictor, [still_frame] * (WARM_UP_FITS + 3))
+    assert fitted == [True] * WARM_UP_FITS + [False, False]
