@@ -12,6 +12,7 @@ import pytest
 from gazertc.evaluation.rendered.benchmark import (
     CALIBRATION_GAZES_DEG,
     HEAD_DISPLACEMENTS,
+    HEAD_NEARER,
     QUICK_PLAN,
     TEST_GAZES_DEG,
     FaceRun,
@@ -178,7 +179,7 @@ def _known_run(moved: bool) -> FaceRun:
         moved=(
             (
                 MovedRun(HEAD_DISPLACEMENTS[0], tests[:4], 4.0),
-                MovedRun(HEAD_DISPLACEMENTS[4], [], math.nan),
+                MovedRun(HEAD_NEARER, [], math.nan),
             )
             if moved
             else ()
@@ -223,7 +224,7 @@ def _run_with_pooled_position(nearer: list[Observation]) -> FaceRun:
         run,
         moved=(
             MovedRun(HEAD_DISPLACEMENTS[0], right, 4.0),
-            MovedRun(HEAD_DISPLACEMENTS[4], nearer, 1.0),
+            MovedRun(HEAD_NEARER, nearer, 1.0),
         ),
     )
 
@@ -243,7 +244,7 @@ def test_the_folds_split_the_targets_into_complementary_halves() -> None:
 def test_no_scored_frame_is_in_its_own_folds_calibration() -> None:
     nearer = [_offset_observation(gaze, 0.0) for gaze in TEST_GAZES_DEG]
     run = _run_with_pooled_position(nearer)
-    pooled = (HEAD_DISPLACEMENTS[4],)
+    pooled = (HEAD_NEARER,)
     for fold in range(CALIBRATION_FOLDS):
         fitted_on = {id(o) for o in pooled_calibration_frames(run, pooled, fold)}
         assert {id(o) for o in run.calibration} <= fitted_on
@@ -266,7 +267,7 @@ def test_a_pooled_position_is_scored_on_targets_its_calibration_did_not_see() ->
     home, right, moved_nearer = summarise_head_motion(
         QUICK_PLAN.conditions[0], [_run_with_pooled_position(nearer)]
     )
-    assert moved_nearer.pooled_calibrated_at == f"home + {HEAD_DISPLACEMENTS[4].name}"
+    assert moved_nearer.pooled_calibrated_at == f"home + {HEAD_NEARER.name}"
     assert [row.pooled_in_calibration for row in (home, right, moved_nearer)] == [
         True,
         False,

@@ -52,6 +52,8 @@ __all__ = [
     "CALIBRATION_GAZES_DEG",
     "DEFAULT_PLAN",
     "HEAD_DISPLACEMENTS",
+    "HEAD_FARTHER",
+    "HEAD_NEARER",
     "PRECISION_GAZE_DEG",
     "QUICK_HEAD_MOTION",
     "QUICK_PLAN",
@@ -166,13 +168,15 @@ HEAD_VERTICAL_MM: Final = 30.0
 HEAD_DEPTH_MM: Final = 80.0
 """Leaning in to read or back in the chair: 8 cm, 11-18 % of the 45-75 cm distances."""
 
+HEAD_NEARER: Final = HeadDisplacement("8 cm nearer", (0.0, 0.0, -HEAD_DEPTH_MM))
+HEAD_FARTHER: Final = HeadDisplacement("8 cm farther", (0.0, 0.0, HEAD_DEPTH_MM))
 HEAD_DISPLACEMENTS: Final = (
     HeadDisplacement("5 cm to the image's right", (HEAD_SIDEWAYS_MM, 0.0, 0.0)),
     HeadDisplacement("5 cm to the image's left", (-HEAD_SIDEWAYS_MM, 0.0, 0.0)),
     HeadDisplacement("3 cm up", (0.0, -HEAD_VERTICAL_MM, 0.0)),
     HeadDisplacement("3 cm down", (0.0, HEAD_VERTICAL_MM, 0.0)),
-    HeadDisplacement("8 cm nearer", (0.0, 0.0, -HEAD_DEPTH_MM)),
-    HeadDisplacement("8 cm farther", (0.0, 0.0, HEAD_DEPTH_MM)),
+    HEAD_NEARER,
+    HEAD_FARTHER,
     HeadDisplacement("back home", (0.0, 0.0, 0.0)),
 )
 """The placements in the order the head visits them; the last one is where it was calibrated,

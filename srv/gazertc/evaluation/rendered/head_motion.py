@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from gazertc.evaluation.rendered.benchmark import (
-    HEAD_DISPLACEMENTS,
+    HEAD_FARTHER,
+    HEAD_NEARER,
     Condition,
     FaceRun,
     HeadDisplacement,
@@ -58,7 +59,7 @@ __all__ = [
 HOME = HeadDisplacement("home (before moving)", (0.0, 0.0, 0.0))
 """The row of the test gazes seen before the head moved, for comparison."""
 
-POOLED_CALIBRATION_POSITIONS: Final = (HEAD_DISPLACEMENTS[4], HEAD_DISPLACEMENTS[5])
+POOLED_CALIBRATION_POSITIONS: Final = (HEAD_NEARER, HEAD_FARTHER)
 """Leaning in and back during calibration. Chosen in a scratch comparison on the default plan
 (SIMULATION, seeds 0 / 1, gazertc's calibration as a session fits it, mean over the six moved
 positions): home alone 6.07 / 5.67 degrees; home + nearer + farther 4.15 / 4.03; home + right +
