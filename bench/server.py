@@ -507,6 +507,7 @@ def _print_load(
                         result.other_cpu_s / result.elapsed_s,
                         result.sample_bytes,
                         _percent(result.work.single_eye_iris_share),
+                        _percent(result.work.landmark_fits_skipped_share),
                     ]
                 )
     print_table(
@@ -534,6 +535,7 @@ def _print_load(
             "other cores",
             "sample B",
             "one-eye %",
+            "fits reused %",
         ],
         rows,
     )
@@ -557,8 +559,9 @@ def _print_load(
         "session; other cores = everything else on the machine during the window (other work "
         "makes every figure noisy); sample B = bytes per sample message (the clients ask for "
         "samples without landmarks); one-eye % = share of the frames the workers tracked in the "
-        "window in which the iris network located one eye only (their pipeline_work counters "
-        "in /health, after minus before)"
+        "window in which the iris network located one eye only, fits reused % = those whose "
+        "landmark fit was the last one, reused (their pipeline_work counters in /health, after "
+        "minus before)"
     )
 
 

@@ -45,7 +45,9 @@ def test_counts_add_and_subtract_field_by_field() -> None:
     }
     assert total - SOME_WORK == one_frame
     assert total.single_eye_iris_share == 20 / 41
+    assert total.landmark_fits_skipped_share == 5 / 41
     assert PipelineWork().single_eye_iris_share is None
+    assert PipelineWork().landmark_fits_skipped_share is None
     with pytest.raises(ValueError, match="frames_tracked"):
         _ = SOME_WORK - total  # totals that went backwards: the server restarted
 

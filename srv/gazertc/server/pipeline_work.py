@@ -124,6 +124,12 @@ class PipelineWork:
         without any tracked frame."""
         return self.single_eye_iris_frames / self.frames_tracked if self.frames_tracked else None
 
+    @property
+    def landmark_fits_skipped_share(self) -> float | None:
+        """Share of the tracked frames whose landmark fit was reused; ``None`` without any
+        tracked frame."""
+        return self.landmark_fits_skipped / self.frames_tracked if self.frames_tracked else None
+
     def to_dict(self) -> dict[str, int]:
         """The ``pipeline_work`` object of ``GET /health``."""
         return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
