@@ -1,6 +1,6 @@
 import { useState } from 'react';
-import { TARGET_COUNTS, isTargetCount, type AdvanceMode } from 'gazertc-client/calibration';
-import { DISTANCE_COUNTS, isDistanceCount } from '../../calibration/distances';
+import { TARGET_COUNTS, type AdvanceMode } from 'gazertc-client/calibration';
+import { DISTANCE_COUNTS } from '../../calibration/distances';
 import { useCalibrationController, useCalibrationState } from '../../calibration/react';
 import { describeGeometry } from '../../calibration/screen';
 import { TARGET_MS_CHOICES } from '../../calibration/storage';
@@ -8,6 +8,7 @@ import { useAppState } from '../../store/react';
 import { DurationSelect } from '../DurationSelect';
 import { TrackingGate } from '../TrackingGate';
 import { CardCheck } from './CardCheck';
+import { ChoiceGroup } from './ChoiceGroup';
 import { GazeCursor } from './GazeCursor';
 import { GazeCursorToggle } from './GazeCursorToggle';
 import { HandsFreeFollowUp } from './HandsFreeFollowUp';
@@ -96,61 +97,34 @@ function CalibrationSetup() {
   return (
     <section className="card calibrate-setup" aria-labelledby="setup-title">
       <h2 id="setup-title">Calibrate</h2>
-      <fieldset className="choice">
-        <legend>Targets</legend>
-        {TARGET_COUNTS.map((count) => (
-          <label key={count} className="choice-option">
-            <input
-              type="radio"
-              name="target-count"
-              value={count}
-              checked={settings.targetCount === count}
-              onChange={(event) => {
-                const value = Number(event.target.value);
-                if (isTargetCount(value)) controller.updateSettings({ targetCount: value });
-              }}
-            />
-            {count} points
-          </label>
-        ))}
-      </fieldset>
-      <fieldset className="choice" aria-describedby="distances-help">
-        <legend>Distances</legend>
-        {DISTANCE_COUNTS.map((count) => (
-          <label key={count} className="choice-option">
-            <input
-              type="radio"
-              name="distances"
-              value={count}
-              checked={settings.distances === count}
-              onChange={(event) => {
-                const value = Number(event.target.value);
-                if (isDistanceCount(value)) controller.updateSettings({ distances: value });
-              }}
-            />
-            {DISTANCE_LABELS[count]}
-          </label>
-        ))}
+      <ChoiceGroup
+        legend="Targets"
+        name="target-count"
+        choices={TARGET_COUNTS.map((count) => ({ value: count, label: `${count} points` }))}
+        selected={settings.targetCount}
+        onSelect={(targetCount) => controller.updateSettings({ targetCount })}
+      />
+      <ChoiceGroup
+        legend="Distances"
+        name="distances"
+        choices={DISTANCE_COUNTS.map((count) => ({ value: count, label: DISTANCE_LABELS[count] }))}
+        selected={settings.distances}
+        onSelect={(distances) => controller.updateSettings({ distances })}
+        describedBy="distances-help"
+      >
         <p className="hint" id="distances-help">
           The same targets again after leaning in and after leaning back (three times as long) make
           the calibration hold up better when you move your head later: in a simulation it then
           stayed about as accurate as without moving, where one distance lost 1-3°.
         </p>
-      </fieldset>
-      <fieldset className="choice">
-        <legend>Next target</legend>
-        {ADVANCE_MODES.map(({ mode, label }) => (
-          <label key={mode} className="choice-option">
-            <input
-              type="radio"
-              name="advance-mode"
-              checked={settings.mode === mode}
-              onChange={() => controller.updateSettings({ mode })}
-            />
-            {label}
-          </label>
-        ))}
-      </fieldset>
+      </ChoiceGroup>
+      <ChoiceGroup
+        legend="Next target"
+        name="advance-mode"
+        choices={ADVANCE_MODES.map(({ mode, label }) => ({ value: mode, label }))}
+        selected={settings.mode}
+        onSelect={(mode) => controller.updateSettings({ mode })}
+      />
       <DurationSelect
         label="Time per target"
         valueMs={settings.targetMs}
