@@ -419,12 +419,15 @@ def test_evaluate_gazecapture_json_end_to_end(
 ) -> None:
     write_original_recording(tmp_path, "00001", _real_face_frames())
     arguments = ["evaluate", "--dataset", "gazecapture", str(tmp_path), "--json"]
-    status = main([*arguments, "--k-dots", "4", "--max-frames-per-dot", "2"])
+    # Five dots: the fixture's faces are 22 different people, so the calibration's outlier
+    # rejection may drop a frame of a 4-dot draw and leave too few positions (it did with the
+    # iris refinement); this test checks the plumbing, not a fit.
+    status = main([*arguments, "--k-dots", "5", "--max-frames-per-dot", "2"])
     captured = capsys.readouterr()
     assert status == 0, captured.err
     summary = json.loads(captured.out)
     print("fixture numbers (made-up labels, not accuracy):", summary)
-    assert (summary["layout"], summary["recordings"], summary["k_dots"]) == ("original", 1, 4)
+    assert (summary["layout"], summary["recordings"], summary["k_dots"]) == ("original", 1, 5)
     assert (summary["frames"], summary["dots"]) == (22, 11)  # 2 per dot: dot 10 has 3 frames
     assert summary["faces_missed"] + summary["gaze_unknown"] <= 4
     assert summary["scored_frames"] >= 2

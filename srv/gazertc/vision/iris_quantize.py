@@ -103,10 +103,11 @@ def calibration_crops(data_dir: Path) -> Crops:
         if not path.is_file():
             raise ModelFileError(f"calibration video {path} is missing")
         network = _RecordingNetwork()
-        # Both eyes in every frame: the calibration set (and so the build's bytes) must not
-        # depend on the tracker's iris schedule.
+        # Both eyes and a fresh landmark fit in every frame: the calibration set (and so the
+        # build's bytes) must not depend on the tracker's iris schedule or landmark-fit reuse.
         tracker = GazeTracker(
-            models=PipelineModels(iris=network), settings=TrackerSettings(iris_alternation=None)
+            models=PipelineModels(iris=network),
+            settings=TrackerSettings(iris_alternation=None, landmark_reuse_max_difference=0.0),
         )
         for index, frame in enumerate(_frames(path, limit)):
             tracker.process(frame, index * FRAME_NS)
