@@ -211,7 +211,8 @@ async def test_frames_reach_the_pipeline_within_a_frame_interval(
 ) -> None:
     """Capture to server arrival, on one clock: aiortc's stock jitter buffer alone adds a frame
     interval (33 ms at 30 fps); the server's marker-aware buffer removes it."""
-    track = PacedTrack(i420_frames(cap12_path, 60), fps=30)
+    fps = 30
+    track = PacedTrack(i420_frames(cap12_path, 60), fps=fps)
     client = GazeClient(server.base_url, track)
     await client.connect()
     await client.wait_for(lambda: len(client.of_type("sample")) >= 30, what="samples")
@@ -223,4 +224,8 @@ async def test_frames_reach_the_pipeline_within_a_frame_interval(
         if sample["pts_90khz"] in track.capture_unix_ns
     )
     assert len(transit_ms) >= 20
-    assert 0 < transit_ms[len(transit_ms) // 2] < 20, transit_ms
+    # The stock buffer's wait alone is a whole interval, on top of encode, transport and decode
+    # (a median of 4.2-4.6 ms on a quiet machine here): under one interval rules the wait out,
+    # with room for a loaded one.
+    frame_interval_ms = 1000 / fps
+    assert 0 < transit_ms[len(transit_ms) // 2] < frame_interval_ms, transit_ms
