@@ -23,13 +23,11 @@ import {
   type ProcedureEvent,
   type ProcedureKind,
   type ProcedureOutput,
-} from 'gazertc-client/calibration';
-import {
   ROUND_PAUSE_MS,
   advanceInRounds,
   pausedBeforeRound,
   targetsAtDistances,
-} from './distances';
+} from 'gazertc-client/calibration';
 import { sameScreen, screenGeometry, type ViewportReading } from './screen';
 import { fitAwaitingDecision, type CalibrationState } from './state';
 import {

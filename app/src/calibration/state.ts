@@ -7,8 +7,7 @@ import type {
   ValidationResultMessage,
 } from 'gazertc-client/protocol';
 import type { ScreenPx } from './chart';
-import { IDLE, type ProcedureState } from 'gazertc-client/calibration';
-import type { DistanceCount } from './distances';
+import { IDLE, type ProcedureState, type DistanceCount } from 'gazertc-client/calibration';
 import { DEFAULT_SETTINGS, type CalibrationSettings, type SavedCalibration } from './storage';
 
 /**

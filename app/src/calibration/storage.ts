@@ -9,8 +9,13 @@ import type {
   Screen,
   ProtocolValidator,
 } from 'gazertc-client/protocol';
-import { isTargetCount, type TargetCount, type AdvanceMode } from 'gazertc-client/calibration';
-import { isDistanceCount, type DistanceCount } from './distances';
+import {
+  isTargetCount,
+  type TargetCount,
+  type AdvanceMode,
+  isDistanceCount,
+  type DistanceCount,
+} from 'gazertc-client/calibration';
 
 export const SAVED_CALIBRATION_KEY = 'gazertc.calibration.v1';
 export const SETTINGS_KEY = 'gazertc.calibration-settings.v1';

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CalibrationController } from '../../src/calibration/controller';
 import { FakeSession, MemoryStorage } from './fakes';
-import { SETTLE_MS, calibrationTargets } from 'gazertc-client/calibration';
-import { ROUND_PAUSE_MS } from '../../src/calibration/distances';
+import { SETTLE_MS, calibrationTargets, ROUND_PAUSE_MS } from 'gazertc-client/calibration';
 import {
   fitAwaitingDecision,
   initialCalibrationState,

@@ -1,6 +1,5 @@
 import { useState } from 'react';
-import { TARGET_COUNTS, type AdvanceMode } from 'gazertc-client/calibration';
-import { DISTANCE_COUNTS } from '../../calibration/distances';
+import { TARGET_COUNTS, type AdvanceMode, DISTANCE_COUNTS } from 'gazertc-client/calibration';
 import { useCalibrationController, useCalibrationState } from '../../calibration/react';
 import { describeGeometry } from '../../calibration/screen';
 import { TARGET_MS_CHOICES } from '../../calibration/storage';

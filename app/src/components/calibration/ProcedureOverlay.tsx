@@ -1,6 +1,11 @@
 import { useEffect, useRef, type CSSProperties } from 'react';
-import { SETTLE_MS, currentTarget } from 'gazertc-client/calibration';
-import { ROUND_INSTRUCTIONS, currentRound, pausedBeforeRound } from '../../calibration/distances';
+import {
+  SETTLE_MS,
+  currentTarget,
+  ROUND_INSTRUCTIONS,
+  currentRound,
+  pausedBeforeRound,
+} from 'gazertc-client/calibration';
 import { useCalibrationController, useCalibrationState } from '../../calibration/react';
 import { useAppState } from '../../store/react';
 

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ROUND_PAUSE_MS } from '../../../src/calibration/distances';
+import { ROUND_PAUSE_MS } from 'gazertc-client/calibration';
 import { CalibratePage } from '../../../src/components/calibration/CalibratePage';
 import { ProcedureOverlay } from '../../../src/components/calibration/ProcedureOverlay';
 import { ResultChart } from '../../../src/components/calibration/ResultChart';

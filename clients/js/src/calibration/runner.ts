@@ -11,6 +11,15 @@ import {
   type ValidationResultMessage,
 } from '../protocol';
 import { GazeClientError } from '../client/errors';
+import {
+  ROUND_INSTRUCTIONS,
+  ROUND_PAUSE_MS,
+  currentRound,
+  isDistanceCount,
+  pausedBeforeRound,
+  targetsAtDistances,
+  type DistanceCount,
+} from './distances';
 import { calibrationTargets, validationTargets, type Viewport } from './layout';
 import {
   IDLE,
@@ -39,6 +48,22 @@ export interface ProcedureOptions {
   onTarget?: (target: { id: number; xPx: number; yPx: number }) => void;
   /** How long each target is shown, ms (default 1500, of which the first 300 ms do not count). */
   durationPerTargetMs?: number;
+  /**
+   * Calibration only: the targets are shown at this many viewing distances, 1 (default) or 3
+   * (the usual distance, then leaning in, then leaning back), with ROUND_PAUSE_MS and an
+   * instruction before each later round; the server fits one model over every round.
+   */
+  distances?: DistanceCount;
+  /** Called as each later round's pause starts, with its instruction (for a page that draws). */
+  onRound?: (round: RoundStart) => void;
+}
+
+/** A later round of a calibration at several distances, about to start. */
+export interface RoundStart {
+  /** 1 or 2 (round 0, the usual distance, starts without a pause). */
+  round: number;
+  rounds: number;
+  instruction: string;
 }
 
 export type ProcedureResult<K extends ProcedureKind> = K extends 'calibration'
@@ -109,8 +134,20 @@ export function runProcedure<K extends ProcedureKind>(
       ),
     );
   }
+  const distances = options.distances ?? 1;
+  if (!isDistanceCount(distances) || (kind === 'validation' && distances !== 1)) {
+    return Promise.reject(
+      new GazeClientError(
+        'bad_options',
+        `distances must be 1 or 3, and 1 for a validation, got ${String(distances)}`,
+      ),
+    );
+  }
   const now = host.now ?? (() => performance.now());
-  const viewportTargets = procedureTargets(kind, host.viewport(), options.targets);
+  const viewportTargets = targetsAtDistances(
+    procedureTargets(kind, host.viewport(), options.targets),
+    distances,
+  );
   const origin = host.viewportOrigin();
   const screenTargets = viewportTargets.map((target) => ({
     id: target.id,
@@ -177,13 +214,21 @@ export function runProcedure<K extends ProcedureKind>(
           return;
         }
       }
-      // Time-based: each target is taken as looked at as soon as it appears.
-      if (state.phase === 'running' && state.step === 'ready') {
-        dispatch({ type: 'confirm', nowMs: now() });
-        return;
-      }
       if (timer !== null) clearTimeout(timer);
       timer = null;
+      if (state.phase === 'running' && state.step === 'ready') {
+        const round = currentRound(state, distances);
+        if (round === null || !pausedBeforeRound(state, distances)) {
+          // Time-based: each target is taken as looked at as soon as it appears.
+          dispatch({ type: 'confirm', nowMs: now() });
+          return;
+        }
+        const instruction = ROUND_INSTRUCTIONS[round.round] ?? '';
+        display?.say(instruction);
+        options.onRound?.({ round: round.round, rounds: round.rounds, instruction });
+        timer = setTimeout(() => dispatch({ type: 'confirm', nowMs: now() }), ROUND_PAUSE_MS);
+        return;
+      }
       const endsAt = collectingEndsAtMs(state);
       if (endsAt !== null) {
         timer = setTimeout(

@@ -9,6 +9,8 @@ const TOP_Z_INDEX = '2147483647';
 export interface TargetDisplay {
   /** Show the target centred on (x, y), viewport CSS px. */
   show(xPx: number, yPx: number): void;
+  /** Show a line of text in the middle instead of the target, until the next `show`. */
+  say(text: string): void;
   /** Remove the overlay. Idempotent. */
   remove(): void;
 }
@@ -37,13 +39,34 @@ export function domTargetDisplay(document: Document): TargetDisplay {
     boxShadow: '0 0 0 4px #fff',
     display: 'none',
   });
-  overlay.append(dot);
+  const line = document.createElement('p');
+  line.className = 'gazertc-calibration-instruction';
+  line.setAttribute('role', 'status');
+  Object.assign(line.style, {
+    position: 'absolute',
+    top: '50%',
+    left: '0',
+    right: '0',
+    margin: '0',
+    transform: 'translateY(-50%)',
+    textAlign: 'center',
+    font: '600 24px system-ui, sans-serif',
+    color: '#fff',
+    display: 'none',
+  });
+  overlay.append(dot, line);
   document.body.append(overlay);
   return {
     show(xPx, yPx) {
+      line.style.display = 'none';
       dot.style.left = `${xPx}px`;
       dot.style.top = `${yPx}px`;
       dot.style.display = 'block';
+    },
+    say(text) {
+      dot.style.display = 'none';
+      line.textContent = text;
+      line.style.display = 'block';
     },
     remove() {
       overlay.remove();

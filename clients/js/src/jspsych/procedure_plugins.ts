@@ -4,6 +4,7 @@
 // fit is used only with accept_poor_calibration) and the validation's accuracy and precision in
 // degrees of visual angle, CSS px and cm, with its verdict.
 
+import type { DistanceCount } from '../calibration/distances';
 import type { ProcedureOptions } from '../calibration/runner';
 import type { GazeClient } from '../client/gazeClient';
 import type { CalibrationResultMessage, ValidationResultMessage } from '../protocol/types.gen';
@@ -46,6 +47,7 @@ interface ProcedureTrial {
 
 interface CalibrateTrial extends ProcedureTrial {
   accept_poor_calibration: boolean;
+  distances: number;
 }
 
 export function targetsInViewport(
@@ -190,6 +192,12 @@ export class GazertcCalibratePlugin {
        * false: a poor fit is not used, and later trials get no gaze points from it.
        */
       accept_poor_calibration: { type: ParameterType.BOOL, default: false },
+      /**
+       * 1, or 3: the targets again while the participant leans in, then leans back (an
+       * instruction and a 3 s pause before each), one fit over all; it keeps the error low
+       * when the head later moves nearer or farther (a SIMULATION, docs/rendered-eyes.md).
+       */
+      distances: { type: ParameterType.INT, default: 1 },
     },
     data: CALIBRATION_DATA,
   };
@@ -202,7 +210,12 @@ export class GazertcCalibratePlugin {
   ): Promise<Record<string, unknown>> {
     displayElement.replaceChildren();
     const outcome = await runProcedure(this.jsPsych, trial, (client, options) =>
-      client.calibrate({ ...options, acceptPoor: trial.accept_poor_calibration }),
+      client.calibrate({
+        ...options,
+        acceptPoor: trial.accept_poor_calibration,
+        // Any count but 1 or 3 is refused by the runner, with a message in the trial data.
+        distances: trial.distances as DistanceCount,
+      }),
     );
     return calibrationData(outcome);
   }

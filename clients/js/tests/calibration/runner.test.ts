@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GazeClientError } from '../../src/client/errors';
+import { ROUND_INSTRUCTIONS, ROUND_PAUSE_MS } from '../../src/calibration/distances';
 import { SETTLE_MS } from '../../src/calibration/procedure';
 import { runProcedure, type ProcedureHost } from '../../src/calibration/runner';
 import type { TargetDisplay } from '../../src/calibration/targets';
@@ -18,10 +19,12 @@ function host(connected = true) {
   const sent: ClientMessage[] = [];
   const listeners = new Set<(message: ServerMessage) => void>();
   const shown: Array<[number, number]> = [];
+  const said: string[] = [];
   const removed: number[] = [];
   const abort = new AbortController();
   const display: TargetDisplay = {
     show: (x, y) => shown.push([x, y]),
+    say: (text) => said.push(text),
     remove: () => removed.push(1),
   };
   const value: ProcedureHost = {
@@ -43,7 +46,7 @@ function host(connected = true) {
   const deliver = (message: unknown): void => {
     for (const listener of [...listeners]) listener(message as ServerMessage);
   };
-  return { value, sent, shown, removed, abort, deliver, listeners };
+  return { value, sent, shown, said, removed, abort, deliver, listeners };
 }
 
 beforeEach(() => {
@@ -153,6 +156,49 @@ describe('runProcedure', () => {
     const own = { ...fit, source: 'fit' };
     deliver(own);
     await expect(running).resolves.toBe(own);
+  });
+
+  it('calibrates at three distances: every round the same positions under new ids, a pause with an instruction before rounds 2 and 3', async () => {
+    const { value, sent, shown, said, deliver } = host();
+    const rounds: unknown[] = [];
+    const running = runProcedure('calibration', value, {
+      targets: TARGETS,
+      durationPerTargetMs: 1000,
+      distances: 3,
+      onRound: (round) => rounds.push(round),
+    });
+    const start = sent[0] as { targets: { id: number; x_px: number; y_px: number }[] };
+    expect(start.targets.map((target) => target.id)).toEqual([...Array(12).keys()]);
+    expect(start.targets.slice(8)).toEqual(
+      start.targets.slice(0, 4).map((target) => ({ ...target, id: target.id + 8 })),
+    );
+    const shownIds = () =>
+      sent.flatMap((message) => (message.type === 'target_shown' ? [message.target_id] : []));
+    await vi.advanceTimersByTimeAsync(4 * 1000 + 1);
+    // Round 2 waits: its instruction is up, its first target not yet shown (nothing counted).
+    expect(shownIds()).toEqual([0, 1, 2, 3]);
+    expect(said).toEqual([ROUND_INSTRUCTIONS[1]]);
+    expect(rounds).toEqual([{ round: 1, rounds: 3, instruction: ROUND_INSTRUCTIONS[1] }]);
+    await vi.advanceTimersByTimeAsync(ROUND_PAUSE_MS - 10);
+    expect(shownIds()).toEqual([0, 1, 2, 3]);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(shownIds()).toEqual([0, 1, 2, 3, 4]);
+    await vi.advanceTimersByTimeAsync(4 * 1000 + ROUND_PAUSE_MS + 4 * 1000 + 1);
+    expect(said).toEqual([ROUND_INSTRUCTIONS[1], ROUND_INSTRUCTIONS[2]]);
+    expect(shownIds()).toEqual([...Array(12).keys()]);
+    expect(shown).toHaveLength(12);
+    expect(sent.at(-1)?.type).toBe('calibration_end');
+    deliver(fixture('calibration_result.nine_points.json'));
+    await expect(running).resolves.toMatchObject({ type: 'calibration_result' });
+  });
+
+  it('refuses distances other than 1 or 3, and more than one for a validation', async () => {
+    await expect(
+      runProcedure('calibration', host().value, { distances: 2 as 3 }),
+    ).rejects.toMatchObject({ code: 'bad_options' });
+    await expect(runProcedure('validation', host().value, { distances: 3 })).rejects.toMatchObject({
+      code: 'bad_options',
+    });
   });
 
   it('refuses a time per target within the settle time, and too few targets', async () => {

@@ -43,7 +43,11 @@ function driftStatus(last: DriftStatusMessage['last']): DriftStatusMessage {
 function setUp(clockKnown = true) {
   const sent: ClientMessage[] = [];
   const listeners = new Set<(message: ServerMessage) => void>();
-  const display: TargetDisplay = { show: () => undefined, remove: () => undefined };
+  const display: TargetDisplay = {
+    show: () => undefined,
+    say: () => undefined,
+    remove: () => undefined,
+  };
   const host: SessionCalibrationHost = {
     send: (message) => {
       sent.push(message);

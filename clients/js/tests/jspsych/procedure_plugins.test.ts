@@ -54,11 +54,12 @@ describe('jsPsychGazertcCalibrate / jsPsychGazertcValidate', () => {
     jsPsych.extensions['gazertc'] = extension;
   });
 
-  const trial = (points: [number, number][], acceptPoor = false) => ({
+  const trial = (points: [number, number][], acceptPoor = false, distances = 1) => ({
     targets: points,
     duration_per_target_ms: DEFAULT_TARGET_MS,
     draw: true,
     accept_poor_calibration: acceptPoor,
+    distances,
   });
 
   it('calibrates on the viewport targets, starting the session first, and reports the fit', async () => {
@@ -80,6 +81,7 @@ describe('jsPsychGazertcCalibrate / jsPsychGazertcValidate', () => {
           draw: true,
           durationPerTargetMs: DEFAULT_TARGET_MS,
           acceptPoor: false,
+          distances: 1,
         },
       },
     ]);
@@ -125,6 +127,13 @@ describe('jsPsychGazertcCalibrate / jsPsychGazertcValidate', () => {
       { acceptPoor: true },
     ]);
     expect(accepted).toMatchObject({ calibration_quality: 'poor', calibration_applied: true });
+  });
+
+  it('passes the number of viewing distances on to the calibration', async () => {
+    client.calibrationResult = CALIBRATION;
+    await new GazertcCalibratePlugin(jsPsych).trial(display, trial(CALIBRATION_POINTS, false, 3));
+    expect(client.procedures[0]?.options).toMatchObject({ distances: 3 });
+    expect(GazertcCalibratePlugin.info.parameters['distances']?.default).toBe(1);
   });
 
   it('reports a failed calibration in the data instead of stopping the experiment', async () => {
@@ -173,6 +182,7 @@ describe('jsPsychGazertcCalibrate / jsPsychGazertcValidate', () => {
       'duration_per_target_ms',
       'draw',
       'accept_poor_calibration',
+      'distances',
     ]);
     expect(GazertcCalibratePlugin.info.parameters['accept_poor_calibration']?.default).toBe(false);
     expect(Object.keys(GazertcValidatePlugin.info.parameters)).toEqual([

@@ -3,15 +3,10 @@
 // calibration_end: the server fits one model over all). In a SIMULATION with rendered eyes
 // (docs/rendered-eyes.md) this kept the error after moving the head 3-8 cm near that of a still
 // head, where a calibration at one distance lost 1-3 degrees. Pure functions over the procedure
-// state machine of gazertc-client; the controller runs them.
+// state machine; the library's runner and the app's controller run them.
 
-import {
-  advance,
-  type ProcedureEvent,
-  type ProcedureState,
-  type Transition,
-} from 'gazertc-client/calibration';
-import type { CalibrationTarget } from 'gazertc-client/protocol';
+import type { CalibrationTarget } from '../protocol';
+import { advance, type ProcedureEvent, type ProcedureState, type Transition } from './procedure';
 
 export const DISTANCE_COUNTS = [1, 3] as const;
 export type DistanceCount = (typeof DISTANCE_COUNTS)[number];
@@ -21,8 +16,8 @@ export function isDistanceCount(value: unknown): value is DistanceCount {
 }
 
 /**
- * Dwell mode: the pause before a later round's first target, to read the instruction, lean in
- * or back and hold still (a move of a hand's width takes about a second, reading the one line
+ * Dwell and timed modes: the pause before a later round's first target, to read the instruction,
+ * lean in or back and hold still (a move of a hand's width takes about a second, reading the one line
  * one to two more).
  */
 export const ROUND_PAUSE_MS = 3000;
