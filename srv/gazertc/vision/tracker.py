@@ -111,9 +111,9 @@ class TrackerSettings:
     landmark_filter: AlphaBetaParameters = LANDMARK_FILTER
     iris_filter: AlphaBetaParameters = IRIS_FILTER
     verify_interval_frames: int = 10
-    """Frames between detector checks of a tracked face (~1.5 ms each): how soon a face covered
-    by a hand, or replaced by the background, is noticed, and how often the landmark fit is
-    re-anchored on a detector box."""
+    """Frames between detector checks of a tracked face (4-5 ms each, and a fit): how soon a face
+    covered by a hand, or replaced by the background, is noticed, and how often the landmark fit
+    is re-anchored on a detector box."""
     eyeball_memory_frames: int = EYEBALL_MEMORY_FRAMES
     """Frames over which each eyeball centre is averaged in the head frame (0: place each eyeball
     by that frame's eye corners; see :mod:`gazertc.vision.eyeball_memory`)."""
