@@ -111,7 +111,7 @@ class TrackerSettings:
     landmark_filter: AlphaBetaParameters = LANDMARK_FILTER
     iris_filter: AlphaBetaParameters = IRIS_FILTER
     verify_interval_frames: int = 10
-    """Frames between detector checks of a tracked face (4-5 ms each, and a fit): how soon a face
+    """Frames between detector checks of a tracked face (~2 ms each, and a fit): how soon a face
     covered by a hand, or replaced by the background, is noticed, and how often the landmark fit
     is re-anchored on a detector box."""
     eyeball_memory_frames: int = EYEBALL_MEMORY_FRAMES
