@@ -189,8 +189,10 @@ $(QUANT_STAMP): models/quantizer/requirements.lock
 	$(QUANT_PIP) install -r models/quantizer/requirements.lock
 	touch $@
 
+# Its calibration crops come from the tracker run over the videos: any change to the vision
+# package can change them, and so the bytes.
 $(IRIS_INT8_STAMP): $(QUANT_STAMP) $(MODELS_STAMP) models/manifest.json \
-		srv/gazertc/vision/iris_quantize.py srv/gazertc/vision/iris_quantizer_tool.py
+		$(wildcard srv/gazertc/vision/*.py)
 	$(PY) -m gazertc.vision.iris_quantize --data $(DATA) --quantizer-python $(QUANT_VENV)/bin/python
 	touch $@
 

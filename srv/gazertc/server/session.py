@@ -561,9 +561,7 @@ class Session:
 
     async def _within_close_step(self, step: Awaitable[Any], what: str) -> None:
         self.close_step = what
-        try:
-            await asyncio.wait_for(step, CLOSE_STEP_TIMEOUT_S)
-        except TimeoutError:
+        if not await finish_within(step, CLOSE_STEP_TIMEOUT_S):
             logger.warning(
                 "session %s: waited %g s for %s; closing regardless",
                 self.session_id,
@@ -581,6 +579,27 @@ class Session:
             and time.monotonic() < deadline_s
         ):
             await asyncio.sleep(0.01)
+
+
+async def finish_within(step: Awaitable[Any], timeout_s: float) -> bool:
+    """Await ``step`` for at most ``timeout_s``; ``False`` when it timed out (it is cancelled).
+
+    Its outcome is read even when the caller is cancelled meanwhile: ``wait_for`` then cancels a
+    ``gather`` and leaves its CancelledError unread, which asyncio logs with a traceback when
+    the future is collected (a shutdown cancelling a session's close did this).
+    """
+    future = asyncio.ensure_future(step)
+    future.add_done_callback(_read_outcome)
+    try:
+        await asyncio.wait_for(future, timeout_s)
+    except TimeoutError:
+        return False
+    return True
+
+
+def _read_outcome(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

@@ -151,10 +151,13 @@ def quantized_bytes(float_path: Path, crops: Crops, quantizer_python: Path) -> b
         return output_path.read_bytes()
 
 
-def build(data_dir: Path, quantizer_python: Path, *, target_dir: Path | None = None) -> Path:
+def build(
+    data_dir: Path, quantizer_python: Path, *, target_dir: Path | None = None, rebuild: bool = False
+) -> Path:
     """Build, check and install the int8 iris network; return its path.
 
-    Does nothing when a verified copy is already in place.
+    Does nothing when a verified copy is already in place, unless ``rebuild`` (its calibration
+    crops come from the tracker, so a change to the vision code can change its bytes).
 
     Raises:
         ModelFileError: no data, no quantizer environment, or a failed run (then nothing is
@@ -162,7 +165,7 @@ def build(data_dir: Path, quantizer_python: Path, *, target_dir: Path | None = N
     """
     expected = models.load_derived()[models.IRIS_LANDMARK_INT8]
     target = (target_dir or models.model_dir()) / expected.name
-    if target_dir is None:
+    if target_dir is None and not rebuild:
         try:
             return models.locate_derived(models.IRIS_LANDMARK_INT8)
         except ModelFileError:
@@ -196,7 +199,8 @@ def _write_atomically(target: Path, payload: bytes) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Build the int8 iris network into the model cache (see the module docstring)."""
+    """Build the int8 iris network into the model cache (see the module docstring), again even
+    when a copy is in place: ``make iris-int8`` runs this only when the vision code changed."""
     parser = argparse.ArgumentParser(prog="python -m gazertc.vision.iris_quantize")
     parser.add_argument("--data", type=Path, required=True, help="the real data folder")
     parser.add_argument(
@@ -206,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     try:
-        path = build(args.data, args.quantizer_python)
+        path = build(args.data, args.quantizer_python, rebuild=True)
     except ModelFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
