@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gazertc.server.session import finish_within
+from gazertc.server.bounded_wait import finish_within
 
 
 async def _forever() -> None:

@@ -39,6 +39,7 @@ from gazertc.records import (
     StoredEvent,
     VideoState,
 )
+from gazertc.server.bounded_wait import finish_within
 from gazertc.server.calibration_flow import CalibrationFlow
 from gazertc.server.jpeg_frames import InvalidFrameError
 from gazertc.server.lsl import LslLink, LslPublisher
@@ -579,27 +580,6 @@ class Session:
             and time.monotonic() < deadline_s
         ):
             await asyncio.sleep(0.01)
-
-
-async def finish_within(step: Awaitable[Any], timeout_s: float) -> bool:
-    """Await ``step`` for at most ``timeout_s``; ``False`` when it timed out (it is cancelled).
-
-    Its outcome is read even when the caller is cancelled meanwhile: ``wait_for`` then cancels a
-    ``gather`` and leaves its CancelledError unread, which asyncio logs with a traceback when
-    the future is collected (a shutdown cancelling a session's close did this).
-    """
-    future = asyncio.ensure_future(step)
-    future.add_done_callback(_read_outcome)
-    try:
-        await asyncio.wait_for(future, timeout_s)
-    except TimeoutError:
-        return False
-    return True
-
-
-def _read_outcome(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

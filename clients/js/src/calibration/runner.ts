@@ -217,8 +217,8 @@ export function runProcedure<K extends ProcedureKind>(
       if (timer !== null) clearTimeout(timer);
       timer = null;
       if (state.phase === 'running' && state.step === 'ready') {
-        const round = currentRound(state, distances);
-        if (round === null || !pausedBeforeRound(state, distances)) {
+        const round = pausedBeforeRound(state, distances) ? currentRound(state, distances) : null;
+        if (round === null) {
           // Time-based: each target is taken as looked at as soon as it appears.
           dispatch({ type: 'confirm', nowMs: now() });
           return;
