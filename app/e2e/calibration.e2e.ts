@@ -317,7 +317,7 @@ describe.skipIf(SKIP_REASON !== null)(
       await page
         .locator('[data-testid="face-state"][data-state="found"]')
         .waitFor({ timeout: 10_000 });
-      await page.getByRole('button', { name: 'Stop' }).click();
+      await page.getByRole('button', { name: 'Stop', exact: true }).click();
       await page.getByRole('button', { name: 'Start tracking' }).waitFor();
     });
   },

@@ -303,7 +303,7 @@ describe.skipIf(skipReason !== null)(
     });
 
     it('stops cleanly: the session ends on the server', async () => {
-      await page.getByRole('button', { name: 'Stop' }).click();
+      await page.getByRole('button', { name: 'Stop', exact: true }).click();
       await page.getByRole('button', { name: 'Start tracking' }).waitFor();
       await expect
         .poll(

@@ -327,7 +327,7 @@ describe.skipIf(SKIP_REASON !== null)(
     });
 
     it('forgets the session once the participant stops', async () => {
-      await participant.getByRole('button', { name: 'Stop' }).click();
+      await participant.getByRole('button', { name: 'Stop', exact: true }).click();
       await monitor.getByTestId('monitor-session').waitFor({ state: 'detached', timeout: 10_000 });
       expect(await monitor.getByTestId('monitor-summary').textContent()).toMatch(
         /^No live sessions/,

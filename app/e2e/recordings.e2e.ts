@@ -123,7 +123,7 @@ describe.skipIf(SKIP_REASON !== null)(
       await control({ action: 'start', name: 'with video', video: true });
       await host.waitForTimeout(STRETCH_MS * 2);
       await control({ action: 'stop' });
-      await participant.getByRole('button', { name: 'Stop' }).click();
+      await participant.getByRole('button', { name: 'Stop', exact: true }).click();
     });
 
     it('lists the recording, reached from the monitor’s link', async () => {
