@@ -17,7 +17,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 from aiohttp import web
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
@@ -111,12 +111,15 @@ class GazeClient:
         track: the video track to send (e.g. ``MediaPlayer(path).video``).
         options: the ``options`` of the offer.
         receive_video: offer the video transceiver as sendrecv (else sendonly).
+        video_codec: offer only this video codec (e.g. ``"video/H264"``; default: aiortc's
+            list, VP8 first).
     """
 
     base_url: str
     track: MediaStreamTrack
     options: dict[str, Any] = field(default_factory=dict)
     receive_video: bool = True
+    video_codec: str | None = None
     messages: list[ReceivedMessage] = field(default_factory=list)
     returned_frames: list[av.VideoFrame] = field(default_factory=list)
     keep_returned_frames: int = 50
@@ -134,7 +137,13 @@ class GazeClient:
         self.channel.on("message", self._on_message)
         self.pc.on("track", self._on_track)
         direction = "sendrecv" if self.receive_video else "sendonly"
-        self.sender = self.pc.addTransceiver(self.track, direction=direction).sender
+        transceiver = self.pc.addTransceiver(self.track, direction=direction)
+        if self.video_codec is not None:
+            codecs = RTCRtpSender.getCapabilities("video").codecs
+            transceiver.setCodecPreferences(
+                [codec for codec in codecs if codec.mimeType == self.video_codec]
+            )
+        self.sender = transceiver.sender
 
     def _on_message(self, data: str | bytes) -> None:
         assert isinstance(data, str)

@@ -12,6 +12,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 import pytest
+from aiortc.sdp import SessionDescription
 
 from gazertc.protocol import validate, validate_message
 from gazertc.vision.tracker import GazeTracker
@@ -121,16 +122,29 @@ async def test_output_modes_switch_at_run_time(server: RunningServer, cap12_path
     assert min(annotated) > 100, annotated
 
 
+@pytest.mark.parametrize("video_codec", ["video/VP8", "video/H264"])
 async def test_video_mode_from_the_offer_sends_frames_not_samples(
-    server: RunningServer, cap12_path: Path
+    server: RunningServer, cap12_path: Path, video_codec: str
 ) -> None:
-    client = GazeClient(server.base_url, video_track(cap12_path), options={"output": "video"})
+    # Safari's own preference is H264: the annotated video goes back in the client's codec.
+    client = GazeClient(
+        server.base_url,
+        video_track(cap12_path),
+        options={"output": "video"},
+        video_codec=video_codec,
+    )
     await client.connect()
+    answer = SessionDescription.parse(client.pc.remoteDescription.sdp)
+    (video,) = [media for media in answer.media if media.kind == "video"]
+    assert video.rtp.codecs[0].mimeType == video_codec  # the codec video comes back in
     await client.wait_for(lambda: len(client.returned_frames) >= 10, what="annotated frames")
     await client.close()
     await server.wait_for_sessions(0)
     assert client.of_type("sample") == []
     assert client.of_type("config")[0]["output"] == "video"
+    sources = _source_frames(cap12_path, 150)
+    annotated = [_annotation_pixels(frame, sources) for frame in client.returned_frames[-5:]]
+    assert min(annotated) > 100, annotated
 
 
 def _offline_face_centres(path: Path, frame_count: int) -> list[tuple[float, float] | None]:
