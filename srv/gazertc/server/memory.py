@@ -8,7 +8,8 @@ sessions the main process kept 3 MB more a burst with annotated video (1.5 MB wi
 until one came, after seven or eight bursts: a sawtooth up to +21 MB over 15 bursts. So the
 trimmer first collects (``gc.collect()``), then trims: 74.0-74.2 MB after each of ten bursts of
 four sessions with annotated video, against 73.8 MB warmed up. The collection holds the event
-loop for 8-15 ms (measured in a test server), once for a burst of closes.
+loop for 8-15 ms (measured in a test server with no session left open), once for a burst of
+closes.
 
 A session allocates and frees many buffers on several threads (aiortc's decoder thread, the
 executor); glibc keeps what is freed in its arenas for reuse instead of returning it, so the
