@@ -8,18 +8,19 @@ sessions the main process kept 3 MB more a burst with annotated video (1.5 MB wi
 until one came, after seven or eight bursts: a sawtooth up to +21 MB over 15 bursts. So the
 trimmer first collects (``gc.collect()``), then trims: 74.0-74.2 MB after each of ten bursts of
 four sessions with annotated video, against 73.8 MB warmed up. The collection holds the event
-loop for 8-15 ms (measured in a test server with no session left open), once for a burst of
-closes.
+loop once for a burst of closes: 8-15 ms in a test server whose client peers live in the same
+process, about 4.5 ms in a server with 8 sessions live (what start-up loaded is frozen out of
+the collector's sight: :mod:`gazertc.server.app`).
 
 A session allocates and frees many buffers on several threads (aiortc's decoder thread, the
-executor); glibc keeps what is freed in its arenas for reuse instead of returning it, so the
-main process grew by ~15 MB per 100 sessions that came and went, and kept growing (the issue
-measured 157 to 370 MB over 500). Python objects are not the cause: the traced Python heap
-stays within 0.2 MB over 80 cycles (``tracemalloc``), while glibc's arenas held 55 MB free and
-``malloc_trim(0)`` gave 42 MB of them back at once. With the trim, ``bench/soak.py`` measures
-169.8 MB warmed up and 184.9 MB after 500 cycles (+8.8%), flat from the 200th cycle on.
-``MALLOC_ARENA_MAX=2`` on top made no difference worth having (177.0 against 179.2 MB after
-100 cycles), so it is not set.
+executor); glibc keeps what is freed in its arenas for reuse instead of returning it, so the main
+process grew by ~15 MB per 100 sessions that came and went, and kept growing (the issue measured 157
+to 370 MB over 500). Python's own allocations were not most of it: the traced Python heap stayed
+within 0.2 MB over 80 cycles (``tracemalloc``), while glibc's arenas held 55 MB free and
+``malloc_trim(0)`` gave 42 MB of them back at once. With the trim, ``bench/soak.py`` measures 169.8
+MB warmed up and 184.9 MB after 500 cycles (+8.8%), flat from the 200th cycle on.
+``MALLOC_ARENA_MAX=2`` on top made no difference worth having (177.0 against 179.2 MB after 100
+cycles), so it is not set.
 
 Measured before the collection was added, and read then as fragmentation, not a leak (seven bursts
 of 2-6 sessions, json and annotated video, clients in another process): the C heap in use
