@@ -129,15 +129,14 @@ describe.skipIf(SKIP_REASON !== null)(
         'Calibrate',
         'Dwell buttons',
       ]);
-      expect(await nav.getByRole('link', { name: 'Live view' }).getAttribute('aria-current')).toBe(
-        'page',
-      );
+      // The app marks the current page after it renders the route: wait for it.
+      const current = (name: string) =>
+        nav.getByRole('link', { name }).getAttribute('aria-current');
+      await expect.poll(() => current('Live view'), { timeout: 5000 }).toBe('page');
       await nav.getByRole('link', { name: 'Calibrate' }).focus();
       await page.keyboard.press('Enter');
       await page.waitForURL(/#\/calibrate$/);
-      expect(await nav.getByRole('link', { name: 'Calibrate' }).getAttribute('aria-current')).toBe(
-        'page',
-      );
+      await expect.poll(() => current('Calibrate'), { timeout: 5000 }).toBe('page');
       await goLive(page);
       await page.getByRole('heading', { name: 'Calibration', level: 1 }).waitFor();
       expect(await page.getByTestId('saved-calibration').getAttribute('data-state')).toBe('none');

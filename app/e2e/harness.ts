@@ -101,11 +101,12 @@ export interface Harness {
 }
 
 /**
- * Convert `fakeCameraFrames` of the clip for the fake camera, start the server and Chromium, and
- * open a context with `viewport`.
+ * Convert `fakeCameraFrames` of the clip (from its frame `fakeCameraFirstFrame`, default 0) for
+ * the fake camera, start the server and Chromium, and open a context with `viewport`.
  */
 export async function startHarness(options: {
   fakeCameraFrames: number;
+  fakeCameraFirstFrame?: number;
   viewport: { width: number; height: number };
   /** More `gazertc serve` arguments (e.g. --allow-origin for a page of another origin). */
   serverArgs?: readonly string[];
@@ -123,6 +124,8 @@ export async function startHarness(options: {
     join(APP_DIR, 'e2e/make_y4m.py'),
     VIDEO,
     y4m,
+    '--first-frame',
+    String(options.fakeCameraFirstFrame ?? 0),
     '--max-frames',
     String(options.fakeCameraFrames),
   ]);

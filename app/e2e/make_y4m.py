@@ -4,7 +4,7 @@ Chromium's fake camera reads only .y4m or .mjpeg, and ffmpeg may not be installe
 test writes the file with OpenCV at test time. y4m is a one-line text header followed by frames,
 each a ``FRAME`` line and the raw I420 planes (Y, then U and V at half resolution).
 
-Usage: python make_y4m.py SOURCE DESTINATION [--max-frames N]
+Usage: python make_y4m.py SOURCE DESTINATION [--first-frame N] [--max-frames N]
 """
 
 from __future__ import annotations
@@ -21,16 +21,22 @@ DEFAULT_FPS = Fraction(25)
 """Used when the container does not say (Chromium plays the file at the header's rate)."""
 
 
-def convert(source: Path, destination: Path, max_frames: int | None) -> int:
-    """Write ``source`` as y4m to ``destination``; returns the number of frames written.
+def convert(source: Path, destination: Path, max_frames: int | None, first_frame: int = 0) -> int:
+    """Write ``source`` as y4m to ``destination``, from its frame ``first_frame`` (0-based);
+    returns the number of frames written.
 
     Raises:
-        ValueError: the source cannot be read, has no frame, or has an odd width or height
-            (I420 needs even dimensions).
+        ValueError: the source cannot be read, has no frame from ``first_frame`` on, or has an
+            odd width or height (I420 needs even dimensions).
     """
+    if first_frame < 0:
+        raise ValueError(f"the first frame must be 0 or more, got {first_frame}")
     capture = cv2.VideoCapture(str(source))
     if not capture.isOpened():
         raise ValueError(f"{source}: not a readable video")
+    for _ in range(first_frame):
+        if not capture.grab():
+            break
     fps = Fraction(capture.get(cv2.CAP_PROP_FPS)).limit_denominator(1001) or DEFAULT_FPS
     written = 0
     try:
@@ -65,9 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("source", type=Path)
     parser.add_argument("destination", type=Path)
     parser.add_argument("--max-frames", type=int, default=None)
+    parser.add_argument("--first-frame", type=int, default=0)
     args = parser.parse_args(argv)
     try:
-        frames = convert(args.source, args.destination, args.max_frames)
+        frames = convert(args.source, args.destination, args.max_frames, args.first_frame)
     except ValueError as exc:
         print(f"make_y4m: {exc}", file=sys.stderr)
         return 2
