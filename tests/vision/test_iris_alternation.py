@@ -210,7 +210,9 @@ def test_saccades_and_blinks_get_both_eyes(
             saccades.append(frame)
     # Both eyes' irises moved against their corners beyond the bound since each of the two
     # previous frames: whichever eye the schedule located first saw it, so it located the other.
-    assert len(saccades) >= 5, "the clip should hold saccades"
+    # Four such frames against the unsmoothed corners; against smoothed ones there were 61, most
+    # of them in the head turns of frames 485-697, where the smoothed corners lagged the head.
+    assert len(saccades) >= 4, "the clip should hold saccades"
     for frame in saccades:
         assert sorted(alternating.eyes_located(frame)) == sorted(EyeSide), frame
         # ...and the next frames locate both again (the rest of the saccade; still eyes in one
@@ -249,13 +251,15 @@ def test_gaze_stays_near_the_both_eyes_gaze(
             if eye and other and eye.centre_px is not None and other.centre_px is not None:
                 iris_apart_px.append(float(np.hypot(*np.subtract(eye.centre_px, other.centre_px))))
     assert len(differences_deg) >= 0.9 * CLIP_FRAMES
-    # Measured on these frames with the default settings: median 0.10 degree, p95 0.39, p99
-    # 0.60, max 0.9 (gaze jitter here is 0.31-0.34 degree per frame; on this small face 0.1 px
-    # of iris is about half a degree); iris centres p95 0.11 px.
+    # Measured on these frames with the default settings: median 0.13 degree, p95 0.55, p99
+    # 1.56, max 3.5; iris centres p95 0.14 px (on this small face 0.1 px of iris is about half a
+    # degree). The tail is the gaze filter's: a step near its 3-5 degree gate is taken at once
+    # from one run's input and over several frames from the other's. Before the gaze was
+    # computed from unsmoothed landmarks and irises: 0.09, 0.35, 0.55, 0.80; iris p95 0.10 px.
     assert float(np.median(differences_deg)) < 0.25
-    assert float(np.percentile(differences_deg, 95)) < 0.7
-    assert float(np.percentile(differences_deg, 99)) < 1.1
-    assert max(differences_deg) < 2.5
+    assert float(np.percentile(differences_deg, 95)) < 0.8
+    assert float(np.percentile(differences_deg, 99)) < 2.0
+    assert max(differences_deg) < 4.5
     assert float(np.percentile(iris_apart_px, 95)) < 0.2
     assert _jitter_deg(alternating.samples) <= 1.05 * _jitter_deg(both_every_frame.samples)
 

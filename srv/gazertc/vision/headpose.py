@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from gazertc.errors import InputError
+from gazertc.vision.smoothing import AlphaBetaFilter, AlphaBetaParameters
 from gazertc.vision.types import EyeSide, HeadPose
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "MIN_LANDMARK_SPREAD_PX",
     "CameraIntrinsics",
     "EyeCornerLandmarks",
+    "HeadPoseFilter",
     "as_landmark_array",
     "estimate_head_pose",
     "head_to_camera_mm",
@@ -310,3 +312,39 @@ def estimate_head_pose(landmarks_px: ArrayLike, intrinsics: CameraIntrinsics) ->
         ),
         reprojection_error_px=error_px,
     )
+
+
+class HeadPoseFilter:
+    """Alpha-beta smoothing of a head pose for display: its rotation vector and translation are
+    filtered, the angles recomputed from them. A frontal face has a rotation near the identity, far
+    from the vector's wrap at 180 degrees, so filtering its components is sound."""
+
+    def __init__(self, parameters: AlphaBetaParameters) -> None:
+        self._filter = AlphaBetaFilter(parameters)
+
+    def reset(self) -> None:
+        self._filter.reset()
+
+    def update(self, pose: HeadPose, dt_s: float) -> HeadPose:
+        """The smoothed pose; its reprojection error is this frame's."""
+        rotation_vector, translation_mm = self._filter.update(
+            np.array([pose.rotation_vector, pose.translation_mm], np.float64), dt_s
+        )
+        rotation = np.asarray(cv2.Rodrigues(rotation_vector)[0], dtype=np.float64)
+        yaw_deg, pitch_deg, roll_deg = _angles_from_rotation(rotation)
+        return HeadPose(
+            yaw_deg=yaw_deg,
+            pitch_deg=pitch_deg,
+            roll_deg=roll_deg,
+            translation_mm=(
+                float(translation_mm[0]),
+                float(translation_mm[1]),
+                float(translation_mm[2]),
+            ),
+            rotation_vector=(
+                float(rotation_vector[0]),
+                float(rotation_vector[1]),
+                float(rotation_vector[2]),
+            ),
+            reprojection_error_px=pose.reprojection_error_px,
+        )

@@ -57,8 +57,8 @@ so the slower step response (4 frames to 90 %) costs little."""
 
 IRIS_FILTER = AlphaBetaParameters(alpha=0.5, beta=0.05)
 """Irises jump (saccades), so they get a quicker filter: 3 frames to 90 % of a jump, 6 %
-overshoot, 0.1 frame lag on real motion. With LANDMARK_FILTER it cuts gaze jitter on cap12 from
-2.3 to 0.83 deg per frame; slower settings gained under 0.03 deg for a frame more lag."""
+overshoot, 0.1 frame lag on real motion. Both filters smooth what a sample shows; the gaze is
+computed from unsmoothed landmarks and irises (:mod:`gazertc.vision.gaze_filter` smooths it)."""
 
 
 class AlphaBetaFilter:

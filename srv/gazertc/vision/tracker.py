@@ -7,12 +7,19 @@ Per frame::
                │    checks a crop around the face)
                └─ detection, only when there is nothing to track: HOG on a small copy, each
                   candidate fitted twice and rejected when the fit does not settle
-    landmarks ── alpha-beta smoothing ── iris network (it also judges the lids; eyes it finds
+    landmarks ── iris network on crops they place (it also judges the lids; eyes it finds
               closed get no centre): both eyes in one call or, while the eyes fixate, one eye
               per frame in turn, the other carried with its eye points (`iris_schedule`)
-              ── head pose (PnP) ── eyeball centres (averaged in the head frame, placed by this
-              frame's pose) ── gaze rays
-              ── fixation-aware gaze smoothing ── blink state ── quality flags
+              ── head pose (PnP) ┬─ gaze: eyeball centres (averaged in the head frame, placed
+                                 │    by this frame's pose) ── gaze rays ── fixation-aware gaze
+                                 │    smoothing, the only smoothing the gaze gets
+                                 └─ shown: landmarks, iris centres and head pose, each
+                                      smoothed by an alpha-beta filter
+              ── blink state ── quality flags
+
+The gaze is smoothed once, at the end: alpha-beta filters on the landmarks and irises before it
+shrank each saccade below the gaze filter's gate, which then smoothed it again (measured in
+docs/rendered-eyes.md, "The gaze smoothed once").
 
 :class:`GazeTracker` holds the state between frames; :func:`estimate` serves single images.
 Neither does any network or thread work, so both run anywhere, including in worker processes.
@@ -33,7 +40,7 @@ from gazertc.vision.faces import FaceDetector
 from gazertc.vision.frame import CameraFrame
 from gazertc.vision.gaze import estimate_gaze, observed_eyeball_centres_head_mm
 from gazertc.vision.gaze_filter import GAZE_FILTER, GazeOutputFilter
-from gazertc.vision.headpose import CameraIntrinsics, estimate_head_pose
+from gazertc.vision.headpose import CameraIntrinsics, HeadPoseFilter, estimate_head_pose
 from gazertc.vision.iris import CLOSED_NETWORK_OPENNESS, IrisEstimate, IrisLandmarkNetwork
 from gazertc.vision.iris_schedule import IRIS_ALTERNATION, IrisAlternation, IrisSchedule
 from gazertc.vision.landmark_reuse import (
@@ -109,7 +116,10 @@ re-anchoring every check would move the landmarks every 10 frames for nothing.""
 @dataclass(frozen=True, slots=True)
 class TrackerSettings:
     landmark_filter: AlphaBetaParameters = LANDMARK_FILTER
+    """Smoothing of the landmarks and head pose a sample shows (the gaze, and the iris network's
+    crops, use the unsmoothed landmarks)."""
     iris_filter: AlphaBetaParameters = IRIS_FILTER
+    """Smoothing of the iris centres a sample shows (the gaze uses the unsmoothed centres)."""
     verify_interval_frames: int = 10
     """Frames between detector checks of a tracked face (~2 ms each, and a fit): how soon a face
     covered by a hand, or replaced by the background, is noticed, and how often the landmark fit
@@ -186,6 +196,7 @@ class GazeTracker:
         self._intrinsics = intrinsics
         self._intrinsics_frame_size: tuple[int, int] | None = None
         self._landmark_filter = AlphaBetaFilter(self.settings.landmark_filter)
+        self._pose_filter = HeadPoseFilter(self.settings.landmark_filter)
         self._iris_filters = {side: AlphaBetaFilter(self.settings.iris_filter) for side in EyeSide}
         self.fit_reuse = FitReuse(
             self.settings.landmark_reuse_max_difference, FORCED_FIT_INTERVAL_FRAMES, WARM_UP_FITS
@@ -217,6 +228,7 @@ class GazeTracker:
         self._fit_box = None
         self.fit_reuse.reset()
         self._landmark_filter.reset()
+        self._pose_filter.reset()
         for iris_filter in self._iris_filters.values():
             iris_filter.reset()
         self.iris_schedule.reset()
@@ -276,40 +288,39 @@ class GazeTracker:
         clock = time.perf_counter()
         if tracking is TrackingState.DETECTED:
             self._landmark_filter.reset()
+            self._pose_filter.reset()
         smoothed = self._landmark_filter.update(raw, dt_s)
         stage_ms["landmarks"] += _ms_since(clock)
 
         clock = time.perf_counter()
-        openness = {side: eye_aspect_ratio(lm.eye_points(smoothed, side)) for side in EyeSide}
+        openness = {side: eye_aspect_ratio(lm.eye_points(raw, side)) for side in EyeSide}
         not_shut = {
-            side: lm.eye_points(smoothed, side) for side in EyeSide if openness[side] >= SHUT_EAR
+            side: lm.eye_points(raw, side) for side in EyeSide if openness[side] >= SHUT_EAR
         }
         found = self.iris_schedule.landmarks(self.models.iris, frame, not_shut)
         openness |= {side: eye.openness for side, eye in found.items()}
-        irises = self._smooth_irises(
-            {
-                side: IrisEstimate(eye.centre_px, eye.radius_px, eye.confidence)
-                for side, eye in found.items()
-                if not eye.is_closed
-            },
-            dt_s,
-        )
+        irises = {
+            side: IrisEstimate(eye.centre_px, eye.radius_px, eye.confidence)
+            for side, eye in found.items()
+            if not eye.is_closed
+        }
+        shown_irises = self._smooth_irises(irises, dt_s)
         stage_ms["iris"] = _ms_since(clock)
 
         clock = time.perf_counter()
-        pose = estimate_head_pose(smoothed, intrinsics)
+        pose = estimate_head_pose(raw, intrinsics)
+        shown_pose = self._pose_filter.update(pose, dt_s)
         stage_ms["pose"] = _ms_since(clock)
 
         clock = time.perf_counter()
         eyeballs = None
         if self._eyeballs is not None:
-            eyeballs = self._eyeballs.update(
-                observed_eyeball_centres_head_mm(pose, intrinsics, smoothed)
-            )
+            observed = observed_eyeball_centres_head_mm(pose, intrinsics, raw)
+            eyeballs = self._eyeballs.update(observed)
         gaze = estimate_gaze(
             pose,
             intrinsics,
-            smoothed,
+            raw,
             {side: (iris.centre_px, iris.confidence) for side, iris in irises.items()},
             eyeball_centres_head_mm=eyeballs,
         )
@@ -319,7 +330,7 @@ class GazeTracker:
         stage_ms["gaze"] = _ms_since(clock)
 
         eyes = {
-            side: _eye_observation(side, smoothed, openness[side], irises.get(side), per_eye)
+            side: _eye_observation(side, smoothed, openness[side], shown_irises.get(side), per_eye)
             for side in EyeSide
         }
         blink_events = self._blinks.update(
@@ -337,7 +348,7 @@ class GazeTracker:
             landmarks_px=tuple((float(x), float(y)) for x, y in smoothed),
             right_eye=eyes[EyeSide.RIGHT],
             left_eye=eyes[EyeSide.LEFT],
-            head_pose=pose,
+            head_pose=shown_pose,
             gaze=combined,
             blinking=self._blinks.blinking,
             blink_events=blink_events,
