@@ -291,25 +291,26 @@ def estimate_head_pose(landmarks_px: ArrayLike, intrinsics: CameraIntrinsics) ->
         raise InputError(f"landmarks span only {spread_px:.2f} px; no pose can be fitted")
     camera_matrix = intrinsics.matrix()
     rotation_vector, translation_mm = _solve_pnp(image_points, camera_matrix)
-    rotation = np.asarray(cv2.Rodrigues(rotation_vector)[0], dtype=np.float64)
-    yaw_deg, pitch_deg, roll_deg = _angles_from_rotation(rotation)
     error_px = _rms_reprojection_error_px(
         image_points, rotation_vector, translation_mm, camera_matrix
     )
+    return _pose(rotation_vector, translation_mm, error_px)
+
+
+def _pose(
+    rotation_vector: NDArray[np.float64], translation_mm: NDArray[np.float64], error_px: float
+) -> HeadPose:
+    """The pose of a ``(3,)`` Rodrigues vector and ``(3,)`` translation, with its angles."""
+    rotation = np.asarray(cv2.Rodrigues(rotation_vector)[0], dtype=np.float64)
+    yaw_deg, pitch_deg, roll_deg = _angles_from_rotation(rotation)
+    rx, ry, rz = (float(value) for value in rotation_vector)
+    tx, ty, tz = (float(value) for value in translation_mm)
     return HeadPose(
         yaw_deg=yaw_deg,
         pitch_deg=pitch_deg,
         roll_deg=roll_deg,
-        translation_mm=(
-            float(translation_mm[0]),
-            float(translation_mm[1]),
-            float(translation_mm[2]),
-        ),
-        rotation_vector=(
-            float(rotation_vector[0]),
-            float(rotation_vector[1]),
-            float(rotation_vector[2]),
-        ),
+        translation_mm=(tx, ty, tz),
+        rotation_vector=(rx, ry, rz),
         reprojection_error_px=error_px,
     )
 
@@ -330,21 +331,4 @@ class HeadPoseFilter:
         rotation_vector, translation_mm = self._filter.update(
             np.array([pose.rotation_vector, pose.translation_mm], np.float64), dt_s
         )
-        rotation = np.asarray(cv2.Rodrigues(rotation_vector)[0], dtype=np.float64)
-        yaw_deg, pitch_deg, roll_deg = _angles_from_rotation(rotation)
-        return HeadPose(
-            yaw_deg=yaw_deg,
-            pitch_deg=pitch_deg,
-            roll_deg=roll_deg,
-            translation_mm=(
-                float(translation_mm[0]),
-                float(translation_mm[1]),
-                float(translation_mm[2]),
-            ),
-            rotation_vector=(
-                float(rotation_vector[0]),
-                float(rotation_vector[1]),
-                float(rotation_vector[2]),
-            ),
-            reprojection_error_px=pose.reprojection_error_px,
-        )
+        return _pose(rotation_vector, translation_mm, pose.reprojection_error_px)
