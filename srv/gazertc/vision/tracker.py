@@ -293,10 +293,9 @@ class GazeTracker:
         stage_ms["landmarks"] += _ms_since(clock)
 
         clock = time.perf_counter()
-        openness = {side: eye_aspect_ratio(lm.eye_points(raw, side)) for side in EyeSide}
-        not_shut = {
-            side: lm.eye_points(raw, side) for side in EyeSide if openness[side] >= SHUT_EAR
-        }
+        eyes_px = {side: lm.eye_points(raw, side) for side in EyeSide}
+        openness = {side: eye_aspect_ratio(points) for side, points in eyes_px.items()}
+        not_shut = {side: points for side, points in eyes_px.items() if openness[side] >= SHUT_EAR}
         found = self.iris_schedule.landmarks(self.models.iris, frame, not_shut)
         openness |= {side: eye.openness for side, eye in found.items()}
         irises = {
