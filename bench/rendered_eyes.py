@@ -110,7 +110,8 @@ def print_tables(result: BenchmarkResult, plan: BenchmarkPlan) -> None:
     )
     print_table(
         f"SIMULATION: precision, RMS sample-to-sample over {plan.precision_frames} frames of one "
-        f"gaze {PRECISION_GAZE_DEG} deg with fresh noise (median over faces)",
+        f"gaze {PRECISION_GAZE_DEG} deg with fresh noise (median over faces; smoothed: a fresh "
+        f"default tracker, its first {plan.smoothing_settle_frames} frames left out)",
         [
             "condition",
             "eyes weighted deg, raw",

@@ -127,7 +127,9 @@ def test_a_perfectly_known_case_scores_zero_error_and_the_known_sensitivity() ->
             precision_smoothed=[observation.sample for observation in precision],
         )
 
-    summary = summarise(QUICK_PLAN.conditions[0], [run(), None, run()])
+    summary = summarise(
+        QUICK_PLAN.conditions[0], [run(), None, run()], QUICK_PLAN.smoothing_settle_frames
+    )
     assert (summary.faces, summary.faces_skipped) == (2, 1)
     assert summary.frames == summary.frames_with_gaze == 2 * (9 + 16 + 5)
     for error in (summary.combined_error_deg_mean, summary.combined_error_deg_p90,

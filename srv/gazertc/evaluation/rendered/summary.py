@@ -136,9 +136,10 @@ def _corner_precision_px(run: FaceRun) -> float:
 
 
 def summarise(
-    condition: Condition, runs: Sequence[FaceRun | None], smoothing_settle_frames: int = 3
+    condition: Condition, runs: Sequence[FaceRun | None], smoothing_settle_frames: int
 ) -> ConditionSummary:
-    """The condition's summary over its faces (``None``: a face gazertc did not find)."""
+    """The condition's summary over its faces (``None``: a face gazertc did not find); the
+    smoothed precision leaves out the first ``smoothing_settle_frames`` fixed-gaze frames."""
     found = [run for run in runs if run is not None]
     combined_errors: list[float] = []
     eye_errors: dict[EyeSide, list[float]] = {side: [] for side in EyeSide}
@@ -234,7 +235,10 @@ def run_benchmark(
     )
     return BenchmarkResult(
         faces=present,
-        conditions=tuple(summarise(condition, runs[condition]) for condition in plan.conditions),
+        conditions=tuple(
+            summarise(condition, runs[condition], plan.smoothing_settle_frames)
+            for condition in plan.conditions
+        ),
         runtime_s=time.perf_counter() - started,
         head_motion=tuple(
             summary
