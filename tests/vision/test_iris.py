@@ -242,6 +242,29 @@ def test_a_mirrored_eye_gives_the_mirrored_centre(
         np.testing.assert_allclose(default, expected[side].centre_px, atol=1e-6)
 
 
+def test_both_orientations_average_the_centre_and_keep_the_eye_shape(
+    pupil_faces: list[FittedFace], network: IrisLandmarkNetwork
+) -> None:
+    """The mirrored run numbers the iris boundary and the eye contour from the other side, so
+    only the centres may be averaged (point by point the radius halved, the confidence fell to
+    0 and the tracker gave no gaze)."""
+    face = pupil_faces[1]
+    assert face.landmarks_px is not None
+    image = face.annotation.load_image()
+    eyes = _both_eyes(face.landmarks_px)
+    unrefined = {"refine_centre": False}
+    averaged = IrisLandmarkNetwork(flip_average=True, **unrefined).landmarks(image, eyes)
+    preferred = IrisLandmarkNetwork(**unrefined).landmarks(image, eyes)
+    for side, eye in eyes.items():
+        other = IrisLandmarkNetwork(mirrored_sides=set(EyeSide) - set(network.mirrored_sides),
+                                    **unrefined).landmarks(image, {side: eye})[side]  # fmt: skip
+        centre = (preferred[side].iris_px[0] + other.iris_px[0]) / 2.0
+        np.testing.assert_allclose(averaged[side].iris_px[0], centre, atol=1e-3)
+        np.testing.assert_allclose(averaged[side].contour_px, preferred[side].contour_px, atol=1e-3)
+        assert averaged[side].radius_px == pytest.approx(preferred[side].radius_px, abs=1e-3)
+        assert averaged[side].confidence == pytest.approx(preferred[side].confidence, abs=1e-3)
+
+
 def test_one_call_for_both_eyes_equals_one_call_per_eye(
     pupil_faces: list[FittedFace], network: IrisLandmarkNetwork
 ) -> None:

@@ -400,8 +400,11 @@ class IrisLandmarkNetwork:
         crop_scale: crop side over eye-corner distance.
         level_crop: rotate crops so the eye-corner line is level. Measured: no gain on the
             annotated pupils (median 0.031 against 0.030, same worst face).
-        flip_average: also run each eye in the other orientation and average the two results.
-            Measured: median 0.026 but a worst face of 0.067 (against 0.042), at twice the cost.
+        flip_average: also run each eye in the other orientation and average the two iris
+            centres (the boundary and the contour come from the orientation ``mirrored_sides``
+            gives). Measured at twice the network's cost: annotated pupils median 0.025 (against
+            0.028) but a worst face of 0.050 (0.042); rendered eyes (a SIMULATION) no more
+            accurate (docs/rendered-eyes.md).
         mirrored_sides: the eyes to mirror so that the network sees the orientation it expects.
         refine_centre: move each iris centre along the eye towards where the full-resolution
             frame is mirror-symmetric (:mod:`gazertc.vision.iris_refine`, which has the numbers).
@@ -535,8 +538,12 @@ class IrisLandmarkNetwork:
             )
         found: dict[EyeSide, EyeLandmarks] = {}
         for side, runs in collected.items():
-            iris_px = np.mean([run[0] for run in runs], axis=0)
-            contour_px = np.mean([run[1] for run in runs], axis=0)
+            # With both orientations only the centre is averaged: a mirrored crop's iris
+            # boundary and eye contour are numbered from the other side, so averaging them point
+            # by point halved the iris radius and mixed up the eye corners.
+            iris_px, contour_px = runs[1 if side in self.mirrored_sides and len(runs) > 1 else 0]
+            centre_px = np.mean([run[0][0] for run in runs], axis=0)
+            iris_px = iris_px + (centre_px - iris_px[0])
             if self.refine_centre:
                 centre = (float(iris_px[0, 0]), float(iris_px[0, 1]))
                 radius = float(np.linalg.norm(iris_px[1:] - iris_px[0], axis=1).mean())
