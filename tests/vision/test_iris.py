@@ -252,13 +252,13 @@ def test_both_orientations_average_the_centre_and_keep_the_eye_shape(
     assert face.landmarks_px is not None
     image = face.annotation.load_image()
     eyes = _both_eyes(face.landmarks_px)
-    unrefined = {"refine_centre": False}
-    averaged = IrisLandmarkNetwork(flip_average=True, **unrefined).landmarks(image, eyes)
-    preferred = IrisLandmarkNetwork(**unrefined).landmarks(image, eyes)
-    for side, eye in eyes.items():
-        other = IrisLandmarkNetwork(mirrored_sides=set(EyeSide) - set(network.mirrored_sides),
-                                    **unrefined).landmarks(image, {side: eye})[side]  # fmt: skip
-        centre = (preferred[side].iris_px[0] + other.iris_px[0]) / 2.0
+    averaged = IrisLandmarkNetwork(flip_average=True, refine_centre=False).landmarks(image, eyes)
+    preferred = IrisLandmarkNetwork(refine_centre=False).landmarks(image, eyes)
+    turned = IrisLandmarkNetwork(
+        mirrored_sides=set(EyeSide) - network.mirrored_sides, refine_centre=False
+    ).landmarks(image, eyes)
+    for side in eyes:
+        centre = (preferred[side].iris_px[0] + turned[side].iris_px[0]) / 2.0
         np.testing.assert_allclose(averaged[side].iris_px[0], centre, atol=1e-3)
         np.testing.assert_allclose(averaged[side].contour_px, preferred[side].contour_px, atol=1e-3)
         assert averaged[side].radius_px == pytest.approx(preferred[side].radius_px, abs=1e-3)
