@@ -7,9 +7,11 @@ worse eye's distance from the annotated pupil over the distance between the two 
 pupils. COFW ``001805``'s right eye is behind a hand (its point is an annotator's guess), so the
 tables score that face on its visible eye; one table counts the guess too.
 
-Also printed: what the iris network's confidence is worth, how much each locator depends on
-dlib's landmark noise, which eye orientation the network expects, the cost of one network call
-against two, and whether ``.pts`` coordinates are 1-based.
+Also printed: the same error for MediaPipe's face mesh with iris (the peer of the pipeline
+benchmark, run in its own environment by ``bench/peers/mediapipe_pupils.py``), what the iris
+network's confidence is worth, how much each locator depends on dlib's landmark noise, which eye
+orientation the network expects, the cost of one network call against two, and whether ``.pts``
+coordinates are 1-based.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import json
 import math
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -27,6 +31,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from bench.peer_points import run_peer
 from bench.report import Cell, median, percentile, print_table
 from gazertc import models
 from gazertc.errors import ModelFileError
@@ -59,6 +64,9 @@ PUPIL_UPSAMPLE = 1
 LANDMARK_FITS = tuple((upsample, refits) for upsample in (0, 1) for refits in (0, 1, 2))
 """Landmark fits for the robustness table: dlib's detector with and without upsampling, then 0, 1
 or 2 refits. The locators see the same faces through six slightly different landmark sets."""
+
+CHOSEN = "iris network (chosen: left eye mirrored, 2.3x crop)"
+"""The locator the tracker uses, as the tables name it."""
 
 TIMING_REPEATS = 20
 """Timed calls per face and method, after one warm-up call."""
@@ -125,9 +133,7 @@ def _locators() -> dict[str, Locator]:
     return {
         "eye-contour centroid (baseline)": _centroid,
         "means of gradients": _gradients,
-        "iris network (chosen: left eye mirrored, 2.3x crop)": _network(
-            network(model=iris.IrisModel.FLOAT)
-        ),
+        CHOSEN: _network(network(model=iris.IrisModel.FLOAT)),
         **int8,
         "iris network, no eye mirrored": _network(network(mirrored_sides=())),
         "iris network, right eye mirrored": _network(network(mirrored_sides={EyeSide.RIGHT})),
@@ -226,6 +232,57 @@ def _error_tables(fitted: Sequence[FittedFace]) -> None:
         "Eye-centre error e counting COFW 001805's hand-covered eye (annotator's guess)",
         ["method", "faces", "median e", "max e", "e <= 0.05", "e <= 0.10"],
         occluded_rows,
+    )
+
+
+def _peer_table(fitted: Sequence[FittedFace]) -> None:
+    """gazertc's chosen network against MediaPipe's face mesh on the same faces."""
+    boxed = [(face.annotation, box) for face in fitted if (box := face.annotation.box) is not None]
+    faces = [face for face, _ in boxed]
+    listed = [
+        {
+            "image": str(face.image_path),
+            "mirrored": face.mirrored,
+            "box": [box.left_px, box.top_px, box.right_px, box.bottom_px],
+        }
+        for face, box in boxed
+    ]
+    with tempfile.TemporaryDirectory(prefix="gazertc-bench-") as folder:
+        faces_path = Path(folder) / "faces.json"
+        faces_path.write_text(json.dumps(listed), encoding="utf-8")
+        result = run_peer("mediapipe_pupils.py", str(faces_path))
+    if isinstance(result, str):
+        print(f"no MediaPipe row: {result}")
+        return
+    peer = [_peer_worst(face, found) for face, found in zip(faces, result["iris_px"], strict=True)]
+    ours = _worst(eye_centre_errors(_with_grey(_locators()[CHOSEN]), fitted))
+    rows: list[list[Cell]] = [
+        [name, len(worst), median(worst), max(worst, default=math.nan), _within(worst, 0.05)]
+        for name, worst in (
+            (f"gazertc, {CHOSEN}: its own face detection and landmarks", ours),
+            (f"MediaPipe {result['mediapipe_version']} face mesh with iris, handed a crop around "
+             "the annotated face box", peer),
+        )
+    ]  # fmt: skip
+    print_table(
+        "Eye-centre error e against the peer, same faces (occluded eye left out; inf: no face "
+        "found)",
+        ["method", "faces", "median e", "max e", "e <= 0.05"],
+        rows,
+    )
+
+
+def _peer_worst(face: AnnotatedFace, found: Sequence[Sequence[float]] | None) -> float:
+    """The worse visible eye's error of the peer's centres (left to right in the image: the
+    subject's right eye first)."""
+    inter_pupil = face.inter_pupil_px
+    if found is None or inter_pupil is None:
+        return math.inf
+    estimates = dict(zip((EyeSide.RIGHT, EyeSide.LEFT), found, strict=True))
+    return max(
+        math.dist(estimates[side], truth) / inter_pupil
+        for side in EyeSide
+        if (truth := face.eye_centre_px(side)) is not None and not face.eye_centre_occluded(side)
     )
 
 
@@ -476,6 +533,7 @@ def run(data_dir: Path) -> None:
             + (f"; missed: {', '.join(missed)}" if missed else "")
         )
         _error_tables(fitted)
+        _peer_table(fitted)
         _confidence_table(fitted)
         _robustness_table(faces, predictor)
         _orientation_table(fitted)

@@ -11,9 +11,7 @@ environment (``.venv-peers``, ``make peers``) on the same frames, handed over in
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -27,7 +25,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from bench.report import median, percentile, print_table
+from bench.peer_points import PeerRun, gazertc_points, point_jitter_px, run_peer
+from bench.report import Cell, median, percentile, print_table
 from gazertc import models as model_files
 from gazertc.errors import ModelFileError
 from gazertc.records import SampleMessage, SampleTiming
@@ -44,18 +43,17 @@ TIMED_FRAMES = 400
 """Frames timed per configuration: about 16 s of the clip, with head turns and blinks."""
 FRAME_NS = 40_000_000
 NO_SMOOTHING = AlphaBetaParameters(alpha=1.0, beta=0.0)
+RAW_TRACKER = TrackerSettings(
+    landmark_filter=NO_SMOOTHING, iris_filter=NO_SMOOTHING, gaze_filter=None
+)
+"""Every smoothing off: the landmarks, irises and gaze as measured."""
 COMPARED_SIZES_PX = ((640, 480), (1280, 720))
-REPOSITORY = Path(__file__).resolve().parents[1]
-PEERS_PYTHON = REPOSITORY / ".venv-peers" / "bin" / "python"
-MEDIAPIPE_SCRIPT = REPOSITORY / "bench" / "peers" / "mediapipe_face_mesh.py"
 GAZE_STEP_DEG = 4.0
 """A gaze step, for the step table: the raw gaze's median over the 4 frames after a frame differs
 by more than this from its median over that frame and the 3 before (a saccade, not noise: raw
 gaze noise on cap12 is about 0.5 degree per axis)."""
 STEP_FIRST_FRAME_SHARE = 0.6
 """...and the raw gaze has made this share of the step in its first frame (a jump, not a drift)."""
-PEER_TIMEOUT_S = 600.0
-"""MediaPipe takes about 10 ms a frame at 1280x720: 400 frames need well under a minute."""
 
 Frame = npt.NDArray[np.uint8]
 
@@ -141,22 +139,10 @@ def _on_one_core(core: int) -> Iterator[None]:
         os.sched_setaffinity(0, before)
 
 
-def _mediapipe_cpu_ms(frames_path: Path, core: int) -> tuple[list[float], int, str] | str:
-    """MediaPipe's CPU ms per frame, faces found and version; or why there are none."""
-    if not PEERS_PYTHON.exists():
-        return f"{PEERS_PYTHON.relative_to(REPOSITORY)} is absent (make peers)"
-    try:
-        completed = subprocess.run(
-            [str(PEERS_PYTHON), str(MEDIAPIPE_SCRIPT), str(frames_path), str(core)],
-            capture_output=True, text=True, timeout=PEER_TIMEOUT_S, check=False,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return f"the MediaPipe run took over {PEER_TIMEOUT_S:.0f} s"
-    if completed.returncode != 0:
-        last_line = (completed.stderr.strip().splitlines() or ["no message"])[-1]
-        return f"the MediaPipe run failed ({completed.returncode}): {last_line}"
-    result = json.loads(completed.stdout)
-    return list(result["cpu_ms"]), int(result["faces"]), str(result["mediapipe_version"])
+def _mediapipe_run(frames_path: Path, core: int) -> PeerRun | str:
+    """MediaPipe's CPU ms per frame, faces found, version and points; or why there are none."""
+    result = run_peer("mediapipe_face_mesh.py", str(frames_path), str(core))
+    return result if isinstance(result, str) else PeerRun.from_dict(result)
 
 
 def _worker_json(tracked: TrackedFrame, frame_id: int) -> str:
@@ -217,6 +203,7 @@ def _mediapipe_table(frames: list[Frame], models: PipelineModels) -> None:
     core = _bench_core()
     int8_models = _int8_models(models)
     rows: list[list[str | float | int | None]] = []
+    jitter_rows: list[list[Cell]] = []
     notes: list[str] = [int8_models] if isinstance(int8_models, str) else []
     version = ""
     with tempfile.TemporaryDirectory(prefix="gazertc-bench-") as folder:
@@ -230,7 +217,8 @@ def _mediapipe_table(frames: list[Frame], models: PipelineModels) -> None:
                 i420 = cv2.cvtColor(fit_to(frame, width, height), cv2.COLOR_BGR2YUV_I420)
                 stack[index] = cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420)
             stack.flush()
-            peer = _mediapipe_cpu_ms(frames_path, core)
+            peer = _mediapipe_run(frames_path, core)
+            raw = _series(list(stack), models, RAW_TRACKER)
             with _on_one_core(core):
                 ours = {
                     source: _gazertc_cpu_ms(stack, models, source)
@@ -245,9 +233,10 @@ def _mediapipe_table(frames: list[Frame], models: PipelineModels) -> None:
             if isinstance(peer, str):
                 notes.append(f"{width}x{height}: no MediaPipe figures: {peer}")
             else:
-                mediapipe_ms = median(peer[0])
-                mediapipe_faces = f"{peer[1]}/{len(frames)}"
-                version = peer[2]
+                mediapipe_ms = median(list(peer.cpu_ms))
+                mediapipe_faces = f"{peer.faces}/{len(frames)}"
+                version = peer.version
+                jitter_rows.append([f"{width}x{height}", *_jitter_against_peer(raw, peer)])
             worker_ms = median(ours["worker"][0])
             i420_ms = median(ours["i420"][0])
             int8_ms = median(ours["i420 int8"][0]) if "i420 int8" in ours else None
@@ -270,8 +259,28 @@ def _mediapipe_table(frames: list[Frame], models: PipelineModels) -> None:
          "ratio i420 int8/MediaPipe", "faces MediaPipe", "faces gazertc"],
         rows,
     )  # fmt: skip
+    if jitter_rows:
+        print_table(
+            f"Raw jitter (2nd difference, px, median over frames and points) on the same "
+            f"{len(frames)} frames: gazertc unsmoothed against {peer_name}'s points. Iris: the "
+            "two iris centres (gazertc's carried eye included while it locates one eye per "
+            "frame); corners: the four eye corners",
+            ["size", "iris gazertc", "iris MediaPipe", "ratio iris gazertc/MediaPipe",
+             "corners gazertc", "corners MediaPipe", "ratio corners gazertc/MediaPipe"],
+            jitter_rows,
+        )  # fmt: skip
     for note in notes:
         print(note)
+
+
+def _jitter_against_peer(raw: list[GazeSample], peer: PeerRun) -> list[Cell]:
+    """gazertc's and the peer's iris and eye-corner jitter, with their ratios."""
+    irises, corners = gazertc_points(raw)
+    cells: list[Cell] = []
+    for ours, theirs in ((irises, peer.iris_px), (corners, peer.eye_corners_px)):
+        ours_px, theirs_px = point_jitter_px(ours), point_jitter_px(theirs)
+        cells += [ours_px, theirs_px, ours_px / theirs_px]
+    return cells
 
 
 def _series(
@@ -357,10 +366,7 @@ def _step_response_frames(smoother: AlphaBetaFilter, size: float = 1.0) -> tuple
 
 
 def _smoothing_tables(frames: list[Frame], models: PipelineModels) -> None:
-    raw_settings = TrackerSettings(
-        landmark_filter=NO_SMOOTHING, iris_filter=NO_SMOOTHING, gaze_filter=None
-    )
-    raw = _series(frames, models, raw_settings)
+    raw = _series(frames, models, RAW_TRACKER)
     smooth = _series(frames, models, TrackerSettings())
     rows: list[list[str | float | int | None]] = []
     for order, measure in ((2, "jitter (2nd difference)"), (1, "frame-to-frame change")):
@@ -474,12 +480,9 @@ def _int8_jitter_table(frames: list[Frame], models: PipelineModels) -> None:
     if isinstance(int8_models, str):
         print(int8_models)
         return
-    raw_settings = TrackerSettings(
-        landmark_filter=NO_SMOOTHING, iris_filter=NO_SMOOTHING, gaze_filter=None
-    )
     series = {
-        "float": _series(frames, models, raw_settings),
-        "int8": _series(frames, int8_models, raw_settings),
+        "float": _series(frames, models, RAW_TRACKER),
+        "int8": _series(frames, int8_models, RAW_TRACKER),
     }
     jitter = {name: _jitter(samples, 2) for name, samples in series.items()}
     rows: list[list[str | float | int | None]] = [

@@ -6,10 +6,13 @@ Run by ``bench/pipeline.py`` with the peers environment's Python (``make peers``
     .venv-peers/bin/python bench/peers/mediapipe_face_mesh.py FRAMES.npy CPU
 
 ``FRAMES.npy`` is an ``(n, height, width, 3)`` uint8 BGR array; ``CPU`` the one core to run on.
-Prints one JSON object: ``{"mediapipe_version", "cpu_ms": [per frame], "faces": n}``. The time
-is process CPU time around ``FaceMesh.process`` alone (refine_landmarks=True: 478 points with
-the iris, tracking mode); the BGR to RGB conversion MediaPipe's API needs is left out, which
-favours the peer. Standard library, numpy and MediaPipe only: gazertc is not importable here.
+Prints one JSON object: ``{"mediapipe_version", "cpu_ms": [per frame], "faces": n, "iris_px",
+"eye_corners_px"}``. The time is process CPU time around ``FaceMesh.process`` alone
+(refine_landmarks=True: 478 points with the iris, tracking mode); the BGR to RGB conversion
+MediaPipe's API needs is left out, which favours the peer. ``iris_px`` holds per frame the two
+iris centres and ``eye_corners_px`` the four eye corners, in pixels, each ordered left to right
+in the image (``null`` where no face was found); reading them is not timed. Standard library,
+numpy and MediaPipe only: gazertc is not importable here.
 """
 
 from __future__ import annotations
@@ -18,6 +21,17 @@ import json
 import os
 import sys
 import time
+from typing import Any
+
+IRIS_CENTRES = (468, 473)
+"""The face mesh's two iris centres (refine_landmarks=True)."""
+EYE_CORNERS = (33, 133, 362, 263)
+"""The face mesh's four eye corners (outer and inner of each eye)."""
+
+
+def _points_px(landmarks: Any, indices: tuple[int, ...], width: int, height: int) -> list[Any]:
+    """The landmarks' pixel positions, ordered left to right in the image."""
+    return sorted([landmarks[i].x * width, landmarks[i].y * height] for i in indices)
 
 
 def main() -> int:
@@ -35,6 +49,8 @@ def main() -> int:
     frames = np.load(frames_path, mmap_mode="r")
     cpu_ms: list[float] = []
     faces = 0
+    iris_px: list[Any] = []
+    eye_corners_px: list[Any] = []
     with mp.solutions.face_mesh.FaceMesh(
         static_image_mode=False,
         max_num_faces=1,
@@ -47,8 +63,24 @@ def main() -> int:
             started = time.process_time()
             result = mesh.process(rgb)
             cpu_ms.append((time.process_time() - started) * 1000.0)
-            faces += result.multi_face_landmarks is not None
-    json.dump({"mediapipe_version": mp.__version__, "cpu_ms": cpu_ms, "faces": faces}, sys.stdout)
+            found = result.multi_face_landmarks
+            faces += found is not None
+            height, width = frame.shape[:2]
+            landmarks = None if found is None else found[0].landmark
+            for points, indices in ((iris_px, IRIS_CENTRES), (eye_corners_px, EYE_CORNERS)):
+                points.append(
+                    None if landmarks is None else _points_px(landmarks, indices, width, height)
+                )
+    json.dump(
+        {
+            "mediapipe_version": mp.__version__,
+            "cpu_ms": cpu_ms,
+            "faces": faces,
+            "iris_px": iris_px,
+            "eye_corners_px": eye_corners_px,
+        },
+        sys.stdout,
+    )
     return 0
 
 
