@@ -47,7 +47,7 @@ from gazertc.evaluation.annotated_faces import (
     load_folder,
     mirror_face,
 )
-from gazertc.vision import iris
+from gazertc.vision import iris, iris_baselines
 from gazertc.vision.faces import FaceDetector
 from gazertc.vision.landmarks import LandmarkPredictor, eye_points
 from gazertc.vision.types import EyeSide, PointPx
@@ -87,14 +87,14 @@ def _both_eyes(landmarks: Landmarks) -> dict[EyeSide, Landmarks]:
 
 def _centroid(_image: Image, _grey: Image, landmarks: Landmarks) -> dict[EyeSide, PointPx | None]:
     return {
-        side: iris.contour_centroid(points).centre_px
+        side: iris_baselines.contour_centroid(points).centre_px
         for side, points in _both_eyes(landmarks).items()
     }
 
 
 def _gradients(_image: Image, grey: Image, landmarks: Landmarks) -> dict[EyeSide, PointPx | None]:
     found = {
-        side: iris.locate_centre_gradients(grey, points)
+        side: iris_baselines.locate_centre_gradients(grey, points)
         for side, points in _both_eyes(landmarks).items()
     }
     return {

@@ -27,10 +27,9 @@ from gazertc.vision.iris import (
     CLOSED_NETWORK_OPENNESS,
     NETWORK_INPUT_PX,
     IrisLandmarkNetwork,
-    contour_centroid,
     eye_crop_affine,
-    locate_centre_gradients,
 )
+from gazertc.vision.iris_baselines import contour_centroid, locate_centre_gradients
 from gazertc.vision.landmarks import LandmarkPredictor, eye_points, refit
 from gazertc.vision.types import EyeSide, PointPx
 from tests.realdata import data_file

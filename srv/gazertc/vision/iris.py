@@ -1,14 +1,10 @@
 """Iris centre per eye, with sub-pixel output from the full-resolution eye region.
 
-Three locators, compared on the annotated pupils in ``bench/eye_centre.py``:
+:class:`IrisLandmarkNetwork`: MediaPipe's iris landmark network run on eye crops cut from the
+dlib landmarks, the locator the tracker uses. The baselines it is compared with on the annotated
+pupils (``bench/eye_centre.py``) are in :mod:`gazertc.vision.iris_baselines`.
 
-* :func:`contour_centroid`: the centroid of the six dlib eye points. A baseline: it lands near the
-  pupil of a person looking at the camera but does not move with the eye, so it carries no gaze.
-* :func:`locate_centre_gradients`: Timm and Barth's means of gradients, an image-only method.
-* :class:`IrisLandmarkNetwork`: MediaPipe's iris landmark network run on eye crops cut from the
-  dlib landmarks. The most accurate here, and the one the tracker uses.
-
-All three take the six dlib contour points of one eye (``(6, 2)`` float, full-frame pixels, in
+The locators take the six dlib contour points of one eye (``(6, 2)`` float, full-frame pixels, in
 the order of :data:`gazertc.vision.landmarks.EYE_INDICES`: outer corner, two upper lid points,
 inner corner, two lower lid points) and return full-frame pixel coordinates.
 """
@@ -30,7 +26,6 @@ import numpy.typing as npt
 from gazertc import models
 from gazertc.errors import InputError, ModelFileError
 from gazertc.native_output import filtered_stderr
-from gazertc.vision.blink import eye_aspect_ratio
 from gazertc.vision.frame import CameraFrame
 from gazertc.vision.iris_refine import refined_iris_centre_px
 from gazertc.vision.types import EyeSide, PointPx
@@ -38,16 +33,19 @@ from gazertc.vision.types import EyeSide, PointPx
 __all__ = [
     "CLOSED_NETWORK_OPENNESS",
     "CROP_SIDE_PER_EYE_WIDTH",
+    "INNER_CORNER",
     "IRIS_MODEL_ENV",
     "MIRRORED_SIDES",
+    "OUTER_CORNER",
     "EyeLandmarks",
+    "EyePoints",
     "IrisEstimate",
     "IrisLandmarkNetwork",
     "IrisModel",
-    "contour_centroid",
+    "check_eye_points",
+    "check_image",
     "default_iris_model",
     "eye_crop_affine",
-    "locate_centre_gradients",
 ]
 
 ColourImage = npt.NDArray[np.uint8]
@@ -91,7 +89,7 @@ CENTRE_INSIDE_PER_RADIUS = 0.25
 centre on or outside the lids is a guess at a hidden iris (closed eyes in the Talking Face video:
 median -0.18 radii; open eyes: 0.49-0.91)."""
 
-_OUTER, _INNER = 0, 3
+OUTER_CORNER, INNER_CORNER = 0, 3
 """Indices of the eye corners among the six dlib eye points."""
 
 _OPENING = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 15, 14, 13, 12, 11, 10, 9])
@@ -169,16 +167,19 @@ def _ramp(value: float, low: float, high: float) -> float:
     return float(min(1.0, max(0.0, (value - low) / (high - low))))
 
 
-def _check_eye_points(eye_points: EyePoints) -> EyePoints:
+def check_eye_points(eye_points: EyePoints) -> EyePoints:
+    """The six eye points as a float array; :class:`InputError` when malformed."""
     points = np.asarray(eye_points, dtype=np.float64)
     if points.shape != (6, 2) or not np.all(np.isfinite(points)):
         raise InputError(f"expected (6, 2) finite eye points, got shape {points.shape}")
-    if np.linalg.norm(points[_INNER] - points[_OUTER]) < 1.0:
+    if np.linalg.norm(points[INNER_CORNER] - points[OUTER_CORNER]) < 1.0:
         raise InputError("the eye corners are less than a pixel apart")
     return points
 
 
-def _check_image(image: npt.NDArray[np.uint8], channels: int | None) -> None:
+def check_image(image: npt.NDArray[np.uint8], channels: int | None) -> None:
+    """:class:`InputError` unless ``image`` is non-empty uint8 with ``channels`` (``None``:
+    a 2D grey image)."""
     expected_ndim = 2 if channels is None else 3
     if (
         image.dtype != np.uint8
@@ -190,133 +191,6 @@ def _check_image(image: npt.NDArray[np.uint8], channels: int | None) -> None:
         raise InputError(
             f"expected a non-empty {wanted} uint8 image, got {image.dtype} {image.shape}"
         )
-
-
-def contour_centroid(eye_points: EyePoints) -> IrisEstimate:
-    """The mean of the six dlib eye points: the baseline.
-
-    ``radius_px`` is ``None``; ``confidence`` is 0, since the centroid does not look at the iris
-    at all (it says where the eye is, not where it points).
-
-    Raises:
-        InputError: ``eye_points`` is not ``(6, 2)`` finite, or its corners coincide.
-    """
-    points = _check_eye_points(eye_points)
-    x_px, y_px = points.mean(axis=0)
-    return IrisEstimate((float(x_px), float(y_px)), None, 0.0)
-
-
-GRADIENT_EYE_WIDTH_PX = 40.0
-"""The gradient method resamples each eye so its corners are this far apart: small eyes are
-upsampled (sub-pixel detail) and large ones downsampled (bounded cost)."""
-
-GRADIENT_MIN_EAR = 0.10
-"""Below this eye aspect ratio the gradient method declines: the lid gap is under 4 resampled
-pixels, too little iris edge to find. (An open but narrowed annotated eye here measures 0.13-0.14,
-under the tracker's closed-eye threshold of 0.15.)"""
-
-_GRADIENT_CROP_SIZE = (56, 32)
-"""Resampled crop width and height in pixels: 1.4 and 0.8 eye widths."""
-
-_GRADIENT_THRESHOLD_STDS = 0.3
-"""Gradients weaker than the mean plus this many standard deviations are ignored (Timm and
-Barth's dynamic threshold)."""
-
-_GRADIENT_BLUR_SIGMA_PX = 1.0
-"""Gaussian smoothing before differentiation, in resampled pixels."""
-
-_IRIS_RADIUS_PER_EYE_WIDTH = 0.2
-"""Typical iris radius over eye-corner distance (the iris network measures 0.19-0.23)."""
-
-_GRADIENT_MARGIN_PX = 3
-"""Gradients are taken up to this many resampled pixels outside the dlib outline, whose lid points
-often cut through the iris edge: median error 0.052 without the margin, 0.041 with it (no gain
-beyond 3)."""
-
-
-def locate_centre_gradients(grey: GreyImage, eye_points: EyePoints) -> IrisEstimate | None:
-    """Timm and Barth's means of gradients: the point that most image gradients point away from.
-
-    The eye is resampled (exact float affine) so its corners are :data:`GRADIENT_EYE_WIDTH_PX`
-    apart. Each candidate centre inside the dlib eye outline scores the mean squared dot product
-    of the normalised strong gradients in and near the outline with the unit vectors from the
-    candidate to them (negative products count 0), weighted by the candidate's darkness. The
-    maximum is refined to sub-pixel by a parabola through its neighbours along each axis.
-
-    ``confidence`` is the peak's prominence: 1 minus the ratio of the best score outside the
-    iris-sized neighbourhood of the peak to the peak score, in [0, 1]. Returns ``None`` when the
-    eye aspect ratio is below :data:`GRADIENT_MIN_EAR` (closed eye) or no strong
-    gradient lies in the outline. ``radius_px`` is ``None``.
-
-    Raises:
-        InputError: ``grey`` is not a 2D uint8 image, or ``eye_points`` is malformed.
-    """
-    _check_image(grey, None)
-    points = _check_eye_points(eye_points)
-    if eye_aspect_ratio(points) < GRADIENT_MIN_EAR:
-        return None
-    width_px, height_px = _GRADIENT_CROP_SIZE
-    eye_width = float(np.linalg.norm(points[_INNER] - points[_OUTER]))
-    scale = GRADIENT_EYE_WIDTH_PX / eye_width
-    centre = (points[_OUTER] + points[_INNER]) / 2.0
-    to_crop = np.array(
-        [
-            [scale, 0.0, (width_px - 1) / 2.0 - scale * centre[0]],
-            [0.0, scale, (height_px - 1) / 2.0 - scale * centre[1]],
-        ]
-    )
-    crop = cv2.warpAffine(
-        grey, to_crop, (width_px, height_px),
-        flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
-    )  # fmt: skip
-    crop = cv2.GaussianBlur(crop.astype(np.float32), (0, 0), _GRADIENT_BLUR_SIGMA_PX)
-    outline = (points @ to_crop[:, :2].T + to_crop[:, 2]).astype(np.float32)
-    inside = np.zeros((height_px, width_px), np.uint8)
-    cv2.fillConvexPoly(inside, np.round(outline * 16).astype(np.int32), 1, cv2.LINE_8, 4)
-    gx = cv2.Sobel(crop, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(crop, cv2.CV_32F, 0, 1, ksize=3)
-    magnitude = np.hypot(gx, gy)
-    region = inside.astype(bool)
-    if not region.any():
-        return None
-    margin = 2 * _GRADIENT_MARGIN_PX + 1
-    near = cv2.dilate(inside, np.ones((margin, margin), np.uint8)).astype(bool)
-    strong = near & (
-        magnitude > magnitude[region].mean() + _GRADIENT_THRESHOLD_STDS * magnitude[region].std()
-    )
-    if not strong.any():
-        return None
-    gy_idx, gx_idx = np.nonzero(strong)
-    grad = np.stack([gx[strong], gy[strong]], axis=1) / magnitude[strong][:, None]
-    cy_idx, cx_idx = np.nonzero(region)
-    offsets_x = gx_idx[None, :] - cx_idx[:, None]
-    offsets_y = gy_idx[None, :] - cy_idx[:, None]
-    lengths = np.hypot(offsets_x, offsets_y)
-    lengths[lengths == 0] = np.inf
-    dots = (offsets_x * grad[:, 0] + offsets_y * grad[:, 1]) / lengths
-    darkness = 255.0 - crop[cy_idx, cx_idx]
-    scores = np.zeros((height_px, width_px))
-    scores[cy_idx, cx_idx] = (np.maximum(dots, 0.0) ** 2).mean(axis=1) * darkness
-    peak = int(np.argmax(scores[cy_idx, cx_idx]))
-    py, px = int(cy_idx[peak]), int(cx_idx[peak])
-    sub_x = px + _parabola_peak(scores[py, px - 1 : px + 2]) if 0 < px < width_px - 1 else px
-    sub_y = py + _parabola_peak(scores[py - 1 : py + 2, px]) if 0 < py < height_px - 1 else py
-    far = np.hypot(cx_idx - px, cy_idx - py) > _IRIS_RADIUS_PER_EYE_WIDTH * GRADIENT_EYE_WIDTH_PX
-    runner_up = float(scores[cy_idx[far], cx_idx[far]].max()) if far.any() else 0.0
-    peak_score = float(scores[py, px])
-    confidence = 0.0 if peak_score <= 0 else max(0.0, 1.0 - runner_up / peak_score)
-    x_px = centre[0] + (sub_x - (width_px - 1) / 2.0) / scale
-    y_px = centre[1] + (sub_y - (height_px - 1) / 2.0) / scale
-    return IrisEstimate((float(x_px), float(y_px)), None, confidence)
-
-
-def _parabola_peak(values: npt.NDArray[np.float64]) -> float:
-    """Offset in [-0.5, 0.5] of the vertex of the parabola through three equally spaced values."""
-    left, middle, right = (float(v) for v in values)
-    curvature = left - 2.0 * middle + right
-    if curvature >= 0:
-        return 0.0
-    return float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5))
 
 
 def eye_crop_affine(
@@ -336,8 +210,8 @@ def eye_crop_affine(
     Raises:
         InputError: ``eye_points`` is malformed.
     """
-    points = _check_eye_points(eye_points)
-    outer, inner = points[_OUTER], points[_INNER]
+    points = check_eye_points(eye_points)
+    outer, inner = points[OUTER_CORNER], points[INNER_CORNER]
     centre = (outer + inner) / 2.0
     scale = NETWORK_INPUT_PX / (crop_scale * float(np.linalg.norm(inner - outer)))
     angle = 0.0
@@ -510,7 +384,7 @@ class IrisLandmarkNetwork:
             ModelFileError: the model file is missing, corrupt or cannot be loaded.
         """
         if not isinstance(image, CameraFrame):
-            _check_image(image, 3)
+            check_image(image, 3)
             image = CameraFrame.from_bgr(image)
         if not eyes:
             return {}

@@ -30,15 +30,19 @@ import numpy as np
 import numpy.typing as npt
 
 from gazertc.vision.frame import CameraFrame
-from gazertc.vision.iris import OPEN_NETWORK_OPENNESS, EyeLandmarks, IrisLandmarkNetwork
+from gazertc.vision.iris import (
+    INNER_CORNER,
+    OPEN_NETWORK_OPENNESS,
+    OUTER_CORNER,
+    EyeLandmarks,
+    IrisLandmarkNetwork,
+)
 from gazertc.vision.types import EyeSide
 
 __all__ = ["IRIS_ALTERNATION", "STEADY_OPENNESS", "IrisAlternation", "IrisSchedule"]
 
 EyePoints = npt.NDArray[np.float64]
 
-_OUTER, _INNER = 0, 3
-"""Indices of the eye corners among the six dlib eye points."""
 
 STEADY_OPENNESS = OPEN_NETWORK_OPENNESS
 """An eye narrower than this (lid gap over eye width, from the network) is not carried: lids
@@ -103,7 +107,7 @@ class _Located:
         """The iris centre in the eye-corner frame: origin between the corners, the corner
         vector as unit (so it is free of the eye's position, size and roll in the image)."""
         x_px, y_px = self.landmarks.centre_px
-        outer, inner = self.eye[_OUTER], self.eye[_INNER]
+        outer, inner = self.eye[OUTER_CORNER], self.eye[INNER_CORNER]
         return complex((complex(x_px, y_px) - (outer + inner) / 2.0) / (inner - outer))
 
     def carried(self, eye: npt.NDArray[np.complex128]) -> EyeLandmarks:
