@@ -181,13 +181,16 @@ def _worst(errors: Sequence[EyeCentreError], mirrored: bool | None = None) -> li
     ]
 
 
-def _error_tables(fitted: Sequence[FittedFace]) -> None:
+def _error_tables(fitted: Sequence[FittedFace]) -> dict[str, list[float]]:
+    """Print the error tables; return each locator's per-face errors."""
     rows: list[list[Cell]] = []
+    worst_by_locator: dict[str, list[float]] = {}
     occluded_rows: list[list[Cell]] = []
     for name, locator in _locators().items():
         method = _with_grey(locator)
         errors = eye_centre_errors(method, fitted)
         worst = _worst(errors)
+        worst_by_locator[name] = worst
         rows.append(
             [
                 name,
@@ -233,10 +236,12 @@ def _error_tables(fitted: Sequence[FittedFace]) -> None:
         ["method", "faces", "median e", "max e", "e <= 0.05", "e <= 0.10"],
         occluded_rows,
     )
+    return worst_by_locator
 
 
-def _peer_table(fitted: Sequence[FittedFace]) -> None:
-    """gazertc's chosen network against MediaPipe's face mesh on the same faces."""
+def _peer_table(fitted: Sequence[FittedFace], ours: Sequence[float]) -> None:
+    """gazertc's chosen network (its per-face errors ``ours``) against MediaPipe's face mesh on
+    the same faces."""
     boxed = [(face.annotation, box) for face in fitted if (box := face.annotation.box) is not None]
     faces = [face for face, _ in boxed]
     listed = [
@@ -255,7 +260,6 @@ def _peer_table(fitted: Sequence[FittedFace]) -> None:
         print(f"no MediaPipe row: {result}")
         return
     peer = [_peer_worst(face, found) for face, found in zip(faces, result["iris_px"], strict=True)]
-    ours = _worst(eye_centre_errors(_with_grey(_locators()[CHOSEN]), fitted))
     rows: list[list[Cell]] = [
         [name, len(worst), median(worst), max(worst, default=math.nan), _within(worst, 0.05)]
         for name, worst in (
@@ -532,8 +536,8 @@ def run(data_dir: Path) -> None:
             f"\neye_centre: dlib found {len(fitted) - len(missed)} of {len(fitted)} annotated faces"
             + (f"; missed: {', '.join(missed)}" if missed else "")
         )
-        _error_tables(fitted)
-        _peer_table(fitted)
+        worst_by_locator = _error_tables(fitted)
+        _peer_table(fitted, worst_by_locator[CHOSEN])
         _confidence_table(fitted)
         _robustness_table(faces, predictor)
         _orientation_table(fitted)

@@ -367,8 +367,7 @@ def _step_response_frames(smoother: AlphaBetaFilter, size: float = 1.0) -> tuple
     return reach, 100.0 * max(0.0, max(outputs) - 1.0)
 
 
-def _smoothing_tables(frames: list[Frame], models: PipelineModels) -> None:
-    raw = _series(frames, models, RAW_TRACKER)
+def _smoothing_tables(frames: list[Frame], models: PipelineModels, raw: list[GazeSample]) -> None:
     smooth = _series(frames, models, TrackerSettings())
     rows: list[list[str | float | int | None]] = []
     for order, measure in ((2, "jitter (2nd difference)"), (1, "frame-to-frame change")):
@@ -475,15 +474,15 @@ def _gaze_step_table(raw: list[GazeSample], smooth: list[GazeSample]) -> None:
     )
 
 
-def _int8_jitter_table(frames: list[Frame], models: PipelineModels) -> None:
+def _int8_jitter_table(frames: list[Frame], models: PipelineModels, raw: list[GazeSample]) -> None:
     """Raw (unsmoothed) jitter with the float and the int8 iris network, and how far apart the
-    two put each iris centre, on the same frames."""
+    two put each iris centre, on the same frames (``raw``: the float network's series)."""
     int8_models = _int8_models(models)
     if isinstance(int8_models, str):
         print(int8_models)
         return
     series = {
-        "float": _series(frames, models, RAW_TRACKER),
+        "float": raw,
         "int8": _series(frames, int8_models, RAW_TRACKER),
     }
     jitter = {name: _jitter(samples, 2) for name, samples in series.items()}
@@ -522,8 +521,9 @@ def run(data_dir: Path) -> None:
     models.warm_up()
     _mediapipe_table(frames[:TIMED_FRAMES], models)
     _stage_table(frames[:TIMED_FRAMES], models)
-    _smoothing_tables(frames, models)
-    _int8_jitter_table(frames, models)
+    raw = _series(frames, models, RAW_TRACKER)
+    _smoothing_tables(frames, models, raw)
+    _int8_jitter_table(frames, models, raw)
 
 
 if __name__ == "__main__":

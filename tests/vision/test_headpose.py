@@ -374,12 +374,12 @@ def test_the_pose_filter_smooths_a_still_head_and_keeps_its_angles_consistent() 
     np.testing.assert_allclose(
         np.mean([_angles(p) for p in shown[10:]], 0), _angles(poses[0]), atol=1.0
     )
-    for pose in shown:
+    for pose, measured in zip(shown, poses, strict=True):
         # The angles are those of the smoothed rotation vector, not smoothed separately.
         np.testing.assert_allclose(
             rotation_from_angles(*_angles(pose)), rotation_matrix(pose), atol=1e-9
         )
-        assert pose.reprojection_error_px == poses[shown.index(pose)].reprojection_error_px
+        assert pose.reprojection_error_px == measured.reprojection_error_px
     pose_filter.reset()
     restarted = pose_filter.update(poses[5], 0.04)
     np.testing.assert_allclose(_angles(restarted), _angles(poses[5]), atol=1e-9)
