@@ -65,3 +65,13 @@ def test_bad_images_are_refused() -> None:
         FaceDetector().detect(np.zeros((10, 10, 3), np.uint8))
     with pytest.raises(InputError, match="grey"):
         FaceDetector().detect(np.zeros((10, 10), np.float32))
+
+
+def test_padded_region_holds_the_box_and_its_margin_and_stays_in_the_frame() -> None:
+    box = FaceBox(10.5, 20.25, 30.5, 40.25)  # 20 px wide: a 0.5 margin is 10 px
+    left, top, right, bottom = box.padded_region(0.5, 640, 480)
+    assert (left, top) == (0, 10)
+    # Exclusive bounds: the pixel holding the padded edge (x 40.5, y 50.25) is inside.
+    assert (right, bottom) == (42, 52)
+    assert box.padded_region(0.5, 35, 45) == (0, 10, 35, 45)
+    assert box.padded_region(0.0, 640, 480) == (10, 20, 32, 42)

@@ -114,12 +114,8 @@ class FaceDetector:
         ``None`` when no face is there any more.
         """
         _check_grey(grey)
-        margin = _VERIFY_MARGIN * box.width_px
         height, width = grey.shape
-        left = max(0, int(box.left_px - margin))
-        top = max(0, int(box.top_px - margin))
-        right = min(width, int(box.right_px + margin))
-        bottom = min(height, int(box.bottom_px + margin))
+        left, top, right, bottom = box.padded_region(_VERIFY_MARGIN, width, height)
         if right - left < 16 or bottom - top < 16:
             return None
         scale = _VERIFY_FACE_WIDTH_PX / max(box.width_px, 1.0)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
 from gazertc.vision.blink import eye_aspect_ratio
 from gazertc.vision.iris import (
@@ -23,6 +22,7 @@ from gazertc.vision.iris import (
     check_eye_points,
     check_image,
 )
+from gazertc.vision.iris_refine import parabola_vertex_offset
 from gazertc.vision.types import GreyImage
 
 __all__ = [
@@ -140,8 +140,16 @@ def locate_centre_gradients(grey: GreyImage, eye_points: EyePoints) -> IrisEstim
     scores[cy_idx, cx_idx] = (np.maximum(dots, 0.0) ** 2).mean(axis=1) * darkness
     peak = int(np.argmax(scores[cy_idx, cx_idx]))
     py, px = int(cy_idx[peak]), int(cx_idx[peak])
-    sub_x = px + _parabola_peak(scores[py, px - 1 : px + 2]) if 0 < px < width_px - 1 else px
-    sub_y = py + _parabola_peak(scores[py - 1 : py + 2, px]) if 0 < py < height_px - 1 else py
+    sub_x = (
+        px + parabola_vertex_offset(*scores[py, px - 1 : px + 2].tolist())
+        if 0 < px < width_px - 1
+        else px
+    )
+    sub_y = (
+        py + parabola_vertex_offset(*scores[py - 1 : py + 2, px].tolist())
+        if 0 < py < height_px - 1
+        else py
+    )
     far = np.hypot(cx_idx - px, cy_idx - py) > _IRIS_RADIUS_PER_EYE_WIDTH * GRADIENT_EYE_WIDTH_PX
     runner_up = float(scores[cy_idx[far], cx_idx[far]].max()) if far.any() else 0.0
     peak_score = float(scores[py, px])
@@ -149,12 +157,3 @@ def locate_centre_gradients(grey: GreyImage, eye_points: EyePoints) -> IrisEstim
     x_px = centre[0] + (sub_x - (width_px - 1) / 2.0) / scale
     y_px = centre[1] + (sub_y - (height_px - 1) / 2.0) / scale
     return IrisEstimate((float(x_px), float(y_px)), None, confidence)
-
-
-def _parabola_peak(values: npt.NDArray[np.float64]) -> float:
-    """Offset in [-0.5, 0.5] of the vertex of the parabola through three equally spaced values."""
-    left, middle, right = (float(v) for v in values)
-    curvature = left - 2.0 * middle + right
-    if curvature >= 0:
-        return 0.0
-    return float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5))

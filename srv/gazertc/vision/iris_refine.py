@@ -44,6 +44,7 @@ from gazertc.vision.types import PointPx
 __all__ = [
     "MIN_IRIS_RADIUS_PX",
     "REFINED_SHARE",
+    "parabola_vertex_offset",
     "refined_iris_centre_px",
     "symmetric_centre_shift_px",
 ]
@@ -157,9 +158,17 @@ def symmetric_centre_shift_px(
     before, at, after = costs[best - 1 : best + 2]
     if math.inf in (before, at, after):
         return None
+    return (best - search + parabola_vertex_offset(before, at, after)) * STEP_PX
+
+
+def parabola_vertex_offset(before: float, at: float, after: float) -> float:
+    """Where, from the middle sample, the parabola through three equally spaced samples has its
+    vertex, in samples within [-0.5, 0.5]: the sub-sample peak or trough when the middle sample
+    is the largest or the smallest of the three; 0 when they lie on a line."""
     curvature = before - 2.0 * at + after
-    vertex = 0.5 * (before - after) / curvature if curvature > 0 else 0.0
-    return (best - search + min(max(vertex, -0.5), 0.5)) * STEP_PX
+    if curvature == 0.0:
+        return 0.0
+    return min(max(0.5 * (before - after) / curvature, -0.5), 0.5)
 
 
 def refined_iris_centre_px(

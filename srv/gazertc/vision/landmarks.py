@@ -6,7 +6,6 @@ order documented on :class:`gazertc.vision.types.GazeSample`.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -117,11 +116,7 @@ class LandmarkPredictor:
             self._predictor = self._load()
         scale = min(MAX_FIT_UPSCALE, max(1.0, FIT_FACE_WIDTH_PX / max(box.width_px, 1.0)))
         height, width = grey.shape
-        margin = FIT_CROP_MARGIN * box.width_px
-        left = max(0, math.floor(box.left_px - margin))
-        top = max(0, math.floor(box.top_px - margin))
-        right = min(width, math.ceil(box.right_px + margin) + 1)
-        bottom = min(height, math.ceil(box.bottom_px + margin) + 1)
+        left, top, right, bottom = box.padded_region(FIT_CROP_MARGIN, width, height)
         if scale == 1.0 or right - left < 2 or bottom - top < 2:
             return self._fit_points(grey, box)
         # dlib returns whole pixels: on an enlarged copy of the face they are finer ones.

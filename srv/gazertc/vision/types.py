@@ -16,6 +16,7 @@ Coordinate conventions, used everywhere in gazertc:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -129,6 +130,19 @@ class FaceBox:
     @property
     def centre_px(self) -> PointPx:
         return ((self.left_px + self.right_px) / 2.0, (self.top_px + self.bottom_px) / 2.0)
+
+    def padded_region(
+        self, margin_share: float, frame_width_px: int, frame_height_px: int
+    ) -> tuple[int, int, int, int]:
+        """The whole pixels within ``margin_share`` of the box's width around it, clipped to the
+        frame: ``(left, top, right, bottom)``, right and bottom exclusive, for slicing a frame."""
+        margin_px = margin_share * self.width_px
+        return (
+            max(0, math.floor(self.left_px - margin_px)),
+            max(0, math.floor(self.top_px - margin_px)),
+            min(frame_width_px, math.ceil(self.right_px + margin_px) + 1),
+            min(frame_height_px, math.ceil(self.bottom_px + margin_px) + 1),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
