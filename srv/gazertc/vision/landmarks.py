@@ -2,6 +2,10 @@
 
 Landmarks are ``(68, 2)`` float64 arrays of ``(x_px, y_px)`` in full-frame pixels, in the iBUG
 order documented on :class:`gazertc.vision.types.GazeSample`.
+
+MediaPipe's plain face mesh in dlib's place, and dlib's model cut to fewer cascades, were
+measured and not kept: both cost gaze accuracy in the rendered-eye simulation for 0.1-0.5 ms a
+frame (docs/rendered-eyes.md, "Other landmark models in dlib's place").
 """
 
 from __future__ import annotations
