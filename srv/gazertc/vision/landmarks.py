@@ -4,8 +4,8 @@ Landmarks are ``(68, 2)`` float64 arrays of ``(x_px, y_px)`` in full-frame pixel
 order documented on :class:`gazertc.vision.types.GazeSample`.
 
 MediaPipe's plain face mesh in dlib's place, and dlib's model cut to fewer cascades, were
-measured and not kept: both cost gaze accuracy in the rendered-eye simulation for 0.1-0.5 ms a
-frame (docs/rendered-eyes.md, "Other landmark models in dlib's place").
+measured and not kept: each saved 0.1-0.5 ms a frame and lost gaze accuracy in the rendered-eye
+simulation (docs/rendered-eyes.md, "Other landmark models in dlib's place").
 """
 
 from __future__ import annotations
