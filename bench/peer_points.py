@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from gazertc.vision.iris import INNER_CORNER, OUTER_CORNER
+from gazertc.vision.landmarks import eye_points
 from gazertc.vision.types import EyeSide, GazeSample
 
 __all__ = [
-    "EYE_CORNER_INDICES",
     "PEERS",
     "PeerRun",
     "gazertc_points",
@@ -37,9 +38,6 @@ PEERS = REPOSITORY / "bench" / "peers"
 """The peer scripts, run with the peers environment's Python (``make peers``)."""
 PEER_TIMEOUT_S = 600.0
 """MediaPipe takes about 10 ms a frame at 1280x720: 400 frames need well under a minute."""
-
-EYE_CORNER_INDICES = (36, 39, 42, 45)
-"""dlib's four eye corners, left to right in the image for a face looking at the camera."""
 
 
 def _points(raw: Any) -> Points | None:
@@ -84,10 +82,18 @@ def gazertc_points(
             np.array(sorted(centres), np.float64) if len(centres) == len(EyeSide) else None
         )
         landmarks = sample.landmarks_px
-        corners.append(
-            None if landmarks is None else np.array([landmarks[i] for i in EYE_CORNER_INDICES])
-        )
+        corners.append(None if landmarks is None else _eye_corners_px(np.array(landmarks)))
     return irises, corners
+
+
+def _eye_corners_px(landmarks: Points) -> Points:
+    """The four eye corners of dlib's landmarks, left to right in the image."""
+    corners = [
+        eye_points(landmarks, side)[corner]
+        for side in EyeSide
+        for corner in (OUTER_CORNER, INNER_CORNER)
+    ]
+    return np.array(sorted(corner.tolist() for corner in corners), np.float64)
 
 
 def point_jitter_px(series: Sequence[Points | None]) -> float:

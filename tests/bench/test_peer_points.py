@@ -7,7 +7,7 @@ import math
 import cv2
 import numpy as np
 import pytest
-from bench.peer_points import EYE_CORNER_INDICES, PeerRun, gazertc_points, point_jitter_px
+from bench.peer_points import PeerRun, gazertc_points, point_jitter_px
 
 from gazertc.vision.tracker import GazeTracker, PipelineModels
 from gazertc.vision.types import EyeSide
@@ -60,5 +60,5 @@ def test_gazertc_points_come_left_to_right_in_the_image() -> None:
     assert right.centre_px is not None and left.centre_px is not None
     # The subject's right eye is on the image's left.
     np.testing.assert_allclose(iris, np.array([right.centre_px, left.centre_px]))
-    assert corner.shape == (len(EYE_CORNER_INDICES), 2)
+    assert corner.shape == (4, 2)  # both corners of both eyes
     assert np.all(np.diff(corner[:, 0]) > 0)
