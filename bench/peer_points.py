@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from gazertc.vision.iris import INNER_CORNER, OUTER_CORNER
-from gazertc.vision.landmarks import eye_points
+from gazertc.vision.iris import eye_corners_px
 from gazertc.vision.types import EyeSide, GazeSample
 
 __all__ = [
@@ -82,18 +81,8 @@ def gazertc_points(
             np.array(sorted(centres), np.float64) if len(centres) == len(EyeSide) else None
         )
         landmarks = sample.landmarks_px
-        corners.append(None if landmarks is None else _eye_corners_px(np.array(landmarks)))
+        corners.append(None if landmarks is None else eye_corners_px(np.array(landmarks)))
     return irises, corners
-
-
-def _eye_corners_px(landmarks: Points) -> Points:
-    """The four eye corners of dlib's landmarks, left to right in the image."""
-    corners = [
-        eye_points(landmarks, side)[corner]
-        for side in EyeSide
-        for corner in (OUTER_CORNER, INNER_CORNER)
-    ]
-    return np.array(sorted(corner.tolist() for corner in corners), np.float64)
 
 
 def point_jitter_px(series: Sequence[Points | None]) -> float:

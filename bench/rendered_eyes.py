@@ -4,8 +4,9 @@ real faces (``gazertc.evaluation.rendered``; docs/rendered-eyes.md).
 The faces and lids are real (shared data), the eyes are ray-traced; the figures measure the chain
 from iris pixels to degrees, not gazertc's accuracy on real eyes.
 
-``python -m bench.rendered_eyes [--quick] [--json] [--seed N] [--head-motion]``; with
-``--head-motion`` every condition also moves the head after calibration (a longer run).
+``python -m bench.rendered_eyes [--quick] [--json] [--seed N] [--head-motion] [--lids-follow]``;
+with ``--head-motion`` every condition also moves the head after calibration (a longer run);
+with ``--lids-follow`` the lids move up and down with the eyes (they stay put by default).
 ``python -m bench rendered_eyes`` runs the default plan, and moves the head in one condition
 (:data:`SUITE_HEAD_MOTION`).
 """
@@ -38,6 +39,7 @@ from gazertc.evaluation.rendered.benchmark import (
     webcam_condition,
 )
 from gazertc.evaluation.rendered.head_motion import HOME
+from gazertc.evaluation.rendered.lids import LidMotion
 from gazertc.evaluation.rendered.results import BenchmarkResult, HeadMotionSummary
 from gazertc.evaluation.rendered.summary import run_benchmark
 
@@ -136,7 +138,11 @@ def print_tables(result: BenchmarkResult, plan: BenchmarkPlan) -> None:
         ],
         sensitivity,
     )
-    print(f"\n{SIMULATION_NOTE}. Faces: {', '.join(result.faces)}. Took {result.runtime_s:.0f} s.")
+    lids = "the lids moved with the eyes" if result.lids_follow_gaze else "the lids stayed put"
+    print(
+        f"\n{SIMULATION_NOTE}. Faces: {', '.join(result.faces)}; {lids}. "
+        f"Took {result.runtime_s:.0f} s."
+    )
 
 
 SUITE_HEAD_MOTION = HeadMotionPlan(conditions=(webcam_condition(640, 480, 60).name,))
@@ -218,12 +224,14 @@ def run(
     as_json: bool = False,
     seed: int = 0,
     head_motion: HeadMotionPlan | None = SUITE_HEAD_MOTION,
+    lids: LidMotion | None = None,
 ) -> None:
     """Run the default plan (or the quick one), with the head moved after calibration where
-    ``head_motion`` says, and print tables, or one JSON object. The same seed gives the same
-    numbers; other seeds draw other irises and other noise."""
+    ``head_motion`` says and the lids moved with the eyes when ``lids`` says how, and print
+    tables, or one JSON object. The same seed gives the same numbers; other seeds draw other
+    irises and other noise."""
     cv2.setNumThreads(1)
-    plan = replace(QUICK_PLAN if quick else DEFAULT_PLAN, head_motion=head_motion)
+    plan = replace(QUICK_PLAN if quick else DEFAULT_PLAN, head_motion=head_motion, lids=lids)
     result = run_benchmark(data_dir, plan, seed=seed)
     if not result.faces:
         print(f"rendered-eye simulation skipped: no face of the plan under {data_dir}")
@@ -246,6 +254,11 @@ def main() -> int:
         action="store_true",
         help="move the head after calibration in every condition (about 5 times as long)",
     )
+    parser.add_argument(
+        "--lids-follow",
+        action="store_true",
+        help="move the lids up and down with the eyes (by default they stay put)",
+    )
     args = parser.parse_args()
     data_dir = Path(os.environ.get("GAZERTC_DATA", DEFAULT_DATA_DIR))
     if not data_dir.is_dir():
@@ -254,7 +267,15 @@ def main() -> int:
     head_motion = None
     if args.head_motion:
         head_motion = QUICK_HEAD_MOTION if args.quick else HeadMotionPlan()
-    run(data_dir, quick=args.quick, as_json=args.json, seed=args.seed, head_motion=head_motion)
+    lids = LidMotion() if args.lids_follow else None
+    run(
+        data_dir,
+        quick=args.quick,
+        as_json=args.json,
+        seed=args.seed,
+        head_motion=head_motion,
+        lids=lids,
+    )
     sys.stdout.flush()
     return 0
 

@@ -22,6 +22,7 @@ from gazertc.evaluation.rendered.benchmark import (
     TrueGaze,
 )
 from gazertc.evaluation.rendered.eyeball import EyeballPose
+from gazertc.evaluation.rendered.lids import LidMotion
 from gazertc.evaluation.rendered.measures import (
     AffineGazeMap,
     angular_error_deg,
@@ -197,6 +198,20 @@ def test_the_result_says_it_is_a_simulation_and_round_trips(quick_result: Benchm
     assert "SIMULATION" in SIMULATION_NOTE
     text = json.dumps(as_dict)
     assert BenchmarkResult.from_dict(json.loads(text)).to_dict() == as_dict
+
+
+def test_a_result_says_whether_the_lids_followed_the_eyes(quick_result: BenchmarkResult) -> None:
+    as_dict = quick_result.to_dict()
+    assert as_dict["lids_follow_gaze"] is False
+    following = BenchmarkResult.from_dict(as_dict | {"lids_follow_gaze": True})
+    assert following.lids_follow_gaze is True
+    with pytest.raises(TypeError):
+        BenchmarkResult.from_dict(as_dict | {"lids_follow_gaze": "yes"})
+    plan = replace(QUICK_PLAN, test_gazes_deg=QUICK_PLAN.test_gazes_deg[:2], lids=LidMotion())
+    result = run_benchmark(data_dir(), plan)
+    assert result.lids_follow_gaze is True
+    (summary,) = result.conditions
+    assert summary.frames_with_gaze >= 0.8 * summary.frames
 
 
 def test_every_printed_table_is_titled_a_simulation(

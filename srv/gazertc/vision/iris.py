@@ -28,6 +28,7 @@ from gazertc.errors import InputError, ModelFileError
 from gazertc.native_output import filtered_stderr
 from gazertc.vision.frame import CameraFrame
 from gazertc.vision.iris_refine import refined_iris_centre_px
+from gazertc.vision.landmarks import Landmarks, eye_points
 from gazertc.vision.types import EyeSide, PointPx
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "check_eye_points",
     "check_image",
     "default_iris_model",
+    "eye_corners_px",
     "eye_crop_affine",
 ]
 
@@ -175,6 +177,16 @@ def check_eye_points(eye_points: EyePoints) -> EyePoints:
     if np.linalg.norm(points[INNER_CORNER] - points[OUTER_CORNER]) < 1.0:
         raise InputError("the eye corners are less than a pixel apart")
     return points
+
+
+def eye_corners_px(landmarks: Landmarks) -> Landmarks:
+    """The four eye corners of dlib's 68 landmarks, ``(4, 2)``, left to right in the image."""
+    corners = [
+        eye_points(landmarks, side)[corner]
+        for side in EyeSide
+        for corner in (OUTER_CORNER, INNER_CORNER)
+    ]
+    return np.array(sorted(corner.tolist() for corner in corners), np.float64)
 
 
 def check_image(image: npt.NDArray[np.uint8], channels: int | None) -> None:

@@ -42,6 +42,7 @@ from gazertc.evaluation.rendered.faces import (
     place_face,
 )
 from gazertc.evaluation.rendered.iris_texture import IrisAppearance
+from gazertc.evaluation.rendered.lids import LidMotion
 from gazertc.evaluation.rendered.render import RenderedEyes, render_eyes
 from gazertc.vision.gaze import angles_from_direction, direction_from_angles
 from gazertc.vision.smoothing import AlphaBetaParameters
@@ -221,6 +222,8 @@ class BenchmarkPlan:
     defaults)."""
     head_motion: HeadMotionPlan | None = None
     """The head moved after calibration (``None``: the head stays where it was calibrated)."""
+    lids: LidMotion | None = None
+    """Lids that follow the eye's vertical turn (``None``: the photograph's lids stay put)."""
 
 
 DEFAULT_PLAN: Final = BenchmarkPlan(
@@ -351,7 +354,9 @@ class _Stream:
         self.frames = 0
 
     def render(self, truth: TrueGaze) -> RenderedEyes:
-        return render_eyes(self.face, truth.poses, self._appearance, self._plan.supersample)
+        return render_eyes(
+            self.face, truth.poses, self._appearance, self._plan.supersample, self._plan.lids
+        )
 
     def received(self, image: BgrImage) -> BgrImage:
         """The frame as the server receives it: blurred, noisy, through VP8."""

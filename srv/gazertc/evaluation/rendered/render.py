@@ -5,9 +5,10 @@ contour points, joined by a smooth curve per lid (a cubic through the two corner
 two points), with each edge pixel covered in proportion. Inside it the ray-traced eyeball
 replaces the photograph's eye; where a ray passes beside the eyeball (the corners, wider than
 the ball) the pink tissue of the caruncle and conjunctiva shows. The lids shade the eye's top
-edge, and the whole eye takes the brightness and colourfulness of the skin around it. The lids
-stay where the photograph has them whatever the gaze; real upper lids follow the eye down and
-up, so the benchmark keeps vertical gazes small.
+edge, and the whole eye takes the brightness and colourfulness of the skin around it. By
+default the lids stay where the photograph has them whatever the gaze; real upper lids follow
+the eye down and up, so the benchmark keeps vertical gazes small (or moves the lids with the
+eye, :mod:`~gazertc.evaluation.rendered.lids`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ from gazertc.evaluation.rendered.eyeball import (
 )
 from gazertc.evaluation.rendered.faces import PlacedFace
 from gazertc.evaluation.rendered.iris_texture import IrisAppearance
+from gazertc.evaluation.rendered.lids import (
+    LidMotion,
+    lid_curves,
+    lid_frame,
+    lid_shifts_px,
+    move_lids,
+)
 from gazertc.vision.landmarks import eye_points
 from gazertc.vision.types import BgrImage, EyeSide, PointPx
 
@@ -81,30 +89,11 @@ class RenderedEyes:
     apparent_iris_centre_px: dict[EyeSide, PointPx | None]
 
 
-def _lid_frame(points: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Origin (the image-left corner), unit axis along the corners, unit normal pointing down."""
-    origin = points[0]
-    axis = points[3] - points[0]
-    axis /= np.linalg.norm(axis)
-    return origin, axis, np.array([-axis[1], axis[0]])
-
-
-def _lid_curves(points: FloatArray) -> tuple[FloatArray, FloatArray, float]:
-    """Cubic coefficients ``s(t)`` of the upper and lower lids in the lid frame, and the corner
-    distance (``t`` runs from 0 to it)."""
-    origin, axis, normal = _lid_frame(points)
-    relative = points - origin
-    along, across = relative @ axis, relative @ normal
-    upper = np.polyfit(along[[0, 1, 2, 3]], across[[0, 1, 2, 3]], 3)
-    lower = np.polyfit(along[[3, 4, 5, 0]], across[[3, 4, 5, 0]], 3)
-    return upper, lower, float(along[3])
-
-
 def eye_opening_polygon(points: FloatArray) -> FloatArray:
     """The eye opening outlined by smooth lid curves through the six contour points (``(6, 2)``
     in dlib order), as ``(2 * LID_SAMPLES, 2)`` pixel points."""
-    origin, axis, normal = _lid_frame(points)
-    upper, lower, length = _lid_curves(points)
+    origin, axis, normal = lid_frame(points)
+    upper, lower, length = lid_curves(points)
     along = np.linspace(0.0, length, LID_SAMPLES)
     top = np.polyval(upper, along)
     bottom = np.polyval(lower, along[::-1])
@@ -129,8 +118,8 @@ def eye_opening_mask(polygon: FloatArray, box: PixelBox) -> FloatArray:
 
 
 def _lid_shade(points: FloatArray, box: PixelBox) -> FloatArray:
-    origin, axis, normal = _lid_frame(points)
-    upper, lower, length = _lid_curves(points)
+    origin, axis, normal = lid_frame(points)
+    upper, lower, length = lid_curves(points)
     grid_x, grid_y = np.meshgrid(
         box.left + np.arange(box.width, dtype=np.float64),
         box.top + np.arange(box.height, dtype=np.float64),
@@ -191,12 +180,21 @@ def render_eyes(
     poses: Mapping[EyeSide, EyeballPose],
     appearance: IrisAppearance,
     supersample: int = 3,
+    lids: LidMotion | None = None,
 ) -> RenderedEyes:
-    """The placed face with each posed eyeball rendered behind its real lids."""
+    """The placed face with each posed eyeball rendered behind its real lids (moved with the
+    eye's vertical turn when ``lids`` says how, :mod:`~gazertc.evaluation.rendered.lids`)."""
     image = face.image.copy()
+    contours = {side: eye_points(face.landmarks_px, side) for side in poses}
+    if lids is not None:
+        for side, pose in poses.items():
+            image, contours[side] = move_lids(
+                image, contours[side], *lid_shifts_px(face, pose, lids)
+            )
+    skin = image.copy()
     apparent: dict[EyeSide, PointPx | None] = {}
     for side, pose in poses.items():
-        points = eye_points(face.landmarks_px, side)
+        points = contours[side]
         polygon = eye_opening_polygon(points)
         iris_px = project_px(pose.iris_centre_mm, face.intrinsics)[0]
         iris_radius_px = face.intrinsics.fx_px * IRIS_RADIUS_MM / float(pose.iris_centre_mm[2])
@@ -204,7 +202,7 @@ def render_eyes(
         eye = render_eyeball(pose, appearance, face.intrinsics, box, supersample)
         apparent[side] = eye.apparent_iris_centre_px
         tissue = (1.0 - eye.coverage)[..., None] * np.array(CORNER_TISSUE_BGR)
-        tone = _skin_tone(face.image, polygon)
+        tone = _skin_tone(skin, polygon)
         colour = (eye.colour_bgr + tissue) * (_lid_shade(points, box) * tone.brightness)[..., None]
         grey = colour @ np.array([0.114, 0.587, 0.299])
         colour = grey[..., None] + tone.saturation * (colour - grey[..., None])

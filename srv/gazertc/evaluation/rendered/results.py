@@ -173,13 +173,15 @@ class HeadMotionSummary:
 
 @dataclass(frozen=True, slots=True)
 class BenchmarkResult:
-    """A whole run: the faces used (by name), the summaries, the wall time it took, and the
-    head-motion summaries (empty when the run did not move the head)."""
+    """A whole run: the faces used (by name), the summaries, the wall time it took, the
+    head-motion summaries (empty when the run did not move the head), and whether the lids
+    followed the eyes' vertical turns."""
 
     faces: tuple[str, ...]
     conditions: tuple[ConditionSummary, ...]
     runtime_s: float
     head_motion: tuple[HeadMotionSummary, ...] = ()
+    lids_follow_gaze: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -189,11 +191,15 @@ class BenchmarkResult:
             "conditions": [summary.to_dict() for summary in self.conditions],
             "runtime_s": round(self.runtime_s, 1),
             "head_motion": [summary.to_dict() for summary in self.head_motion],
+            "lids_follow_gaze": self.lids_follow_gaze,
         }
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> BenchmarkResult:
         """Raises: KeyError, TypeError, ValueError: ``raw`` is not a result."""
+        lids_follow_gaze = raw.get("lids_follow_gaze", False)
+        if not isinstance(lids_follow_gaze, bool):
+            raise TypeError(f"lids_follow_gaze must be true or false, got {lids_follow_gaze!r}")
         return cls(
             faces=tuple(str(name) for name in raw["faces"]),
             conditions=tuple(ConditionSummary.from_dict(item) for item in raw["conditions"]),
@@ -201,4 +207,5 @@ class BenchmarkResult:
             head_motion=tuple(
                 HeadMotionSummary.from_dict(item) for item in raw.get("head_motion", [])
             ),
+            lids_follow_gaze=lids_follow_gaze,
         )

@@ -35,14 +35,13 @@ from gazertc.evaluation.rendered.measures import (
 )
 from gazertc.evaluation.rendered.results import BenchmarkResult, ConditionSummary
 from gazertc.evaluation.rendered.screen_calibration import screen_calibration_errors
+from gazertc.vision.iris import eye_corners_px
 from gazertc.vision.tracker import PipelineModels
 from gazertc.vision.types import EyeSide, GazeSample, PointPx
 
 __all__ = ["Sensitivity", "eye_sensitivity", "run_benchmark", "summarise"]
 
 Angles = tuple[float, float]
-EYE_CORNER_INDICES = (36, 39, 42, 45)
-"""The dlib landmarks of the four eye corners, from which gazertc places the eyeballs."""
 
 
 def _eye_angles(side: EyeSide) -> MeasuredAngles:
@@ -126,9 +125,10 @@ def _iris_precision_px(run: FaceRun) -> float:
 
 
 def _corner_precision_px(run: FaceRun) -> float:
-    """RMS sample-to-sample of the four eye corners (mean over corners)."""
+    """RMS sample-to-sample of the four eye corners, from which gazertc places the eyeballs
+    (mean over corners)."""
     corners = [
-        np.asarray(o.sample.landmarks_px)[list(EYE_CORNER_INDICES)]
+        eye_corners_px(np.asarray(o.sample.landmarks_px))
         for o in run.precision
         if o.sample.landmarks_px is not None
     ]
@@ -245,4 +245,5 @@ def run_benchmark(
             for condition in plan.conditions
             for summary in summarise_head_motion(condition, runs[condition])
         ),
+        lids_follow_gaze=plan.lids is not None,
     )
