@@ -43,6 +43,16 @@ from gazertc.evaluation.rendered.lids import LidMotion
 from gazertc.evaluation.rendered.results import BenchmarkResult, HeadMotionSummary
 from gazertc.evaluation.rendered.summary import run_benchmark
 
+MAX_FRAMES_PER_GAZE = 30
+"""A second of fixation at 30 fps; the run's time grows with it (10 frames: about 4 times)."""
+
+
+def _fixation_words(plan: BenchmarkPlan) -> str:
+    """How each gaze was scored, when not on one frame."""
+    if plan.frames_per_gaze == 1:
+        return ""
+    return f" (each gaze {plan.frames_per_gaze} frames, scored on their mean)"
+
 
 def print_tables(result: BenchmarkResult, plan: BenchmarkPlan) -> None:
     """The run as three Markdown tables, each titled as a simulation."""
@@ -91,9 +101,10 @@ def print_tables(result: BenchmarkResult, plan: BenchmarkPlan) -> None:
     print_table(
         f"SIMULATION (rendered eyes, not real ones): gaze error in degrees after a per-face "
         f"{len(CALIBRATION_GAZES_DEG)}-point calibration, {len(plan.test_gazes_deg)} "
-        f"test gazes per face, {faces}. gazertc's calibration, eyes weighted (what a session "
-        "uses): mean, median, p90; the same with the combined ray alone; an affine map of the "
-        "combined angles; the right eye's weight; per-eye affine maps",
+        f"test gazes per face{_fixation_words(plan)}, {faces}. gazertc's calibration, eyes "
+        "weighted (what a session uses): mean, median, p90; the same with the combined ray "
+        "alone; an affine map of the combined angles; the right eye's weight; per-eye affine "
+        "maps",
         [
             "condition",
             "faces",
@@ -225,13 +236,20 @@ def run(
     seed: int = 0,
     head_motion: HeadMotionPlan | None = SUITE_HEAD_MOTION,
     lids: LidMotion | None = None,
+    frames_per_gaze: int = 1,
 ) -> None:
     """Run the default plan (or the quick one), with the head moved after calibration where
-    ``head_motion`` says and the lids moved with the eyes when ``lids`` says how, and print
-    tables, or one JSON object. The same seed gives the same numbers; other seeds draw other
-    irises and other noise."""
+    ``head_motion`` says, the lids moved with the eyes when ``lids`` says how and
+    ``frames_per_gaze`` frames of each calibration and test gaze, and print tables, or one JSON
+    object. The same seed gives the same numbers; other seeds draw other irises and other
+    noise."""
     cv2.setNumThreads(1)
-    plan = replace(QUICK_PLAN if quick else DEFAULT_PLAN, head_motion=head_motion, lids=lids)
+    plan = replace(
+        QUICK_PLAN if quick else DEFAULT_PLAN,
+        head_motion=head_motion,
+        lids=lids,
+        frames_per_gaze=frames_per_gaze,
+    )
     result = run_benchmark(data_dir, plan, seed=seed)
     if not result.faces:
         print(f"rendered-eye simulation skipped: no face of the plan under {data_dir}")
@@ -259,6 +277,15 @@ def main() -> int:
         action="store_true",
         help="move the lids up and down with the eyes (by default they stay put)",
     )
+    parser.add_argument(
+        "--frames-per-gaze",
+        type=int,
+        choices=range(1, MAX_FRAMES_PER_GAZE + 1),
+        default=1,
+        metavar="N",
+        help=f"frames of each calibration and test gaze, 1-{MAX_FRAMES_PER_GAZE} (default 1); "
+        "above 1 a test gaze is scored on its frames' mean, as a fixation",
+    )
     args = parser.parse_args()
     data_dir = Path(os.environ.get("GAZERTC_DATA", DEFAULT_DATA_DIR))
     if not data_dir.is_dir():
@@ -275,6 +302,7 @@ def main() -> int:
         seed=args.seed,
         head_motion=head_motion,
         lids=lids,
+        frames_per_gaze=args.frames_per_gaze,
     )
     sys.stdout.flush()
     return 0

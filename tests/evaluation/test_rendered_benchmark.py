@@ -26,6 +26,9 @@ from gazertc.evaluation.rendered.lids import LidMotion
 from gazertc.evaluation.rendered.measures import (
     AffineGazeMap,
     angular_error_deg,
+    fit_gaze_map,
+    fixations,
+    gaze_map_errors_deg,
     rms_sample_to_sample,
     slopes_per_deg,
 )
@@ -200,17 +203,56 @@ def test_the_result_says_it_is_a_simulation_and_round_trips(quick_result: Benchm
     assert BenchmarkResult.from_dict(json.loads(text)).to_dict() == as_dict
 
 
-def test_a_result_says_whether_the_lids_followed_the_eyes(quick_result: BenchmarkResult) -> None:
+def fixation_of(gaze: Angles, spread_deg: float) -> list[Observation]:
+    """Three frames of one gaze whose pipeline reads it ``spread_deg`` to either side and on
+    it: their mean reads it as one frame does."""
+    base = skewed_observation(gaze, 0.5)
+    frames = [base]
+    for offset in (spread_deg, -spread_deg):
+        shifted = skewed_observation((gaze[0] + offset, gaze[1]), 0.5)
+        frames.append(Observation(base.truth, base.apparent_iris_px, shifted.sample))
+    return frames
+
+
+def test_a_fixation_is_scored_on_its_frames_mean() -> None:
+    calibration = [skewed_observation(gaze, 0.5) for gaze in CALIBRATION_GAZES_DEG]
+    gaze_map = fit_gaze_map(calibration)
+    assert gaze_map is not None
+    test = [frame for gaze in TEST_GAZES_DEG for frame in fixation_of(gaze, 2.0)]
+    assert [len(fixation) for fixation in fixations(test)] == [3] * len(TEST_GAZES_DEG)
+    errors = gaze_map_errors_deg(gaze_map, test)
+    assert len(errors) == len(TEST_GAZES_DEG)
+    assert max(errors) == pytest.approx(0.0, abs=1e-5)
+    # The same frames, each its own gaze, err by the spread.
+    single = [Observation(TrueGaze(o.truth.combined, o.truth.per_eye, o.truth.poses),
+                          o.apparent_iris_px, o.sample) for o in test]  # fmt: skip
+    single_errors = gaze_map_errors_deg(gaze_map, single)
+    assert len(single_errors) == len(test)
+    assert max(single_errors) == pytest.approx(2.0, rel=0.05)
+
+
+def test_a_result_says_how_its_eyes_were_rendered_and_tracked(
+    quick_result: BenchmarkResult,
+) -> None:
     as_dict = quick_result.to_dict()
     assert as_dict["lids_follow_gaze"] is False
+    assert as_dict["frames_per_gaze"] == 1
     following = BenchmarkResult.from_dict(as_dict | {"lids_follow_gaze": True})
     assert following.lids_follow_gaze is True
     with pytest.raises(TypeError):
         BenchmarkResult.from_dict(as_dict | {"lids_follow_gaze": "yes"})
-    plan = replace(QUICK_PLAN, test_gazes_deg=QUICK_PLAN.test_gazes_deg[:2], lids=LidMotion())
+    for bad in (0, 2.5, "3", True):
+        with pytest.raises(ValueError):
+            BenchmarkResult.from_dict(as_dict | {"frames_per_gaze": bad})
+    plan = replace(
+        QUICK_PLAN, test_gazes_deg=QUICK_PLAN.test_gazes_deg[:2], lids=LidMotion(),
+        frames_per_gaze=3,
+    )  # fmt: skip
     result = run_benchmark(data_dir(), plan)
-    assert result.lids_follow_gaze is True
+    assert result.lids_follow_gaze is True and result.frames_per_gaze == 3
     (summary,) = result.conditions
+    gazes = len(CALIBRATION_GAZES_DEG) + len(plan.test_gazes_deg)
+    assert summary.frames == 3 * gazes + plan.precision_frames
     assert summary.frames_with_gaze >= 0.8 * summary.frames
 
 

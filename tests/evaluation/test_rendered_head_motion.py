@@ -44,7 +44,7 @@ from gazertc.vision.gaze import direction_from_angles
 from gazertc.vision.headpose import CameraIntrinsics
 from gazertc.vision.tracker import PipelineModels
 from gazertc.vision.types import EyeSide
-from tests.evaluation.test_rendered_benchmark import skewed_observation
+from tests.evaluation.test_rendered_benchmark import fixation_of, skewed_observation
 from tests.realdata import read_bgr
 
 Angles = tuple[float, float]
@@ -239,6 +239,17 @@ def test_the_folds_split_the_targets_into_complementary_halves() -> None:
         assert not {id(o) for o in held_out} & {id(o) for o in calibrating}
         scored += held_out
     assert sorted(map(id, scored)) == sorted(map(id, frames))
+
+
+def test_the_folds_keep_the_frames_of_a_fixation_together() -> None:
+    frames = [frame for gaze in TEST_GAZES_DEG for frame in fixation_of(gaze, 1.0)]
+    for fold in range(CALIBRATION_FOLDS):
+        held_out = held_out_half(frames, fold)
+        calibrating = calibration_half(frames, fold)
+        assert len(held_out) == len(calibrating) == len(frames) // 2
+        held_truths = {id(o.truth) for o in held_out}
+        assert len(held_truths) == len(TEST_GAZES_DEG) // 2
+        assert not held_truths & {id(o.truth) for o in calibrating}
 
 
 def test_no_scored_frame_is_in_its_own_folds_calibration() -> None:

@@ -224,6 +224,10 @@ class BenchmarkPlan:
     """The head moved after calibration (``None``: the head stays where it was calibrated)."""
     lids: LidMotion | None = None
     """Lids that follow the eye's vertical turn (``None``: the photograph's lids stay put)."""
+    frames_per_gaze: int = 1
+    """Frames tracked per calibration and test gaze, each with fresh noise. With more than one,
+    each gaze is a fixation as a session sees it: the calibration gets all its frames, and a
+    test gaze is scored on its frames' mean (an eye tracker's accuracy)."""
 
 
 DEFAULT_PLAN: Final = BenchmarkPlan(
@@ -373,10 +377,12 @@ class _Stream:
         return Observation(truth, rendered.apparent_iris_centre_px, self.track(frame))
 
     def run_truths(self, truths: Sequence[TrueGaze]) -> list[Observation]:
+        """:attr:`BenchmarkPlan.frames_per_gaze` frames of each truth, one rendering each."""
         observations = []
         for truth in truths:
             rendered = self.render(truth)
-            observations.append(self.observe(truth, rendered, self.received(rendered.image)))
+            for _ in range(self._plan.frames_per_gaze):
+                observations.append(self.observe(truth, rendered, self.received(rendered.image)))
         return observations
 
     def run(self, gazes: Sequence[Angles]) -> list[Observation]:

@@ -36,6 +36,7 @@ from gazertc.evaluation.rendered.measures import (
     finite_mean,
     finite_median,
     fit_gaze_map,
+    fixations,
     gaze_map_errors_deg,
     p90,
 )
@@ -77,13 +78,23 @@ own calibration, and every one is scored. Every position's target ``i`` is score
 def calibration_half(observations: Sequence[Observation], fold: int) -> list[Observation]:
     """The frames a fold calibrates on: the targets whose index is not ``fold`` modulo
     :data:`CALIBRATION_FOLDS`."""
-    return [o for index, o in enumerate(observations) if index % CALIBRATION_FOLDS != fold]
+    return [
+        o
+        for index, fixation in enumerate(fixations(observations))
+        if index % CALIBRATION_FOLDS != fold
+        for o in fixation
+    ]
 
 
 def held_out_half(observations: Sequence[Observation], fold: int) -> list[Observation]:
     """The frames a fold scores: the targets whose index is ``fold`` modulo
     :data:`CALIBRATION_FOLDS`, none of which is in that fold's calibration."""
-    return [o for index, o in enumerate(observations) if index % CALIBRATION_FOLDS == fold]
+    return [
+        o
+        for index, fixation in enumerate(fixations(observations))
+        if index % CALIBRATION_FOLDS == fold
+        for o in fixation
+    ]
 
 
 def pooled_calibration_frames(

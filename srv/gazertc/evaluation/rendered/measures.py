@@ -26,7 +26,10 @@ __all__ = [
     "finite_mean",
     "finite_median",
     "fit_gaze_map",
+    "fixation_errors_deg",
+    "fixations",
     "gaze_map_errors_deg",
+    "mean_angles",
     "p90",
     "rms_sample_to_sample",
     "slopes_per_deg",
@@ -94,18 +97,53 @@ def fit_gaze_map(
     return AffineGazeMap.fit([m for m, _ in pairs], [t for _, t in pairs])
 
 
+def fixations(observations: Sequence[Observation]) -> list[list[Observation]]:
+    """The frames grouped by the gaze they show: consecutive frames of one rendered truth (one
+    frame each, unless the plan tracks several frames per gaze)."""
+    groups: list[list[Observation]] = []
+    for observation in observations:
+        if groups and groups[-1][0].truth is observation.truth:
+            groups[-1].append(observation)
+        else:
+            groups.append([observation])
+    return groups
+
+
+def mean_angles(angles: Sequence[Angles]) -> Angles:
+    """The mean ``(yaw_deg, pitch_deg)`` (the angles here are small)."""
+    yaw_deg, pitch_deg = np.mean(np.asarray(angles, dtype=np.float64), axis=0)
+    return float(yaw_deg), float(pitch_deg)
+
+
+def fixation_errors_deg(
+    test: Sequence[Observation],
+    angles: Callable[[Observation], Angles | None],
+    truth: TrueAngles = combined_truth,
+) -> list[float]:
+    """The angular error of each test fixation's mean gaze (``angles`` of its frames, those
+    that have one), as an eye tracker's accuracy is defined; a fixation of one frame is scored
+    on that frame."""
+    errors = []
+    for fixation in fixations(test):
+        found = [value for observation in fixation if (value := angles(observation)) is not None]
+        if found:
+            errors.append(angular_error_deg(mean_angles(found), truth(fixation[0])))
+    return errors
+
+
 def gaze_map_errors_deg(
     gaze_map: AffineGazeMap,
     test: Sequence[Observation],
     measured: MeasuredAngles = combined_angles,
     truth: TrueAngles = combined_truth,
 ) -> list[float]:
-    """The mapped gaze's angular error on each test frame that has a measured gaze."""
-    return [
-        angular_error_deg(gaze_map.apply(angles), truth(observation))
-        for observation in test
-        if (angles := measured(observation.sample)) is not None
-    ]
+    """The mapped gaze's angular error on each test fixation that has a measured gaze."""
+
+    def mapped(observation: Observation) -> Angles | None:
+        angles = measured(observation.sample)
+        return None if angles is None else gaze_map.apply(angles)
+
+    return fixation_errors_deg(test, mapped, truth)
 
 
 def finite_mean(values: Sequence[float]) -> float:

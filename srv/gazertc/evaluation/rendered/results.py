@@ -174,14 +174,16 @@ class HeadMotionSummary:
 @dataclass(frozen=True, slots=True)
 class BenchmarkResult:
     """A whole run: the faces used (by name), the summaries, the wall time it took, the
-    head-motion summaries (empty when the run did not move the head), and whether the lids
-    followed the eyes' vertical turns."""
+    head-motion summaries (empty when the run did not move the head), whether the lids
+    followed the eyes' vertical turns, and how many frames of each calibration and test gaze
+    were tracked (a test gaze scored on their mean)."""
 
     faces: tuple[str, ...]
     conditions: tuple[ConditionSummary, ...]
     runtime_s: float
     head_motion: tuple[HeadMotionSummary, ...] = ()
     lids_follow_gaze: bool = False
+    frames_per_gaze: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -192,6 +194,7 @@ class BenchmarkResult:
             "runtime_s": round(self.runtime_s, 1),
             "head_motion": [summary.to_dict() for summary in self.head_motion],
             "lids_follow_gaze": self.lids_follow_gaze,
+            "frames_per_gaze": self.frames_per_gaze,
         }
 
     @classmethod
@@ -200,6 +203,9 @@ class BenchmarkResult:
         lids_follow_gaze = raw.get("lids_follow_gaze", False)
         if not isinstance(lids_follow_gaze, bool):
             raise TypeError(f"lids_follow_gaze must be true or false, got {lids_follow_gaze!r}")
+        frames_per_gaze = raw.get("frames_per_gaze", 1)
+        if type(frames_per_gaze) is not int or frames_per_gaze < 1:
+            raise ValueError(f"frames_per_gaze must be a positive integer, got {frames_per_gaze!r}")
         return cls(
             faces=tuple(str(name) for name in raw["faces"]),
             conditions=tuple(ConditionSummary.from_dict(item) for item in raw["conditions"]),
@@ -208,4 +214,5 @@ class BenchmarkResult:
                 HeadMotionSummary.from_dict(item) for item in raw.get("head_motion", [])
             ),
             lids_follow_gaze=lids_follow_gaze,
+            frames_per_gaze=frames_per_gaze,
         )

@@ -20,7 +20,11 @@ import numpy as np
 import numpy.typing as npt
 
 from gazertc.evaluation.rendered.benchmark import Observation, TrueGaze
-from gazertc.evaluation.rendered.measures import angular_error_deg, rms_sample_to_sample
+from gazertc.evaluation.rendered.measures import (
+    fixation_errors_deg,
+    fixations,
+    rms_sample_to_sample,
+)
 from gazertc.vision.calibration import (
     CalibrationError,
     CalibrationModel,
@@ -103,7 +107,8 @@ def fit_screen_calibration(calibration: Sequence[Observation]) -> CalibrationMod
     when too few of them are usable."""
     samples = [
         CalibrationSample(FrameFeatures.from_sample(o.sample), target_point(o.truth), index)
-        for index, o in enumerate(calibration)
+        for index, fixation in enumerate(fixations(calibration))
+        for o in fixation
     ]
     try:
         return CalibrationModel.fit(samples, SCREEN, min_samples=MIN_CALIBRATION_FRAMES)
@@ -113,14 +118,14 @@ def fit_screen_calibration(calibration: Sequence[Observation]) -> CalibrationMod
 
 def screen_errors_deg(model: CalibrationModel, test: Sequence[Observation]) -> list[float]:
     """The angle between the direction to the predicted point and the true gaze, both from the
-    true midpoint of the eyes, for each test frame the model predicts a point for."""
-    errors = []
-    for observation in test:
+    true midpoint of the eyes, for each test fixation (its frames' mean direction) that the
+    model predicts a point for."""
+
+    def predicted(observation: Observation) -> tuple[float, float] | None:
         point = model.predict_features(FrameFeatures.from_sample(observation.sample))
-        if point is not None:
-            angles = _angles(point, observation.truth)
-            errors.append(angular_error_deg(angles, observation.truth.combined))
-    return errors
+        return None if point is None else _angles(point, observation.truth)
+
+    return fixation_errors_deg(test, predicted)
 
 
 def screen_calibration_errors(

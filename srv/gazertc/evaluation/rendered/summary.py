@@ -22,12 +22,12 @@ from gazertc.evaluation.rendered.measures import (
     AffineGazeMap,
     MeasuredAngles,
     TrueAngles,
-    angular_error_deg,
     combined_angles,
     combined_truth,
     finite_mean,
     finite_median,
     fit_gaze_map,
+    fixation_errors_deg,
     gaze_map_errors_deg,
     p90,
     rms_sample_to_sample,
@@ -166,11 +166,7 @@ def summarise(
                 right_weights.append(screen.right_eye_weight)
         for side in EyeSide:
             eye_errors[side] += _calibrated_errors(run, _eye_angles(side), _eye_truth(side))[1]
-        uncalibrated += [
-            angular_error_deg(angles, o.truth.combined)
-            for o in run.test
-            if (angles := combined_angles(o.sample)) is not None
-        ]
+        uncalibrated += fixation_errors_deg(run.test, lambda o: combined_angles(o.sample))
         precision.append(_precision(gaze_map, [o.sample for o in run.precision]))
         smoothed.append(_precision(gaze_map, run.precision_smoothed[smoothing_settle_frames:]))
         iris_px.append(_iris_precision_px(run))
@@ -246,4 +242,5 @@ def run_benchmark(
             for summary in summarise_head_motion(condition, runs[condition])
         ),
         lids_follow_gaze=plan.lids is not None,
+        frames_per_gaze=plan.frames_per_gaze,
     )
