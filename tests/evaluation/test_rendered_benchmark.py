@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from bench.rendered_eyes import print_head_motion_table, print_tables
+from bench.rendered_eyes import print_fixation_table, print_head_motion_table, print_tables
 
 from gazertc.evaluation.rendered import SIMULATION_NOTE
 from gazertc.evaluation.rendered.benchmark import (
@@ -261,6 +261,11 @@ def test_every_printed_table_is_titled_a_simulation(
 ) -> None:
     print_tables(quick_result, QUICK_PLAN)
     print_head_motion_table(quick_result)
-    titles = [line for line in capsys.readouterr().out.splitlines() if line.startswith("###")]
-    assert len(titles) == 4
+    print_fixation_table(replace(quick_result, frames_per_gaze=10), quick_result)
+    lines = capsys.readouterr().out.splitlines()
+    titles = [line for line in lines if line.startswith("###")]
+    assert len(titles) == 5
     assert all("SIMULATION" in title for title in titles)
+    assert "over a fixation of 10 frames" in titles[-1]
+    (summary,) = quick_result.conditions
+    assert lines[-1].startswith(f"| {summary.condition}")
