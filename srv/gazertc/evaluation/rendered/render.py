@@ -184,14 +184,12 @@ def render_eyes(
 ) -> RenderedEyes:
     """The placed face with each posed eyeball rendered behind its real lids (moved with the
     eye's vertical turn when ``lids`` says how, :mod:`~gazertc.evaluation.rendered.lids`)."""
-    image = face.image.copy()
+    skin = face.image  # the face as the eyes sit in it, before any eye is drawn
     contours = {side: eye_points(face.landmarks_px, side) for side in poses}
     if lids is not None:
         for side, pose in poses.items():
-            image, contours[side] = move_lids(
-                image, contours[side], *lid_shifts_px(face, pose, lids)
-            )
-    skin = image.copy()
+            skin, contours[side] = move_lids(skin, contours[side], *lid_shifts_px(face, pose, lids))
+    image = skin.copy()
     apparent: dict[EyeSide, PointPx | None] = {}
     for side, pose in poses.items():
         points = contours[side]
