@@ -287,8 +287,8 @@ def run(
     """Run the default plan (or the quick one), with the head moved after calibration where
     ``head_motion`` says, the lids moved with the eyes when ``lids`` says how and
     ``frames_per_gaze`` frames of each calibration and test gaze, and print tables, or one JSON
-    object; then, for tables, the ``fixation`` plan beside it. The same seed gives the same
-    numbers; other seeds draw other irises and other noise."""
+    object; then, for the default plan's tables, the ``fixation`` plan beside it. The same seed
+    gives the same numbers; other seeds draw other irises and other noise."""
     cv2.setNumThreads(1)
     plan = replace(
         QUICK_PLAN if quick else DEFAULT_PLAN,
@@ -306,7 +306,7 @@ def run(
         print_tables(result, plan)
         if result.head_motion:
             print_head_motion_table(result)
-        if fixation is not None:
+        if fixation is not None and not quick:
             print_fixation_table(
                 run_benchmark(data_dir, replace(fixation, lids=lids), seed=seed), result
             )
