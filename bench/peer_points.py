@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from gazertc.vision.iris import eye_corners_px
+from gazertc.vision.landmarks import eye_corners_px
 from gazertc.vision.types import EyeSide, GazeSample
 
 __all__ = [

@@ -18,6 +18,7 @@ from gazertc.vision.faces import FaceDetector
 from gazertc.vision.landmarks import (
     LandmarkPredictor,
     box_from_landmarks,
+    eye_corners_px,
     eye_points,
     inter_ocular_px,
 )
@@ -132,3 +133,11 @@ def test_a_small_face_is_fitted_to_fractions_of_a_pixel_where_dlib_gives_whole_o
         return float(np.linalg.norm(points[2:] - 2 * points[1:-1] + points[:-2], axis=2).mean())
 
     assert jitter_px(fine) < 0.85 * jitter_px(whole)
+
+
+def test_the_eye_corners_come_left_to_right_from_each_eyes_own_points() -> None:
+    landmarks = np.zeros((68, 2))
+    landmarks[36:48, 0] = np.arange(12) * 10.0  # every eye point a distinct x
+    corners = eye_corners_px(landmarks)
+    # dlib 36 and 39 (the right eye's outer and inner), 42 and 45 (the left eye's inner, outer).
+    np.testing.assert_array_equal(corners[:, 0], [0.0, 30.0, 60.0, 90.0])

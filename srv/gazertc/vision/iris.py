@@ -28,16 +28,14 @@ from gazertc.errors import InputError, ModelFileError
 from gazertc.native_output import filtered_stderr
 from gazertc.vision.frame import CameraFrame
 from gazertc.vision.iris_refine import refined_iris_centre_px
-from gazertc.vision.landmarks import Landmarks, eye_points
+from gazertc.vision.landmarks import INNER_CORNER, OUTER_CORNER
 from gazertc.vision.types import EyeSide, PointPx
 
 __all__ = [
     "CLOSED_NETWORK_OPENNESS",
     "CROP_SIDE_PER_EYE_WIDTH",
-    "INNER_CORNER",
     "IRIS_MODEL_ENV",
     "MIRRORED_SIDES",
-    "OUTER_CORNER",
     "EyeLandmarks",
     "EyePoints",
     "IrisEstimate",
@@ -46,7 +44,6 @@ __all__ = [
     "check_eye_points",
     "check_image",
     "default_iris_model",
-    "eye_corners_px",
     "eye_crop_affine",
 ]
 
@@ -90,9 +87,6 @@ CENTRE_INSIDE_PER_RADIUS = 0.25
 """How far (in iris radii) the iris centre must lie inside the lid contour for full confidence. A
 centre on or outside the lids is a guess at a hidden iris (closed eyes in the Talking Face video:
 median -0.18 radii; open eyes: 0.49-0.91)."""
-
-OUTER_CORNER, INNER_CORNER = 0, 3
-"""Indices of the eye corners among the six dlib eye points."""
 
 _OPENING = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 15, 14, 13, 12, 11, 10, 9])
 """The network's first 16 contour points in polygon order: outer corner 0, lower lid 1-7, inner
@@ -177,16 +171,6 @@ def check_eye_points(eye_points: EyePoints) -> EyePoints:
     if np.linalg.norm(points[INNER_CORNER] - points[OUTER_CORNER]) < 1.0:
         raise InputError("the eye corners are less than a pixel apart")
     return points
-
-
-def eye_corners_px(landmarks: Landmarks) -> Landmarks:
-    """The four eye corners of dlib's 68 landmarks, ``(4, 2)``, left to right in the image."""
-    corners = [
-        eye_points(landmarks, side)[corner]
-        for side in EyeSide
-        for corner in (OUTER_CORNER, INNER_CORNER)
-    ]
-    return np.array(sorted(corner.tolist() for corner in corners), np.float64)
 
 
 def check_image(image: npt.NDArray[np.uint8], channels: int | None) -> None:

@@ -15,14 +15,13 @@ import numpy as np
 
 from gazertc.vision.blink import eye_aspect_ratio
 from gazertc.vision.iris import (
-    INNER_CORNER,
-    OUTER_CORNER,
     EyePoints,
     IrisEstimate,
     check_eye_points,
     check_image,
 )
 from gazertc.vision.iris_refine import parabola_vertex_offset
+from gazertc.vision.landmarks import INNER_CORNER, OUTER_CORNER
 from gazertc.vision.types import GreyImage
 
 __all__ = [

@@ -31,12 +31,11 @@ import numpy.typing as npt
 
 from gazertc.vision.frame import CameraFrame
 from gazertc.vision.iris import (
-    INNER_CORNER,
     OPEN_NETWORK_OPENNESS,
-    OUTER_CORNER,
     EyeLandmarks,
     IrisLandmarkNetwork,
 )
+from gazertc.vision.landmarks import INNER_CORNER, OUTER_CORNER
 from gazertc.vision.types import EyeSide
 
 __all__ = ["IRIS_ALTERNATION", "STEADY_OPENNESS", "IrisAlternation", "IrisSchedule"]

@@ -23,8 +23,11 @@ from gazertc.vision.types import EyeSide, FaceBox, GreyImage
 
 __all__ = [
     "EYE_INDICES",
+    "INNER_CORNER",
+    "OUTER_CORNER",
     "LandmarkPredictor",
     "box_from_landmarks",
+    "eye_corners_px",
     "eye_points",
     "inter_ocular_px",
     "refit",
@@ -35,6 +38,9 @@ Landmarks = npt.NDArray[np.float64]
 EYE_INDICES: dict[EyeSide, slice] = {EyeSide.RIGHT: slice(36, 42), EyeSide.LEFT: slice(42, 48)}
 """Six contour points per eye: outer corner, two upper lid, inner corner, two lower lid (the
 right eye's outer corner is its image-left one; the left eye's outer corner its image-right one)."""
+
+OUTER_CORNER, INNER_CORNER = 0, 3
+"""Indices of the eye corners among the six dlib eye points."""
 
 # dlib's detector boxes from the landmarks, fitted by least squares on 898 detections in the three
 # shared videos: side = 0.80 x inter-ocular + 1.55 x eyes-to-mouth distance (6 % RMS), centre
@@ -64,6 +70,16 @@ a mean 0.001 px on cap12 (copies on the same pixel grid); with 0.1 they did not.
 def eye_points(landmarks: Landmarks, side: EyeSide) -> Landmarks:
     """The six contour points of one eye, ``(6, 2)``."""
     return landmarks[EYE_INDICES[side]]
+
+
+def eye_corners_px(landmarks: Landmarks) -> Landmarks:
+    """The four eye corners, ``(4, 2)``, left to right in the image."""
+    corners = [
+        eye_points(landmarks, side)[corner]
+        for side in EyeSide
+        for corner in (OUTER_CORNER, INNER_CORNER)
+    ]
+    return np.array(sorted(corner.tolist() for corner in corners), np.float64)
 
 
 def inter_ocular_px(landmarks: Landmarks) -> float:

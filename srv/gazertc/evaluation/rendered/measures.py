@@ -29,7 +29,6 @@ __all__ = [
     "fixation_errors_deg",
     "fixations",
     "gaze_map_errors_deg",
-    "mean_angles",
     "p90",
     "rms_sample_to_sample",
     "slopes_per_deg",
@@ -109,7 +108,7 @@ def fixations(observations: Sequence[Observation]) -> list[list[Observation]]:
     return groups
 
 
-def mean_angles(angles: Sequence[Angles]) -> Angles:
+def _mean_angles(angles: Sequence[Angles]) -> Angles:
     """The mean ``(yaw_deg, pitch_deg)`` (the angles here are small)."""
     yaw_deg, pitch_deg = np.mean(np.asarray(angles, dtype=np.float64), axis=0)
     return float(yaw_deg), float(pitch_deg)
@@ -127,7 +126,7 @@ def fixation_errors_deg(
     for fixation in fixations(test):
         found = [value for observation in fixation if (value := angles(observation)) is not None]
         if found:
-            errors.append(angular_error_deg(mean_angles(found), truth(fixation[0])))
+            errors.append(angular_error_deg(_mean_angles(found), truth(fixation[0])))
     return errors
 
 

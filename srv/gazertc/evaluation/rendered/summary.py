@@ -35,7 +35,7 @@ from gazertc.evaluation.rendered.measures import (
 )
 from gazertc.evaluation.rendered.results import BenchmarkResult, ConditionSummary
 from gazertc.evaluation.rendered.screen_calibration import screen_calibration_errors
-from gazertc.vision.iris import eye_corners_px
+from gazertc.vision.landmarks import eye_corners_px
 from gazertc.vision.tracker import PipelineModels
 from gazertc.vision.types import EyeSide, GazeSample, PointPx
 
